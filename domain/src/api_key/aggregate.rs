@@ -1,0 +1,410 @@
+//! The API key aggregate: all decisions in `handle`, none in `apply`.
+use super::{ApiKeyChanges, ApiKeyCommand, ApiKeyError, ApiKeyEvent, Change};
+use super::{CreateApiKey, DeleteApiKey, UpdateApiKey};
+use crate::services::Services;
+use crate::{ApiKeyName, Description, Expiration, UserId};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An API key's write-side state: just what decisions need.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    state: Lifecycle,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+enum Lifecycle {
+    #[default]
+    New,
+    Live(LiveKey),
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LiveKey {
+    id: Uuid,
+    name: ApiKeyName,
+    user_id: UserId,
+    description: Description,
+    expires_at: Option<Expiration>,
+    is_active: bool,
+}
+
+impl Aggregate for ApiKey {
+    const TYPE: &'static str = "ApiKey";
+    type Command = ApiKeyCommand;
+    type Event = ApiKeyEvent;
+    type Error = ApiKeyError;
+    type Services = Services;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let event = match command {
+            ApiKeyCommand::Create(create) => self.create(create, services).await?,
+            ApiKeyCommand::Update(update) => self.update(update)?,
+            ApiKeyCommand::Delete(delete) => self.delete(delete)?,
+        };
+        if let Some(event) = event {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            ApiKeyEvent::ApiKeyCreated {
+                api_key_id,
+                api_key_name,
+                user_id,
+                description,
+                expires_at,
+                ..
+            } => {
+                self.state = Lifecycle::Live(LiveKey {
+                    id: api_key_id,
+                    name: api_key_name,
+                    user_id,
+                    description,
+                    expires_at,
+                    is_active: true,
+                })
+            }
+            ApiKeyEvent::ApiKeyUpdated { changes, .. } => {
+                if let Lifecycle::Live(key) = &mut self.state {
+                    key.apply(changes);
+                }
+            }
+            ApiKeyEvent::ApiKeyDeleted { .. } => self.state = Lifecycle::Deleted,
+        }
+    }
+}
+
+impl LiveKey {
+    fn apply(&mut self, changes: ApiKeyChanges) {
+        if let Some(c) = changes.description {
+            self.description = c.new;
+        }
+        if let Some(c) = changes.expires_at {
+            self.expires_at = c.new;
+        }
+        if let Some(c) = changes.is_active {
+            self.is_active = c.new;
+        }
+    }
+}
+
+/// `Some(Change)` when `new` differs from `old`.
+fn change<T: PartialEq + Clone>(old: &T, new: Option<T>) -> Option<Change<T>> {
+    new.filter(|n| n != old).map(|n| Change {
+        old: old.clone(),
+        new: n,
+    })
+}
+
+impl ApiKey {
+    async fn create(
+        &self,
+        cmd: CreateApiKey,
+        services: &Services,
+    ) -> Result<Option<ApiKeyEvent>, ApiKeyError> {
+        if !matches!(self.state, Lifecycle::New) {
+            return Err(ApiKeyError::AlreadyExists);
+        }
+        if services.directory.key_name_in_use(&cmd.name).await? {
+            return Err(ApiKeyError::NameTaken(cmd.name.to_string()));
+        }
+        if services.directory.roles_of(&cmd.user_id).await?.is_empty() {
+            return Err(ApiKeyError::UserHasNoRoles(cmd.user_id.to_string()));
+        }
+        Ok(Some(ApiKeyEvent::ApiKeyCreated {
+            api_key_id: cmd.api_key_id,
+            api_key_name: cmd.name,
+            user_id: cmd.user_id,
+            description: cmd.description,
+            key_hash: cmd.key_hash,
+            expires_at: cmd.expires_at,
+            created_by: cmd.actor,
+            created_at: cmd.at,
+        }))
+    }
+
+    /// An update that changes nothing is accepted and records nothing.
+    fn update(&self, cmd: UpdateApiKey) -> Result<Option<ApiKeyEvent>, ApiKeyError> {
+        let Lifecycle::Live(key) = &self.state else {
+            return Err(ApiKeyError::NotFound);
+        };
+        if cmd.description.is_none() && cmd.expires_at.is_none() && cmd.is_active.is_none() {
+            return Err(ApiKeyError::NothingToUpdate);
+        }
+        let changes = ApiKeyChanges {
+            description: change(&key.description, cmd.description),
+            expires_at: change(&key.expires_at, cmd.expires_at),
+            is_active: change(&key.is_active, cmd.is_active),
+        };
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(ApiKeyEvent::ApiKeyUpdated {
+            api_key_id: key.id,
+            changes,
+            updated_by: cmd.actor,
+            updated_at: cmd.at,
+        }))
+    }
+
+    fn delete(&self, cmd: DeleteApiKey) -> Result<Option<ApiKeyEvent>, ApiKeyError> {
+        let Lifecycle::Live(key) = &self.state else {
+            return Err(ApiKeyError::NotFound);
+        };
+        Ok(Some(ApiKeyEvent::ApiKeyDeleted {
+            api_key_id: key.id,
+            api_key_name: key.name.clone(),
+            user_id: key.user_id.clone(),
+            deleted_by: cmd.actor,
+            deleted_at: cmd.at,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::{Directory, DirectoryUnavailable};
+    use crate::{Actor, KeyHash, RoleName};
+    use async_trait::async_trait;
+    use chrono::{DateTime, TimeZone, Utc};
+    use cqrs_es::test::TestFramework;
+    use std::sync::Arc;
+
+    /// A directory with fixed answers: `alice` has a role, `bob` has none, `taken` is a used name.
+    struct FixedDirectory {
+        up: bool,
+    }
+
+    #[async_trait]
+    impl Directory for FixedDirectory {
+        async fn roles_of(&self, user: &UserId) -> Result<Vec<RoleName>, DirectoryUnavailable> {
+            if !self.up {
+                return Err(DirectoryUnavailable("down".into()));
+            }
+            Ok(match user.as_ref() {
+                "alice" => vec![RoleName::parse("admin").unwrap()],
+                _ => vec![],
+            })
+        }
+        async fn role_exists(&self, _: &RoleName) -> Result<bool, DirectoryUnavailable> {
+            Ok(true)
+        }
+        async fn key_name_in_use(&self, name: &ApiKeyName) -> Result<bool, DirectoryUnavailable> {
+            if !self.up {
+                return Err(DirectoryUnavailable("down".into()));
+            }
+            Ok(name.as_ref() == "taken")
+        }
+    }
+
+    fn framework(up: bool) -> TestFramework<ApiKey> {
+        TestFramework::with(Services::new(Arc::new(FixedDirectory { up })))
+    }
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
+    }
+
+    fn id() -> Uuid {
+        Uuid::from_u128(7)
+    }
+
+    fn expiry(raw: &str) -> Option<Expiration> {
+        Expiration::parse(raw, at()).unwrap()
+    }
+
+    fn create_cmd(name: &str, user: &str) -> ApiKeyCommand {
+        ApiKeyCommand::Create(CreateApiKey {
+            api_key_id: id(),
+            name: ApiKeyName::parse(name).unwrap(),
+            user_id: UserId::parse(user).unwrap(),
+            description: Description::parse("ci").unwrap(),
+            expires_at: expiry("2027-01-01"),
+            key_hash: KeyHash::of("vams_test"),
+            actor: Actor::system(),
+            at: at(),
+        })
+    }
+
+    fn created() -> ApiKeyEvent {
+        ApiKeyEvent::ApiKeyCreated {
+            api_key_id: id(),
+            api_key_name: ApiKeyName::parse("ci").unwrap(),
+            user_id: UserId::parse("alice").unwrap(),
+            description: Description::parse("ci").unwrap(),
+            key_hash: KeyHash::of("vams_test"),
+            expires_at: expiry("2027-01-01"),
+            created_by: Actor::system(),
+            created_at: at(),
+        }
+    }
+
+    fn deleted() -> ApiKeyEvent {
+        ApiKeyEvent::ApiKeyDeleted {
+            api_key_id: id(),
+            api_key_name: ApiKeyName::parse("ci").unwrap(),
+            user_id: UserId::parse("alice").unwrap(),
+            deleted_by: Actor::system(),
+            deleted_at: at(),
+        }
+    }
+
+    fn update(
+        description: Option<&str>,
+        expires: Option<Option<Expiration>>,
+        active: Option<bool>,
+    ) -> ApiKeyCommand {
+        ApiKeyCommand::Update(UpdateApiKey {
+            description: description.map(|d| Description::parse(d).unwrap()),
+            expires_at: expires,
+            is_active: active,
+            actor: Actor::system(),
+            at: at(),
+        })
+    }
+
+    #[tokio::test]
+    async fn create_issues_key_for_user_with_roles() {
+        framework(true)
+            .given_no_previous_events()
+            .when_async(create_cmd("ci", "alice"))
+            .await
+            .then_expect_events(vec![created()]);
+    }
+
+    #[tokio::test]
+    async fn create_refuses_user_without_roles() {
+        framework(true)
+            .given_no_previous_events()
+            .when_async(create_cmd("ci", "bob"))
+            .await
+            .then_expect_error(ApiKeyError::UserHasNoRoles("bob".into()));
+    }
+
+    #[tokio::test]
+    async fn create_refuses_taken_name() {
+        framework(true)
+            .given_no_previous_events()
+            .when_async(create_cmd("taken", "alice"))
+            .await
+            .then_expect_error(ApiKeyError::NameTaken("taken".into()));
+    }
+
+    #[tokio::test]
+    async fn create_twice_is_refused() {
+        framework(true)
+            .given(vec![created()])
+            .when_async(create_cmd("ci", "alice"))
+            .await
+            .then_expect_error(ApiKeyError::AlreadyExists);
+    }
+
+    #[tokio::test]
+    async fn create_fails_closed_when_directory_is_down() {
+        framework(false)
+            .given_no_previous_events()
+            .when_async(create_cmd("ci", "alice"))
+            .await
+            .then_expect_error(ApiKeyError::Unavailable(DirectoryUnavailable(
+                "down".into(),
+            )));
+    }
+
+    #[tokio::test]
+    async fn update_records_only_changed_fields_with_old_and_new() {
+        framework(true)
+            .given(vec![created()])
+            .when_async(update(Some("ci"), Some(None), Some(false)))
+            .await
+            .then_expect_events(vec![ApiKeyEvent::ApiKeyUpdated {
+                api_key_id: id(),
+                changes: ApiKeyChanges {
+                    description: None,
+                    expires_at: Some(Change {
+                        old: expiry("2027-01-01"),
+                        new: None,
+                    }),
+                    is_active: Some(Change {
+                        old: true,
+                        new: false,
+                    }),
+                },
+                updated_by: Actor::system(),
+                updated_at: at(),
+            }]);
+    }
+
+    #[tokio::test]
+    async fn update_that_changes_nothing_records_nothing() {
+        framework(true)
+            .given(vec![created()])
+            .when_async(update(Some("ci"), None, Some(true)))
+            .await
+            .then_expect_events(vec![]);
+    }
+
+    #[tokio::test]
+    async fn update_without_fields_is_refused() {
+        framework(true)
+            .given(vec![created()])
+            .when_async(update(None, None, None))
+            .await
+            .then_expect_error(ApiKeyError::NothingToUpdate);
+    }
+
+    #[tokio::test]
+    async fn update_unknown_or_deleted_key_is_not_found() {
+        framework(true)
+            .given_no_previous_events()
+            .when_async(update(Some("x"), None, None))
+            .await
+            .then_expect_error(ApiKeyError::NotFound);
+        framework(true)
+            .given(vec![created(), deleted()])
+            .when_async(update(None, None, Some(true)))
+            .await
+            .then_expect_error(ApiKeyError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn delete_records_name_and_user_for_audit() {
+        framework(true)
+            .given(vec![created()])
+            .when_async(ApiKeyCommand::Delete(DeleteApiKey {
+                actor: Actor::system(),
+                at: at(),
+            }))
+            .await
+            .then_expect_events(vec![deleted()]);
+    }
+
+    #[tokio::test]
+    async fn deleted_key_accepts_no_command() {
+        let delete = ApiKeyCommand::Delete(DeleteApiKey {
+            actor: Actor::system(),
+            at: at(),
+        });
+        framework(true)
+            .given(vec![created(), deleted()])
+            .when_async(delete)
+            .await
+            .then_expect_error(ApiKeyError::NotFound);
+        framework(true)
+            .given(vec![created(), deleted()])
+            .when_async(create_cmd("ci", "alice"))
+            .await
+            .then_expect_error(ApiKeyError::AlreadyExists);
+    }
+}

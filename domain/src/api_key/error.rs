@@ -1,0 +1,25 @@
+//! Why an API key command was refused.
+use crate::services::DirectoryUnavailable;
+
+/// Refusals of the API key aggregate. Messages match VAMS where VAMS has one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiKeyError {
+    /// Unknown or deleted key.
+    #[error("API key not found")]
+    NotFound,
+    /// A create for an id that already exists.
+    #[error("API key already exists")]
+    AlreadyExists,
+    /// Another live key has this name.
+    #[error("An API key with the name '{0}' already exists. Please choose a different name.")]
+    NameTaken(String),
+    /// The user has no role to act with.
+    #[error("User '{0}' has no roles assigned. Cannot create API key for a user without roles.")]
+    UserHasNoRoles(String),
+    /// An update that names no field.
+    #[error("At least one of 'description', 'expiresAt', or 'isActive' must be provided")]
+    NothingToUpdate,
+    /// A lookup the decision needs could not be made.
+    #[error("{0}")]
+    Unavailable(#[from] DirectoryUnavailable),
+}

@@ -1,0 +1,94 @@
+//! What happened to an API key. Events carry the actor, the time and resulting values; never a plaintext.
+use crate::{Actor, ApiKeyName, Description, Expiration, KeyHash, UserId};
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Events of the API key aggregate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ApiKeyEvent {
+    /// A key was issued.
+    ApiKeyCreated {
+        api_key_id: Uuid,
+        api_key_name: ApiKeyName,
+        user_id: UserId,
+        description: Description,
+        key_hash: KeyHash,
+        expires_at: Option<Expiration>,
+        created_by: Actor,
+        created_at: DateTime<Utc>,
+    },
+    /// One or more mutable fields changed; only changed fields are present.
+    ApiKeyUpdated {
+        api_key_id: Uuid,
+        changes: ApiKeyChanges,
+        updated_by: Actor,
+        updated_at: DateTime<Utc>,
+    },
+    /// The key was deleted; its name is free again.
+    ApiKeyDeleted {
+        api_key_id: Uuid,
+        api_key_name: ApiKeyName,
+        user_id: UserId,
+        deleted_by: Actor,
+        deleted_at: DateTime<Utc>,
+    },
+}
+
+/// A field's value before and after an update.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change<T> {
+    /// Before.
+    pub old: T,
+    /// After.
+    pub new: T,
+}
+
+/// The fields an update changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Change<Description>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Change<Option<Expiration>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<Change<bool>>,
+}
+
+impl ApiKeyChanges {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.description.is_none() && self.expires_at.is_none() && self.is_active.is_none()
+    }
+
+    /// Names of the changed fields, as on the wire.
+    pub fn field_names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.description.is_some() {
+            names.push("description");
+        }
+        if self.expires_at.is_some() {
+            names.push("expiresAt");
+        }
+        if self.is_active.is_some() {
+            names.push("isActive");
+        }
+        names
+    }
+}
+
+impl DomainEvent for ApiKeyEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::ApiKeyCreated { .. } => "ApiKeyCreated",
+            Self::ApiKeyUpdated { .. } => "ApiKeyUpdated",
+            Self::ApiKeyDeleted { .. } => "ApiKeyDeleted",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_owned()
+    }
+}

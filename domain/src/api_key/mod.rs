@@ -1,0 +1,10 @@
+//! The API key aggregate: a credential that acts as one user.
+mod aggregate;
+mod commands;
+mod error;
+mod events;
+
+pub use aggregate::ApiKey;
+pub use commands::{ApiKeyCommand, CreateApiKey, DeleteApiKey, UpdateApiKey};
+pub use error::ApiKeyError;
+pub use events::{ApiKeyChanges, ApiKeyEvent, Change};

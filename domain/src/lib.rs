@@ -1,0 +1,44 @@
+//! The apikeyd domain: what an API key, a role and a user's roles are, which commands change them and
+//! which events record those changes. Pure code: no I/O, no HTTP, no storage.
+//!
+//! # Layout
+//! - [`api_key`], [`role`], [`user_roles`]: one folder per aggregate (`aggregate`, `commands`, `events`,
+//!   `error`).
+//! - Value types, one per file: [`ApiKeyName`], [`Description`], [`UserId`], [`Expiration`],
+//!   [`RoleName`], [`KeyHash`], [`Actor`], [`IsActive`].
+//! - [`services`]: the lookups an aggregate needs from outside (does a user have roles?), implemented in
+//!   `infra`.
+#![forbid(unsafe_code)]
+
+pub mod actor;
+pub mod api_key;
+pub mod api_key_name;
+pub mod description;
+pub mod expiration;
+pub mod is_active;
+pub mod key_hash;
+pub mod role;
+pub mod role_name;
+pub mod services;
+pub mod user_id;
+pub mod user_roles;
+
+pub use actor::Actor;
+pub use api_key_name::ApiKeyName;
+pub use description::Description;
+pub use expiration::Expiration;
+pub use is_active::IsActive;
+pub use key_hash::KeyHash;
+pub use role_name::RoleName;
+pub use user_id::UserId;
+
+/// A value failed to parse. The message is shown to the caller as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl ParseError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}

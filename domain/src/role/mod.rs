@@ -1,0 +1,10 @@
+//! The role aggregate: a named set of permissions users are given (id = role name).
+mod aggregate;
+mod commands;
+mod error;
+mod events;
+
+pub use aggregate::Role;
+pub use commands::{RoleCommand, RoleDefinition};
+pub use error::RoleError;
+pub use events::RoleEvent;

@@ -1,0 +1,35 @@
+//! What callers ask of a user's roles.
+use crate::{Actor, RoleName, UserId};
+use chrono::{DateTime, Utc};
+
+/// Commands on one user's role set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserRolesCommand {
+    /// Add roles; refused if any is already held (`POST /user-roles`).
+    Assign {
+        user_id: UserId,
+        roles: Vec<RoleName>,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Make the set exactly `roles` (`PUT /user-roles`).
+    Replace {
+        user_id: UserId,
+        roles: Vec<RoleName>,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Remove every role (`DELETE /user-roles`); fine when there are none.
+    RemoveAll {
+        user_id: UserId,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+    /// Remove one role if held (cascade of a role deletion).
+    Revoke {
+        user_id: UserId,
+        role: RoleName,
+        actor: Actor,
+        at: DateTime<Utc>,
+    },
+}
