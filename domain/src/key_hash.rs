@@ -21,6 +21,11 @@ impl KeyHash {
         Ok(Self(bytes))
     }
 
+    /// Wraps a raw digest read back from a store.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     /// The raw digest.
     pub fn bytes(&self) -> &[u8; 32] {
         &self.0

@@ -1,1 +1,17 @@
-//! infra
+//! Adapters of apikeyd: the stores behind the framework traits, the audit sinks and key material.
+//!
+//! # Layout
+//! - [`sqlite`]: the embedded backend. One SQLite file (WAL) holding the event log, the unique-name
+//!   claims, the persisted views and the consumers' checkpoints.
+//! - [`audit_file`]: the local JSON-lines audit sink.
+//! - [`key_material`]: generating plaintext keys from the OS CSPRNG.
+//! - [`unique`]: which event fields must be unique among live aggregates, enforced by the store.
+#![forbid(unsafe_code)]
+
+pub mod audit_file;
+pub mod key_material;
+pub mod sqlite;
+pub mod unique;
+
+pub use sqlite::SqliteStore;
+pub use unique::{UniqueRule, UniqueViolation};

@@ -1,1 +1,29 @@
-//! projections
+//! Read models of apikeyd, folded from the event log: the in-memory key lookup that authentication
+//! uses, the key listing, roles and user roles, and the audit records derived from every event.
+//!
+//! # Layout
+//! - [`event`]: a recorded event as read back from any store, decoded into [`event::DomainEvent`].
+//! - [`read_model`]: [`ReadModel`], the fold of all events; pure, comparable, rebuildable.
+//!   - [`key_lookup`]: hash → key entry, O(1), the authentication hot path.
+//!   - [`key_listing`]: key id → [`key_listing::ApiKeyView`], what the listing routes return.
+//!   - [`role_directory`]: roles and the roles each user holds.
+//! - [`verify`]: decide whether a presented key authenticates, and as whom.
+//! - [`audit`]: one [`audit::AuditRecord`] per event.
+//! - [`projector`]: keeps the read model, the persisted views and the audit sink caught up with the
+//!   event log through checkpoints, so a failing store never loses an update.
+//! - [`directory`]: the domain's `Directory` service answered from the read model.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod directory;
+pub mod event;
+pub mod key_listing;
+pub mod key_lookup;
+pub mod projector;
+pub mod read_model;
+pub mod role_directory;
+pub mod verify;
+
+pub use event::{DomainEvent, RecordedEvent};
+pub use projector::{AuditSink, EventFeed, Projector, StoreError, ViewChanges, ViewStore};
+pub use read_model::ReadModel;

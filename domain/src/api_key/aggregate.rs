@@ -152,6 +152,8 @@ impl ApiKey {
         }
         Ok(Some(ApiKeyEvent::ApiKeyUpdated {
             api_key_id: key.id,
+            api_key_name: key.name.clone(),
+            user_id: key.user_id.clone(),
             changes,
             updated_by: cmd.actor,
             updated_at: cmd.at,
@@ -330,6 +332,8 @@ mod tests {
             .await
             .then_expect_events(vec![ApiKeyEvent::ApiKeyUpdated {
                 api_key_id: id(),
+                api_key_name: ApiKeyName::parse("ci").unwrap(),
+                user_id: UserId::parse("alice").unwrap(),
                 changes: ApiKeyChanges {
                     description: None,
                     expires_at: Some(Change {

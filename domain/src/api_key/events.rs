@@ -22,6 +22,8 @@ pub enum ApiKeyEvent {
     /// One or more mutable fields changed; only changed fields are present.
     ApiKeyUpdated {
         api_key_id: Uuid,
+        api_key_name: ApiKeyName,
+        user_id: UserId,
         changes: ApiKeyChanges,
         updated_by: Actor,
         updated_at: DateTime<Utc>,

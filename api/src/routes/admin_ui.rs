@@ -1,0 +1,113 @@
+//! The "API Key Management" admin console served at `/admin/`.
+//!
+//! A dependency-free single page (HTML, CSS and plain JavaScript) compiled into the binary with
+//! `include_str!`, so apikeyd ships as one file and the page always matches the API it talks to.
+//! The page signs in with an admin API key kept in `sessionStorage` and calls the same JSON API
+//! as vamscli (`/auth/api-keys`, `/roles`, `/user-roles`) on the same origin.
+//!
+//! # Layout
+//! - `api/assets/admin/index.html`: the markup, the dialogs and no inline script or style.
+//! - `api/assets/admin/app.js`: all behaviour.
+//! - `api/assets/admin/app.css`: all styling.
+//!
+//! Every response carries `Cache-Control: no-cache` (a new binary must never be paired with an
+//! old cached script) and `X-Content-Type-Options: nosniff`; the HTML also carries a strict
+//! Content-Security-Policy that allows only same-origin scripts, styles and API calls, which is
+//! why the assets contain no inline code.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse, HttpResponseBuilder};
+
+const INDEX_HTML: &str = include_str!("../../assets/admin/index.html");
+const APP_JS: &str = include_str!("../../assets/admin/app.js");
+const APP_CSS: &str = include_str!("../../assets/admin/app.css");
+
+/// Same-origin only: the page needs nothing from anywhere else, and nothing may frame it.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+
+/// Registers the admin console routes: `GET /admin` (308 to `/admin/`), `GET /admin/`,
+/// `GET /admin/app.js` and `GET /admin/app.css`.
+///
+/// The routes need no authentication: the page holds no data of its own, and every API call it
+/// makes carries the admin key the user signs in with.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(redirect_to_index))
+        .route("/admin/", web::get().to(index))
+        .route("/admin/app.js", web::get().to(app_js))
+        .route("/admin/app.css", web::get().to(app_css));
+}
+
+/// 308 keeps the method; the page's relative links (`app.js`) resolve only under `/admin/`.
+async fn redirect_to_index() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/admin/"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .finish()
+}
+
+async fn index() -> HttpResponse {
+    asset("text/html; charset=utf-8")
+        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::REFERRER_POLICY, "no-referrer"))
+        .body(INDEX_HTML)
+}
+
+async fn app_js() -> HttpResponse {
+    asset("application/javascript; charset=utf-8").body(APP_JS)
+}
+
+async fn app_css() -> HttpResponse {
+    asset("text/css; charset=utf-8").body(APP_CSS)
+}
+
+/// Headers shared by every asset; the caller adds its own extras and the body.
+fn asset(content_type: &'static str) -> HttpResponseBuilder {
+    let mut builder = HttpResponse::Ok();
+    builder
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    builder
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{http::StatusCode, test, App};
+
+    #[actix_web::test]
+    async fn admin_without_slash_redirects_permanently() {
+        let app = test::init_service(App::new().configure(config)).await;
+        let res = test::call_service(&app, test::TestRequest::get().uri("/admin").to_request()).await;
+        assert_eq!(res.status(), StatusCode::PERMANENT_REDIRECT);
+        assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/admin/");
+    }
+
+    #[actix_web::test]
+    async fn assets_have_their_type_and_safety_headers() {
+        let app = test::init_service(App::new().configure(config)).await;
+        let cases = [
+            ("/admin/", "text/html; charset=utf-8", true),
+            ("/admin/app.js", "application/javascript; charset=utf-8", false),
+            ("/admin/app.css", "text/css; charset=utf-8", false),
+        ];
+        for (uri, content_type, has_csp) in cases {
+            let res = test::call_service(&app, test::TestRequest::get().uri(uri).to_request()).await;
+            assert_eq!(res.status(), StatusCode::OK, "{uri}");
+            let headers = res.headers();
+            assert_eq!(headers.get(header::CONTENT_TYPE).unwrap(), content_type, "{uri}");
+            assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-cache", "{uri}");
+            assert_eq!(headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff", "{uri}");
+            assert_eq!(headers.contains_key(header::CONTENT_SECURITY_POLICY), has_csp, "{uri}");
+        }
+    }
+
+    #[test]
+    fn page_has_no_inline_script_or_style_the_csp_would_block() {
+        assert!(!INDEX_HTML.contains("<script>"), "inline <script>");
+        assert!(!INDEX_HTML.contains("<style"), "inline <style>");
+        assert!(!INDEX_HTML.contains(" style="), "style attribute");
+        assert!(!INDEX_HTML.contains(" onclick="), "inline handler");
+    }
+}

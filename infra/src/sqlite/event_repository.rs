@@ -1,0 +1,186 @@
+//! cqrs-es `PersistedEventRepository` over the `events` table, with unique claims in the same
+//! transaction.
+use super::SqliteStore;
+use crate::unique::{ClaimAction, UniqueViolation, RULES};
+use chrono::Utc;
+use cqrs_es::persist::{
+    PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
+};
+use cqrs_es::Aggregate;
+use serde_json::Value;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, Sqlite, Transaction};
+
+const SELECT_EVENTS: &str =
+    "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata
+     FROM events WHERE aggregate_type = ? AND aggregate_id = ? AND sequence > ? ORDER BY sequence";
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Infrastructure failures become `ConnectionError` (→ 503); a sequence clash is a lost race.
+fn persistence(e: sqlx::Error) -> PersistenceError {
+    if is_unique_violation(&e) {
+        PersistenceError::OptimisticLockError
+    } else {
+        PersistenceError::ConnectionError(Box::new(e))
+    }
+}
+
+fn row_to_event(row: &SqliteRow) -> Result<SerializedEvent, PersistenceError> {
+    let text = |col: &str| row.try_get::<String, _>(col).map_err(persistence);
+    let sequence: i64 = row.try_get("sequence").map_err(persistence)?;
+    Ok(SerializedEvent {
+        aggregate_type: text("aggregate_type")?,
+        aggregate_id: text("aggregate_id")?,
+        sequence: sequence as usize,
+        event_type: text("event_type")?,
+        event_version: text("event_version")?,
+        payload: serde_json::from_str(&text("payload")?)?,
+        metadata: serde_json::from_str(&text("metadata")?)?,
+    })
+}
+
+impl SqliteStore {
+    async fn select_events(
+        &self,
+        aggregate_type: &str,
+        id: &str,
+        after: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        let rows = sqlx::query(SELECT_EVENTS)
+            .bind(aggregate_type)
+            .bind(id)
+            .bind(after as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(persistence)?;
+        rows.iter().map(row_to_event).collect()
+    }
+
+    async fn replay(&self, events: Vec<SerializedEvent>) -> ReplayStream {
+        let (mut feed, stream) = ReplayStream::new(events.len().max(1));
+        for event in events {
+            // The channel holds every event, so sending cannot block or fail.
+            let _ = feed.push(Ok(event)).await;
+        }
+        stream
+    }
+}
+
+async fn apply_claims(
+    tx: &mut Transaction<'_, Sqlite>,
+    event: &SerializedEvent,
+) -> Result<(), PersistenceError> {
+    for rule in RULES {
+        match rule.action(&event.aggregate_type, &event.event_type, &event.payload) {
+            Some(ClaimAction::Claim { scope, value }) => {
+                let inserted =
+                    sqlx::query("INSERT INTO unique_claims (scope, value, owner) VALUES (?, ?, ?)")
+                        .bind(scope)
+                        .bind(&value)
+                        .bind(&event.aggregate_id)
+                        .execute(&mut **tx)
+                        .await;
+                match inserted {
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(PersistenceError::UnknownError(Box::new(UniqueViolation {
+                            scope: scope.to_owned(),
+                            value,
+                        })))
+                    }
+                    other => other.map_err(persistence)?,
+                };
+            }
+            Some(ClaimAction::Release { scope }) => {
+                sqlx::query("DELETE FROM unique_claims WHERE scope = ? AND owner = ?")
+                    .bind(scope)
+                    .bind(&event.aggregate_id)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(persistence)?;
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+impl PersistedEventRepository for SqliteStore {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.select_events(A::TYPE, aggregate_id, 0).await
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.select_events(A::TYPE, aggregate_id, last_sequence)
+            .await
+    }
+
+    /// Aggregates here have a handful of events; snapshots are not used.
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        _aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        Ok(None)
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        _snapshot: Option<(String, Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        let mut tx = self.pool.begin().await.map_err(persistence)?;
+        let recorded_at = Utc::now().to_rfc3339();
+        for event in events {
+            sqlx::query(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .bind(event.sequence as i64)
+            .bind(&event.event_type)
+            .bind(&event.event_version)
+            .bind(event.payload.to_string())
+            .bind(event.metadata.to_string())
+            .bind(&recorded_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(persistence)?;
+            apply_claims(&mut tx, event).await?;
+        }
+        tx.commit().await.map_err(persistence)
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        let events = self.select_events(A::TYPE, aggregate_id, 0).await?;
+        Ok(self.replay(events).await)
+    }
+
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        let rows = sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata
+             FROM events WHERE aggregate_type = ? ORDER BY position",
+        )
+        .bind(A::TYPE)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(persistence)?;
+        let events = rows
+            .iter()
+            .map(row_to_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(self.replay(events).await)
+    }
+}

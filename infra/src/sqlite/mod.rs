@@ -1,0 +1,97 @@
+//! The embedded backend: one SQLite file in WAL mode.
+//!
+//! Tables: `events` (the log; `position` is the global order), `unique_claims` (names held by live
+//! keys), `api_key_view`, `api_key_lookup`, `role_view`, `user_roles_view` (persisted projections) and
+//! `checkpoints` (how far each consumer has read the log).
+mod event_repository;
+mod feed;
+mod view_store;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::path::Path;
+use std::time::Duration;
+
+/// Statements creating every table; safe to run on every start.
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS events (
+        position INTEGER PRIMARY KEY AUTOINCREMENT,
+        aggregate_type TEXT NOT NULL,
+        aggregate_id TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        event_type TEXT NOT NULL,
+        event_version TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        UNIQUE (aggregate_type, aggregate_id, sequence)
+    )",
+    "CREATE TABLE IF NOT EXISTS unique_claims (
+        scope TEXT NOT NULL,
+        value TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        PRIMARY KEY (scope, value)
+    )",
+    "CREATE INDEX IF NOT EXISTS unique_claims_owner ON unique_claims (scope, owner)",
+    "CREATE TABLE IF NOT EXISTS api_key_view (api_key_id TEXT PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS api_key_lookup (
+        key_hash TEXT PRIMARY KEY,
+        api_key_id TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL,
+        is_active INTEGER NOT NULL,
+        expires_at TEXT
+    )",
+    "CREATE TABLE IF NOT EXISTS role_view (role_name TEXT PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS user_roles_view (user_id TEXT PRIMARY KEY, body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+];
+
+/// Checkpoint name of the persisted views.
+const VIEWS_CHECKPOINT: &str = "views";
+
+/// A handle on the SQLite file; cheap to clone. Implements the event repository, the event feed and
+/// the view store.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and its tables.
+    pub async fn open(path: &Path) -> Result<Self, sqlx::Error> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed event survives power loss, not just a process crash.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        for statement in SCHEMA {
+            sqlx::query(statement).execute(&pool).await?;
+        }
+        Ok(Self { pool })
+    }
+
+    /// The connection pool (tests and tools).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Whether the store answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Maps a driver error to the projection layer's error.
+fn store_error(e: sqlx::Error) -> projections::StoreError {
+    projections::StoreError::Unavailable(e.to_string())
+}

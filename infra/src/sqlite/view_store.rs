@@ -1,0 +1,236 @@
+//! The persisted projections and checkpoints.
+use super::{store_error, SqliteStore, VIEWS_CHECKPOINT};
+use async_trait::async_trait;
+use projections::key_listing::ApiKeyView;
+use projections::role_directory::{RoleView, UserRolesView};
+use projections::{ReadModel, StoreError, ViewChanges, ViewStore};
+use serde::de::DeserializeOwned;
+use sqlx::{Row, Sqlite, Transaction};
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(corrupt)
+}
+
+impl SqliteStore {
+    async fn bodies<T: DeserializeOwned>(&self, table: &str) -> Result<Vec<T>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT body FROM {table}"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let body: String = row.try_get("body").map_err(corrupt)?;
+                serde_json::from_str(&body).map_err(corrupt)
+            })
+            .collect()
+    }
+
+    async fn load_lookup(&self, model: &mut ReadModel) -> Result<(), StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_hash, api_key_id, user_id, is_active, expires_at FROM api_key_lookup",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        for row in rows {
+            let text = |c: &str| row.try_get::<String, _>(c).map_err(corrupt);
+            let hash = domain::KeyHash::from_hex(&text("key_hash")?).map_err(corrupt)?;
+            let expires: Option<String> = row.try_get("expires_at").map_err(corrupt)?;
+            let entry = projections::key_lookup::LookupEntry {
+                api_key_id: text("api_key_id")?.parse().map_err(corrupt)?,
+                user_id: domain::UserId::parse(&text("user_id")?).map_err(corrupt)?,
+                is_active: row.try_get::<i64, _>("is_active").map_err(corrupt)? != 0,
+                expires_at: expires
+                    .map(|e| chrono::DateTime::parse_from_rfc3339(&e).map(|t| t.to_utc()))
+                    .transpose()
+                    .map_err(corrupt)?,
+            };
+            model.lookup.insert(hash, entry);
+        }
+        Ok(())
+    }
+}
+
+async fn write_key(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &uuid::Uuid,
+    view: Option<&ApiKeyView>,
+) -> Result<(), sqlx::Error> {
+    let id = id.to_string();
+    sqlx::query("DELETE FROM api_key_lookup WHERE api_key_id = ?")
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    let Some(view) = view else {
+        sqlx::query("DELETE FROM api_key_view WHERE api_key_id = ?")
+            .bind(&id)
+            .execute(&mut **tx)
+            .await?;
+        return Ok(());
+    };
+    let body = serde_json::to_string(view).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query("INSERT OR REPLACE INTO api_key_view (api_key_id, body) VALUES (?, ?)")
+        .bind(&id)
+        .bind(body)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(view.key_hash.to_hex())
+        .bind(&id)
+        .bind(view.user_id.as_ref())
+        .bind(view.is_active as i64)
+        .bind(view.expires_at.map(|e| e.to_rfc3339()))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn write_body(
+    tx: &mut Transaction<'_, Sqlite>,
+    table: &str,
+    key_col: &str,
+    key: &str,
+    body: Option<String>,
+) -> Result<(), sqlx::Error> {
+    match body {
+        Some(body) => {
+            sqlx::query(&format!(
+                "INSERT OR REPLACE INTO {table} ({key_col}, body) VALUES (?, ?)"
+            ))
+            .bind(key)
+            .bind(body)
+            .execute(&mut **tx)
+            .await?
+        }
+        None => {
+            sqlx::query(&format!("DELETE FROM {table} WHERE {key_col} = ?"))
+                .bind(key)
+                .execute(&mut **tx)
+                .await?
+        }
+    };
+    Ok(())
+}
+
+async fn write_changes(
+    tx: &mut Transaction<'_, Sqlite>,
+    changes: &ViewChanges,
+) -> Result<(), StoreError> {
+    for (id, view) in &changes.keys {
+        write_key(tx, id, view.as_ref())
+            .await
+            .map_err(store_error)?;
+    }
+    for (name, view) in &changes.roles {
+        let body = view.as_ref().map(json).transpose()?;
+        write_body(tx, "role_view", "role_name", name.as_ref(), body)
+            .await
+            .map_err(store_error)?;
+    }
+    for (user, view) in &changes.users {
+        let body = view.as_ref().map(json).transpose()?;
+        write_body(tx, "user_roles_view", "user_id", user.as_ref(), body)
+            .await
+            .map_err(store_error)?;
+    }
+    Ok(())
+}
+
+async fn set_position(
+    tx: &mut Transaction<'_, Sqlite>,
+    name: &str,
+    position: u64,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)")
+        .bind(name)
+        .bind(position as i64)
+        .execute(&mut **tx)
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+#[async_trait]
+impl ViewStore for SqliteStore {
+    async fn load(&self) -> Result<(ReadModel, u64), StoreError> {
+        let mut model = ReadModel::default();
+        for view in self.bodies::<ApiKeyView>("api_key_view").await? {
+            model.listing.upsert(view);
+        }
+        self.load_lookup(&mut model).await?;
+        for view in self.bodies::<RoleView>("role_view").await? {
+            model
+                .directory
+                .roles
+                .insert(view.definition.role_name.clone(), view);
+        }
+        for view in self.bodies::<UserRolesView>("user_roles_view").await? {
+            model.directory.users.insert(view.user_id.clone(), view);
+        }
+        Ok((model, self.checkpoint(VIEWS_CHECKPOINT).await?))
+    }
+
+    async fn save(&self, changes: &ViewChanges, position: u64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        write_changes(&mut tx, changes).await?;
+        set_position(&mut tx, VIEWS_CHECKPOINT, position).await?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn replace_all(&self, model: &ReadModel, position: u64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        for table in [
+            "api_key_view",
+            "api_key_lookup",
+            "role_view",
+            "user_roles_view",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+        }
+        let changes = ViewChanges {
+            keys: model
+                .listing
+                .iter()
+                .map(|v| (v.api_key_id, Some(v.clone())))
+                .collect(),
+            roles: model
+                .directory
+                .roles
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+            users: model
+                .directory
+                .users
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+        };
+        write_changes(&mut tx, &changes).await?;
+        set_position(&mut tx, VIEWS_CHECKPOINT, position).await?;
+        tx.commit().await.map_err(store_error)
+    }
+
+    async fn checkpoint(&self, name: &str) -> Result<u64, StoreError> {
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+        Ok(position.unwrap_or(0) as u64)
+    }
+
+    async fn set_checkpoint(&self, name: &str, position: u64) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        set_position(&mut tx, name, position).await?;
+        tx.commit().await.map_err(store_error)
+    }
+}

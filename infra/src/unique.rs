@@ -1,0 +1,114 @@
+//! Uniqueness across aggregates, enforced by the event store in the same write as the event.
+//!
+//! An aggregate only sees itself, so "no two live keys share a name" cannot be decided by one
+//! aggregate. A pre-check against the read model gives a friendly error in the common case; the
+//! store's claim, written atomically with the event, is what makes two racing creates (threads or
+//! nodes) impossible to both win.
+use serde_json::Value;
+
+/// A field of one event type that must be unique among live aggregates of one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniqueRule {
+    /// Aggregate type the rule applies to.
+    pub aggregate_type: &'static str,
+    /// The claim's namespace.
+    pub scope: &'static str,
+    /// Event that claims the value.
+    pub claim_on: &'static str,
+    /// JSON pointer to the value inside the serialized event.
+    pub pointer: &'static str,
+    /// Events that release the aggregate's claim.
+    pub release_on: &'static [&'static str],
+}
+
+/// Live API keys have distinct names; deleting a key frees its name.
+pub const API_KEY_NAME: UniqueRule = UniqueRule {
+    aggregate_type: "ApiKey",
+    scope: "apiKeyName",
+    claim_on: "ApiKeyCreated",
+    pointer: "/ApiKeyCreated/api_key_name",
+    release_on: &["ApiKeyDeleted"],
+};
+
+/// Every rule apikeyd enforces.
+pub const RULES: &[UniqueRule] = &[API_KEY_NAME];
+
+/// What one event does to the claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimAction {
+    /// Take `value` in `scope` for the aggregate.
+    Claim { scope: &'static str, value: String },
+    /// Drop the aggregate's claim in `scope`.
+    Release { scope: &'static str },
+}
+
+impl UniqueRule {
+    /// The action this rule takes for an event, if any.
+    pub fn action(
+        &self,
+        aggregate_type: &str,
+        event_type: &str,
+        payload: &Value,
+    ) -> Option<ClaimAction> {
+        if aggregate_type != self.aggregate_type {
+            return None;
+        }
+        if event_type == self.claim_on {
+            let value = payload.pointer(self.pointer)?.as_str()?.to_owned();
+            return Some(ClaimAction::Claim {
+                scope: self.scope,
+                value,
+            });
+        }
+        self.release_on
+            .contains(&event_type)
+            .then_some(ClaimAction::Release { scope: self.scope })
+    }
+}
+
+/// Another live aggregate holds the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{scope} '{value}' is already taken")]
+pub struct UniqueViolation {
+    /// The rule's scope.
+    pub scope: String,
+    /// The contested value.
+    pub value: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use domain::api_key::ApiKeyEvent;
+    use domain::{Actor, ApiKeyName, Description, KeyHash, UserId};
+
+    #[test]
+    fn pointer_matches_the_serialized_create_event() {
+        let event = ApiKeyEvent::ApiKeyCreated {
+            api_key_id: uuid::Uuid::nil(),
+            api_key_name: ApiKeyName::parse("deploy").unwrap(),
+            user_id: UserId::parse("alice").unwrap(),
+            description: Description::parse("d").unwrap(),
+            key_hash: KeyHash::of("x"),
+            expires_at: None,
+            created_by: Actor::system(),
+            created_at: Utc::now(),
+        };
+        let payload = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            API_KEY_NAME.action("ApiKey", "ApiKeyCreated", &payload),
+            Some(ClaimAction::Claim {
+                scope: "apiKeyName",
+                value: "deploy".into()
+            })
+        );
+        assert_eq!(
+            API_KEY_NAME.action("ApiKey", "ApiKeyDeleted", &Value::Null),
+            Some(ClaimAction::Release {
+                scope: "apiKeyName"
+            })
+        );
+        assert_eq!(API_KEY_NAME.action("Role", "ApiKeyCreated", &payload), None);
+    }
+}

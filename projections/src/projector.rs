@@ -1,0 +1,287 @@
+//! Keeps the read model, the persisted views and every audit sink caught up with the event log.
+//!
+//! cqrs-es runs queries inline after a commit and cannot fail the command, so projections here are
+//! driven by checkpoints rather than by the dispatched events: each consumer remembers the last global
+//! position it has fully handled and, on every commit (and on a timer), reads the log from there. A
+//! failed write leaves the checkpoint where it was and the next pass repeats it; nothing is lost and
+//! nothing is half-applied. The in-memory model is updated before the persisted views, so revocation
+//! takes effect on the very next request even when the view tables are briefly unwritable.
+use crate::audit::AuditRecord;
+use crate::event::RecordedEvent;
+use crate::key_listing::ApiKeyView;
+use crate::read_model::{ReadModel, Touched};
+use crate::role_directory::{RoleView, UserRolesView};
+use async_trait::async_trait;
+use cqrs_es::{Aggregate, EventEnvelope, Query};
+use domain::{RoleName, UserId};
+use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
+use tokio::sync::{Mutex, Notify};
+use uuid::Uuid;
+
+/// Events read from the log per round trip.
+const BATCH: usize = 1000;
+
+/// A store could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Unreachable, locked, out of space: retry later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Data that cannot be read back.
+    #[error("store data invalid: {0}")]
+    Corrupt(String),
+}
+
+/// The event log, read in global order.
+#[async_trait]
+pub trait EventFeed: Send + Sync {
+    /// Up to `limit` events with a position greater than `position`, in order.
+    async fn events_after(
+        &self,
+        position: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+}
+
+/// Rows to write back: `None` deletes the row.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ViewChanges {
+    /// Key listing and lookup rows.
+    pub keys: Vec<(Uuid, Option<ApiKeyView>)>,
+    /// Role rows.
+    pub roles: Vec<(RoleName, Option<RoleView>)>,
+    /// User-roles rows.
+    pub users: Vec<(UserId, Option<UserRolesView>)>,
+}
+
+/// Where the views are persisted, with their checkpoint.
+#[async_trait]
+pub trait ViewStore: Send + Sync {
+    /// The persisted views and the position they reflect.
+    async fn load(&self) -> Result<(ReadModel, u64), StoreError>;
+    /// Writes changed rows and moves the views checkpoint to `position`, atomically.
+    async fn save(&self, changes: &ViewChanges, position: u64) -> Result<(), StoreError>;
+    /// Replaces every view with `model` at `position` (rebuild).
+    async fn replace_all(&self, model: &ReadModel, position: u64) -> Result<(), StoreError>;
+    /// A named consumer's checkpoint (0 when unknown).
+    async fn checkpoint(&self, name: &str) -> Result<u64, StoreError>;
+    /// Moves a named consumer's checkpoint.
+    async fn set_checkpoint(&self, name: &str, position: u64) -> Result<(), StoreError>;
+}
+
+/// A destination for audit records, delivered at least once and in log order.
+#[async_trait]
+pub trait AuditSink: Send + Sync {
+    /// Checkpoint name, unique per sink.
+    fn name(&self) -> &str;
+    /// Local sinks are written before a command returns; remote ones in the background.
+    fn inline(&self) -> bool;
+    /// Writes records in order; on error none may be assumed written.
+    async fn write(&self, records: &[AuditRecord]) -> Result<(), StoreError>;
+}
+
+struct ViewCursor {
+    applied: u64,
+    persisted: u64,
+    dirty: BTreeSet<Touched>,
+}
+
+struct SinkCursor {
+    sink: Arc<dyn AuditSink>,
+    position: Mutex<u64>,
+}
+
+/// The live read model plus the machinery that keeps it and its copies current.
+pub struct Projector {
+    feed: Arc<dyn EventFeed>,
+    views: Arc<dyn ViewStore>,
+    model: RwLock<ReadModel>,
+    cursor: Mutex<ViewCursor>,
+    sinks: Vec<SinkCursor>,
+    wake: Notify,
+}
+
+impl Projector {
+    /// Loads the persisted views, then catches up with the log.
+    pub async fn start(
+        feed: Arc<dyn EventFeed>,
+        views: Arc<dyn ViewStore>,
+        sinks: Vec<Arc<dyn AuditSink>>,
+    ) -> Result<Arc<Self>, StoreError> {
+        let (model, position) = views.load().await?;
+        let mut cursors = Vec::new();
+        for sink in sinks {
+            let position = Mutex::new(views.checkpoint(sink.name()).await?);
+            cursors.push(SinkCursor { sink, position });
+        }
+        let projector = Arc::new(Self {
+            feed,
+            views,
+            model: RwLock::new(model),
+            cursor: Mutex::new(ViewCursor {
+                applied: position,
+                persisted: position,
+                dirty: BTreeSet::new(),
+            }),
+            sinks: cursors,
+            wake: Notify::new(),
+        });
+        projector.catch_up_views().await?;
+        Ok(projector)
+    }
+
+    /// The current read model. Do not hold the guard across an `.await`.
+    pub fn read(&self) -> RwLockReadGuard<'_, ReadModel> {
+        self.model
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Position of the last event in the in-memory model, and of the persisted views.
+    pub async fn positions(&self) -> (u64, u64) {
+        let cursor = self.cursor.lock().await;
+        (cursor.applied, cursor.persisted)
+    }
+
+    /// Brings the in-memory model and persisted views up to the log's end, then the inline sinks, and
+    /// wakes the background delivery for the others.
+    pub async fn catch_up(&self) -> Result<(), StoreError> {
+        let views = self.catch_up_views().await;
+        let mut audit = Ok(());
+        for cursor in self.sinks.iter().filter(|c| c.sink.inline()) {
+            audit = audit.and(self.deliver(cursor).await);
+        }
+        self.wake.notify_one();
+        views.and(audit)
+    }
+
+    /// Applies new events to memory, then writes the touched rows and the checkpoint.
+    pub async fn catch_up_views(&self) -> Result<(), StoreError> {
+        let mut cursor = self.cursor.lock().await;
+        loop {
+            let batch = self.feed.events_after(cursor.applied, BATCH).await?;
+            let Some(last) = batch.last().map(|e| e.position) else {
+                break;
+            };
+            {
+                let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
+                for event in &batch {
+                    cursor.dirty.insert(model.apply(event));
+                }
+            }
+            cursor.applied = last;
+            if batch.len() < BATCH {
+                break;
+            }
+        }
+        if cursor.applied == cursor.persisted && cursor.dirty.is_empty() {
+            return Ok(());
+        }
+        let changes = self.changes_for(&cursor.dirty);
+        self.views.save(&changes, cursor.applied).await?;
+        cursor.persisted = cursor.applied;
+        cursor.dirty.clear();
+        Ok(())
+    }
+
+    /// Delivers every audit record after the sink's checkpoint.
+    async fn deliver(&self, cursor: &SinkCursor) -> Result<(), StoreError> {
+        let mut position = cursor.position.lock().await;
+        loop {
+            let batch = self.feed.events_after(*position, BATCH).await?;
+            let Some(last) = batch.last().map(|e| e.position) else {
+                return Ok(());
+            };
+            let records: Vec<AuditRecord> = batch.iter().map(AuditRecord::from_event).collect();
+            cursor.sink.write(&records).await?;
+            *position = last;
+            self.views.set_checkpoint(cursor.sink.name(), last).await?;
+        }
+    }
+
+    /// Delivers to every sink, inline or not (shutdown, tests, the background task).
+    pub async fn flush_audit(&self) -> Result<(), StoreError> {
+        let mut result = Ok(());
+        for cursor in &self.sinks {
+            result = result.and(self.deliver(cursor).await);
+        }
+        result
+    }
+
+    /// Catches up on a timer and whenever a commit wakes it: retries failed writes, delivers to remote
+    /// sinks, and picks up events other processes appended. Logs a failure once, not on every tick.
+    pub fn spawn_background(self: &Arc<Self>, period: Duration) -> tokio::task::JoinHandle<()> {
+        let projector = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut failing = false;
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(period) => {}
+                    _ = projector.wake.notified() => {}
+                }
+                let result = match projector.catch_up_views().await {
+                    Ok(()) => projector.flush_audit().await,
+                    Err(e) => Err(e),
+                };
+                match (result, failing) {
+                    (Err(e), false) => {
+                        tracing::error!(error = %e, "projection catch-up failing; will retry");
+                        failing = true;
+                    }
+                    (Ok(()), true) => {
+                        tracing::info!("projection catch-up recovered");
+                        failing = false;
+                    }
+                    _ => {}
+                }
+            }
+        })
+    }
+
+    fn changes_for(&self, dirty: &BTreeSet<Touched>) -> ViewChanges {
+        let model = self.read();
+        let mut changes = ViewChanges::default();
+        for touched in dirty {
+            match touched {
+                Touched::ApiKey(id) => changes.keys.push((*id, model.listing.get(id).cloned())),
+                Touched::Role(name) => changes
+                    .roles
+                    .push((name.clone(), model.directory.roles.get(name).cloned())),
+                Touched::UserRoles(user) => changes
+                    .users
+                    .push((user.clone(), model.directory.users.get(user).cloned())),
+            }
+        }
+        changes
+    }
+
+    /// Folds the whole log into a fresh model: what the views must equal.
+    pub async fn rebuild_from(feed: &dyn EventFeed) -> Result<(ReadModel, u64), StoreError> {
+        let mut model = ReadModel::default();
+        let mut position = 0;
+        loop {
+            let batch = feed.events_after(position, BATCH).await?;
+            let Some(last) = batch.last().map(|e| e.position) else {
+                return Ok((model, position));
+            };
+            for event in &batch {
+                model.apply(event);
+            }
+            position = last;
+        }
+    }
+}
+
+/// Plugs the projector into cqrs-es: every commit of any aggregate triggers a catch-up.
+pub struct CatchUpQuery(pub Arc<Projector>);
+
+#[async_trait]
+impl<A: Aggregate> Query<A> for CatchUpQuery {
+    async fn dispatch(&self, aggregate_id: &str, _events: &[EventEnvelope<A>]) {
+        if let Err(error) = self.0.catch_up().await {
+            tracing::error!(%error, aggregate_type = A::TYPE, aggregate_id, "projection catch-up after commit failed; background task will retry");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The fold of every event into the views: pure, deterministic and comparable, so a rebuild from the
+//! log can be checked against what is persisted.
+use crate::event::{DomainEvent, RecordedEvent};
+use crate::key_listing::{ApiKeyView, KeyListing};
+use crate::key_lookup::{KeyLookup, LookupEntry};
+use crate::role_directory::{RoleDirectory, RoleView, UserRolesView};
+use domain::api_key::{ApiKeyChanges, ApiKeyEvent};
+use domain::role::RoleEvent;
+use domain::user_roles::UserRolesEvent;
+use domain::{Expiration, RoleName, UserId};
+use uuid::Uuid;
+
+/// The row an event changed, so only that row is written back to the persisted views.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Touched {
+    /// A key's listing and lookup rows.
+    ApiKey(Uuid),
+    /// A role row.
+    Role(RoleName),
+    /// A user's roles row.
+    UserRoles(UserId),
+}
+
+/// Every view, folded from the log.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ReadModel {
+    /// Live keys for listing.
+    pub listing: KeyListing,
+    /// Live keys by hash for authentication.
+    pub lookup: KeyLookup,
+    /// Roles and user roles.
+    pub directory: RoleDirectory,
+}
+
+impl ReadModel {
+    /// Folds one event in and says which row changed.
+    pub fn apply(&mut self, recorded: &RecordedEvent) -> Touched {
+        let version = recorded.sequence;
+        match &recorded.event {
+            DomainEvent::ApiKey(event) => Touched::ApiKey(self.apply_key(event, version)),
+            DomainEvent::Role(event) => Touched::Role(self.apply_role(event, version)),
+            DomainEvent::UserRoles(event) => Touched::UserRoles(self.apply_user(event, version)),
+        }
+    }
+
+    /// Rebuilds the lookup from the listing (the persisted lookup must equal this).
+    pub fn lookup_entry(view: &ApiKeyView) -> LookupEntry {
+        LookupEntry {
+            api_key_id: view.api_key_id,
+            user_id: view.user_id.clone(),
+            is_active: view.is_active,
+            expires_at: view.expires_at,
+        }
+    }
+
+    fn apply_key(&mut self, event: &ApiKeyEvent, version: u64) -> Uuid {
+        match event {
+            ApiKeyEvent::ApiKeyCreated {
+                api_key_id,
+                api_key_name,
+                user_id,
+                description,
+                key_hash,
+                expires_at,
+                created_by,
+                created_at,
+            } => {
+                let view = ApiKeyView {
+                    api_key_id: *api_key_id,
+                    api_key_name: api_key_name.to_string(),
+                    user_id: user_id.clone(),
+                    description: description.as_ref().to_owned(),
+                    key_hash: *key_hash,
+                    created_by: created_by.as_ref().to_owned(),
+                    created_at: *created_at,
+                    updated_at: *created_at,
+                    expires_at: expires_at.map(|e| e.at()),
+                    is_active: true,
+                    version,
+                };
+                self.put_key(view);
+                *api_key_id
+            }
+            ApiKeyEvent::ApiKeyUpdated {
+                api_key_id,
+                changes,
+                updated_at,
+                ..
+            } => {
+                if let Some(mut view) = self.listing.get(api_key_id).cloned() {
+                    fold_changes(&mut view, changes);
+                    view.updated_at = *updated_at;
+                    view.version = version;
+                    self.put_key(view);
+                }
+                *api_key_id
+            }
+            ApiKeyEvent::ApiKeyDeleted { api_key_id, .. } => {
+                if let Some(view) = self.listing.remove(api_key_id) {
+                    self.lookup.remove(&view.key_hash);
+                }
+                *api_key_id
+            }
+        }
+    }
+
+    fn put_key(&mut self, view: ApiKeyView) {
+        self.lookup.insert(view.key_hash, Self::lookup_entry(&view));
+        self.listing.upsert(view);
+    }
+
+    fn apply_role(&mut self, event: &RoleEvent, version: u64) -> RoleName {
+        match event {
+            RoleEvent::RoleCreated {
+                id,
+                definition,
+                created_at,
+                ..
+            } => {
+                let view = RoleView {
+                    id: *id,
+                    definition: definition.clone(),
+                    created_on: *created_at,
+                    version,
+                };
+                self.directory
+                    .roles
+                    .insert(definition.role_name.clone(), view);
+                definition.role_name.clone()
+            }
+            RoleEvent::RoleUpdated { definition, .. } => {
+                if let Some(view) = self.directory.roles.get_mut(&definition.role_name) {
+                    view.definition = definition.clone();
+                    view.version = version;
+                }
+                definition.role_name.clone()
+            }
+            RoleEvent::RoleDeleted { role_name, .. } => {
+                self.directory.roles.remove(role_name);
+                role_name.clone()
+            }
+        }
+    }
+
+    fn apply_user(&mut self, event: &UserRolesEvent, version: u64) -> UserId {
+        match event {
+            UserRolesEvent::RolesAssigned {
+                user_id,
+                roles,
+                assigned_at,
+                ..
+            } => {
+                let entry = self
+                    .directory
+                    .users
+                    .entry(user_id.clone())
+                    .or_insert_with(|| UserRolesView {
+                        user_id: user_id.clone(),
+                        roles: Default::default(),
+                        created_on: *assigned_at,
+                        version,
+                    });
+                entry.roles.extend(roles.iter().cloned());
+                entry.version = version;
+                user_id.clone()
+            }
+            UserRolesEvent::RolesRevoked { user_id, roles, .. } => {
+                if let Some(entry) = self.directory.users.get_mut(user_id) {
+                    for role in roles {
+                        entry.roles.remove(role);
+                    }
+                    entry.version = version;
+                    if entry.roles.is_empty() {
+                        self.directory.users.remove(user_id);
+                    }
+                }
+                user_id.clone()
+            }
+        }
+    }
+}
+
+fn fold_changes(view: &mut ApiKeyView, changes: &ApiKeyChanges) {
+    if let Some(c) = &changes.description {
+        view.description = c.new.as_ref().to_owned();
+    }
+    if let Some(c) = &changes.expires_at {
+        view.expires_at = c.new.map(|e: Expiration| e.at());
+    }
+    if let Some(c) = &changes.is_active {
+        view.is_active = c.new;
+    }
+}

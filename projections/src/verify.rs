@@ -1,0 +1,128 @@
+//! Does a presented key authenticate, and as whom? The decision behind bearer auth, `/auth/verify`
+//! and `/auth/check`.
+use crate::read_model::ReadModel;
+use chrono::{DateTime, Utc};
+use domain::{KeyHash, RoleName, UserId};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// Every key apikeyd issues starts with this.
+pub const KEY_PREFIX: &str = "vams_";
+
+/// Longest presented key worth hashing; anything longer is malformed.
+const MAX_KEY_CHARS: usize = 512;
+
+/// Outcome of a verification, as `/auth/verify` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerifyCode {
+    /// The key authenticates.
+    Valid,
+    /// No live key has this hash (never issued, or deleted).
+    NotFound,
+    /// The key is deactivated.
+    Disabled,
+    /// The key's expiry has passed.
+    Expired,
+    /// The key's user holds no role.
+    NoRoles,
+    /// Not shaped like a key at all.
+    Malformed,
+}
+
+impl VerifyCode {
+    /// Short reason for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valid => "VALID",
+            Self::NotFound => "NOT_FOUND",
+            Self::Disabled => "DISABLED",
+            Self::Expired => "EXPIRED",
+            Self::NoRoles => "NO_ROLES",
+            Self::Malformed => "MALFORMED",
+        }
+    }
+}
+
+/// Who a valid key acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user.
+    pub user_id: UserId,
+    /// The key used.
+    pub api_key_id: Uuid,
+    /// The user's roles now.
+    pub roles: Vec<RoleName>,
+}
+
+/// A verification: the code, the key hash prefix when the key was well-formed, and the principal when
+/// valid (or the known key id when refused for a reason other than not-found).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Outcome.
+    pub code: VerifyCode,
+    /// Set when the key was found.
+    pub api_key_id: Option<Uuid>,
+    /// First hex characters of the hash, for logs.
+    pub hash_prefix: Option<String>,
+    /// Set when valid.
+    pub principal: Option<Principal>,
+}
+
+/// True when `presented` could be a key apikeyd issued: prefix plus URL-safe characters.
+pub fn well_formed(presented: &str) -> bool {
+    presented.len() <= MAX_KEY_CHARS
+        && presented.len() > KEY_PREFIX.len()
+        && presented.starts_with(KEY_PREFIX)
+        && presented[KEY_PREFIX.len()..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl ReadModel {
+    /// Verifies a presented key at `now`.
+    pub fn verify(&self, presented: &str, now: DateTime<Utc>) -> Verification {
+        if !well_formed(presented) {
+            return refused(VerifyCode::Malformed, None, None);
+        }
+        let hash = KeyHash::of(presented);
+        let prefix = Some(hash.prefix());
+        let Some(entry) = self.lookup.get(&hash) else {
+            return refused(VerifyCode::NotFound, None, prefix);
+        };
+        let id = Some(entry.api_key_id);
+        if !entry.is_active {
+            return refused(VerifyCode::Disabled, id, prefix);
+        }
+        if entry.expires_at.is_some_and(|at| now >= at) {
+            return refused(VerifyCode::Expired, id, prefix);
+        }
+        let roles = self.directory.roles_of(&entry.user_id);
+        if roles.is_empty() {
+            return refused(VerifyCode::NoRoles, id, prefix);
+        }
+        Verification {
+            code: VerifyCode::Valid,
+            api_key_id: id,
+            hash_prefix: prefix,
+            principal: Some(Principal {
+                user_id: entry.user_id.clone(),
+                api_key_id: entry.api_key_id,
+                roles,
+            }),
+        }
+    }
+}
+
+fn refused(
+    code: VerifyCode,
+    api_key_id: Option<Uuid>,
+    hash_prefix: Option<String>,
+) -> Verification {
+    Verification {
+        code,
+        api_key_id,
+        hash_prefix,
+        principal: None,
+    }
+}
