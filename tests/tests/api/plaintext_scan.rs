@@ -1,0 +1,238 @@
+//! After a full lifecycle on the real binary at `RUST_LOG=debug`, no issued key appears in plaintext
+//! anywhere on disk or in the output; its SHA-256 does appear in the store (so the scan reads the right
+//! bytes); the audit file has one line per event.
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use tests::backend::audit_log;
+use tests::binary::Server;
+use tests::secrets::{
+    find_keys, occurrences, read_audit, read_or_empty, secret_part, sha256_hex, unknown_key,
+};
+use tests::{Api, Auth, Backend, CreatedKey};
+
+/// Creates, uses, updates and deletes keys; returns every key issued and the audit actions expected,
+/// in order, as (action, key id or user id).
+async fn lifecycle(api: &Api) -> (Vec<CreatedKey>, Vec<(&'static str, String)>) {
+    let mut expected = vec![
+        ("roleCreate", String::new()),
+        ("userRolesAssign", "scan-bot".to_owned()),
+    ];
+    api.create_role("scanner").await.ok();
+    api.assign_roles("scan-bot", &["scanner"]).await.ok();
+    let one = api.create_key_ok("scan one", "scan-bot").await;
+    let mut body = tests::keys::key_body("scan two", "scan-bot", "expires");
+    body["expiresAt"] = json!("2031-01-01");
+    let two = tests::keys::created(&api.create_key(&body).await);
+    let three = api.create_key_ok("scan three", "admin").await;
+    for key in [&one, &two, &three] {
+        expected.push(("apiKeyCreate", key.id.clone()));
+    }
+
+    for key in [&one, &two, &three] {
+        api.assert_key_works(&key.key).await;
+        api.get("/auth/api-keys")
+            .auth(Auth::Header(key.key.clone()))
+            .send()
+            .await;
+        api.login_profile("scan-bot", &key.key).await;
+    }
+    let wrong = unknown_key();
+    api.assert_key_refused(&wrong, "NOT_FOUND").await;
+
+    api.update_key(&one.id, &json!({ "description": "rotated soon" }))
+        .await
+        .ok();
+    api.set_active(&two.id, false).await;
+    api.assert_key_refused(&two.key, "DISABLED").await;
+    api.set_active(&two.id, true).await;
+    api.delete_key(&three.id).await.ok();
+    api.assert_key_refused(&three.key, "NOT_FOUND").await;
+    api.delete_key(&one.id).await.ok();
+    api.assert_key_refused(&one.key, "NOT_FOUND").await;
+    expected.extend([
+        ("apiKeyUpdate", one.id.clone()),
+        ("apiKeyUpdate", two.id.clone()),
+        ("apiKeyUpdate", two.id.clone()),
+        ("apiKeyDelete", three.id.clone()),
+        ("apiKeyDelete", one.id.clone()),
+    ]);
+    (vec![one, two, three], expected)
+}
+
+/// Every file the scan reads: the store, the audit file, stdout and stderr.
+struct Scanned {
+    store: Vec<(PathBuf, Vec<u8>)>,
+    audit: Vec<u8>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl Scanned {
+    /// Where `needle` occurs outside stderr, as file names.
+    fn leaks_outside_stderr(&self, needle: &str) -> Vec<String> {
+        let mut leaks: Vec<String> = self
+            .store
+            .iter()
+            .filter(|(_, bytes)| occurrences(bytes, needle.as_bytes()) > 0)
+            .map(|(path, _)| path.display().to_string())
+            .collect();
+        for (name, bytes) in [("audit.log", &self.audit), ("stdout", &self.stdout)] {
+            if occurrences(bytes, needle.as_bytes()) > 0 {
+                leaks.push(name.to_owned());
+            }
+        }
+        leaks
+    }
+
+    fn in_store(&self, needle: &str) -> bool {
+        self.store
+            .iter()
+            .any(|(_, bytes)| occurrences(bytes, needle.as_bytes()) > 0)
+    }
+}
+
+#[tokio::test]
+async fn no_issued_key_appears_in_plaintext_after_a_full_lifecycle() {
+    let backend = Backend::from_env();
+    let (data, logs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let server = Server::start(
+        backend,
+        data.path(),
+        logs.path(),
+        "scan",
+        &[("RUST_LOG", "debug")],
+    )
+    .await;
+    let bootstrap = find_keys(&server.stderr_text())
+        .pop()
+        .expect("bootstrap key on stderr");
+    let api = Api::new(server.address.clone(), bootstrap.clone());
+    let (keys, expected_audit) = lifecycle(&api).await;
+    let (stdout, stderr) = (server.stdout.clone(), server.stderr.clone());
+    server.stop().await;
+
+    let scanned = Scanned {
+        store: backend
+            .store_files(data.path())
+            .into_iter()
+            .map(|path| (path.clone(), read_or_empty(&path)))
+            .collect(),
+        audit: read_or_empty(&audit_log(data.path())),
+        stdout: read_or_empty(&stdout),
+        stderr: read_or_empty(&stderr),
+    };
+    assert!(
+        scanned.store.iter().any(|(_, b)| !b.is_empty()),
+        "the store files are empty"
+    );
+    for key in &keys {
+        let secret = secret_part(&key.key);
+        let leaks = scanned.leaks_outside_stderr(secret);
+        assert!(leaks.is_empty(), "key {} leaked into {leaks:?}", key.id);
+        assert_eq!(
+            occurrences(&scanned.stderr, secret.as_bytes()),
+            0,
+            "key {} on stderr",
+            key.id
+        );
+        assert!(
+            scanned.in_store(&sha256_hex(&key.key)),
+            "hash of {} not in the store",
+            key.id
+        );
+    }
+    let on_stderr = find_keys(&String::from_utf8_lossy(&scanned.stderr));
+    assert_eq!(
+        on_stderr,
+        vec![bootstrap.clone()],
+        "stderr shows the bootstrap key once and no other key"
+    );
+    let leaks = scanned.leaks_outside_stderr(secret_part(&bootstrap));
+    assert!(leaks.is_empty(), "bootstrap key leaked into {leaks:?}");
+    assert!(
+        scanned.in_store(&sha256_hex(&bootstrap)),
+        "bootstrap hash not in the store"
+    );
+
+    for (name, bytes) in [("stdout", &scanned.stdout), ("audit.log", &scanned.audit)] {
+        let found = find_keys(&String::from_utf8_lossy(bytes));
+        assert!(found.is_empty(), "{name} shows {} key(s)", found.len());
+    }
+    assert_audit(&read_audit(&audit_log(data.path())), &expected_audit, &keys);
+}
+
+/// The last lines are exactly our events, by the bootstrap admin; the first ones the bootstrap's own.
+fn assert_audit(lines: &[Value], expected: &[(&str, String)], keys: &[CreatedKey]) {
+    let fields = [
+        "eventId",
+        "time",
+        "actor",
+        "action",
+        "apiKeyId",
+        "apiKeyName",
+        "userId",
+        "changedFields",
+    ];
+    for line in lines {
+        for field in fields {
+            assert!(
+                line.get(field).is_some(),
+                "audit line lacks {field}: {line}"
+            );
+        }
+        let time = line["time"].as_str().unwrap_or_default();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(time).is_ok(),
+            "audit time {time:?}: {line}"
+        );
+    }
+    let mut event_ids: Vec<String> = lines.iter().map(|l| l["eventId"].to_string()).collect();
+    event_ids.sort();
+    event_ids.dedup();
+    assert_eq!(event_ids.len(), lines.len(), "eventIds are not unique");
+    assert!(
+        lines.len() >= expected.len(),
+        "{} audit lines, expected at least {}",
+        lines.len(),
+        expected.len()
+    );
+    let (bootstrap, ours) = lines.split_at(lines.len() - expected.len());
+    let boot_actions: Vec<&str> = bootstrap
+        .iter()
+        .filter_map(|l| l["action"].as_str())
+        .collect();
+    for action in ["roleCreate", "userRolesAssign", "apiKeyCreate"] {
+        assert!(
+            boot_actions.contains(&action),
+            "bootstrap audit lacks {action}: {boot_actions:?}"
+        );
+    }
+    for (line, (action, subject)) in ours.iter().zip(expected) {
+        assert_eq!(line["action"], json!(action), "{line}");
+        assert_eq!(line["actor"], json!("admin"), "{line}");
+        match *action {
+            "userRolesAssign" => assert_eq!(line["userId"], json!(subject), "{line}"),
+            "roleCreate" => {}
+            _ => {
+                let key = keys.iter().find(|k| &k.id == subject).expect("one of ours");
+                assert_eq!(line["apiKeyId"], json!(subject), "{line}");
+                assert_eq!(line["apiKeyName"], key.item["apiKeyName"], "{line}");
+                assert_eq!(line["userId"], key.item["userId"], "{line}");
+            }
+        }
+    }
+    let changed: Vec<&Value> = ours
+        .iter()
+        .filter(|l| l["action"] == "apiKeyUpdate")
+        .map(|l| &l["changedFields"])
+        .collect();
+    let text: Vec<String> = changed.iter().map(|c| c.to_string()).collect();
+    assert!(
+        text[0].contains("description"),
+        "first update changed the description: {text:?}"
+    );
+    assert!(
+        text[1].contains("isActive") && text[2].contains("isActive"),
+        "flag flips: {text:?}"
+    );
+}
