@@ -68,6 +68,16 @@
     return !Number.isNaN(d.getTime()) && d.getTime() <= Date.now();
   }
 
+  /** A table cell holding a timestamp: date on one line, time under it, the raw value as tooltip. */
+  function timeCell(value, ...extra) {
+    const text = fmtUtc(value);
+    const [day, ...rest] = text.split(' ');
+    const content = rest.length
+      ? [el('span', { className: 'ts-day' }, day), ' ', el('span', { className: 'ts-time' }, rest.join(' '))]
+      : [text];
+    return el('td', { className: 'ts', title: value || '' }, ...content, ...extra);
+  }
+
   const isActive = (item) => String(item.isActive) === 'true';
   const todayUtc = () => new Date().toISOString().slice(0, 10);
 
@@ -404,15 +414,15 @@
     matches: (k, needle) => [k.apiKeyName, k.userId, k.description]
       .some((v) => String(v ?? '').toLowerCase().includes(needle)),
     columns: [
-      (k) => el('td', { className: 'strong' }, k.apiKeyName),
+      (k) => el('td', { className: 'strong name', title: k.apiKeyName }, k.apiKeyName),
       (k) => el('td', { className: 'mono nowrap' }, k.apiKeyId),
       (k) => el('td', { className: 'wrap' }, k.description),
       (k) => k.userId,
       (k) => k.createdBy,
-      (k) => el('td', { className: 'nowrap', title: k.createdAt || '' }, fmtUtc(k.createdAt)),
-      (k) => el('td', { className: 'nowrap', title: k.expiresAt || '' },
-        k.expiresAt ? fmtUtc(k.expiresAt) : 'Never',
-        isPast(k.expiresAt) ? badge('Expired', 'warn') : null),
+      (k) => timeCell(k.createdAt),
+      (k) => (k.expiresAt
+        ? timeCell(k.expiresAt, isPast(k.expiresAt) ? badge('Expired', 'warn') : null)
+        : el('td', { className: 'muted' }, 'Never')),
       (k) => el('td', {}, isActive(k) ? badge('Active', 'ok') : badge('Inactive', 'off')),
     ],
     onSelect: (k) => enable(['#key-edit', '#key-delete', '#key-audit'], Boolean(k)),
@@ -677,14 +687,17 @@
       openDialog($('#dlg-audit'), event.currentTarget);
       try {
         const data = await call('GET', `/auth/api-keys/${encodeURIComponent(item.apiKeyId)}/audit`);
-        const events = data && Array.isArray(data.Items) ? data.Items : [];
+        const events = (data && Array.isArray(data.Items) ? data.Items : [])
+          .slice().sort((a, b) => String(b.time ?? '').localeCompare(String(a.time ?? ''))); // newest first
         table.tBodies[0].replaceChildren(...events.map((e) => el('tr', {},
-          el('td', { className: 'nowrap', title: e.time || '' }, fmtUtc(e.time)),
+          timeCell(e.time),
           el('td', {}, e.action ?? ''),
           el('td', {}, e.actor ?? ''),
-          el('td', {}, Array.isArray(e.changedFields) ? e.changedFields.join(', ') : ''))));
+          el('td', {}, Array.isArray(e.changedFields) && e.changedFields.length ? e.changedFields.join(', ') : '—'))));
         table.hidden = events.length === 0;
-        message.textContent = events.length ? `${events.length} events` : 'No audit events recorded for this key.';
+        message.textContent = events.length
+          ? `${events.length} ${events.length === 1 ? 'event' : 'events'}, newest first`
+          : 'No audit events recorded for this key.';
       } catch (err) {
         message.textContent = err instanceof ApiError && err.status === 404 ? 'Audit not available' : messageOf(err);
       }
@@ -709,7 +722,7 @@
       (r) => (r.mfaRequired === true || r.mfaRequired === 'true' ? 'Yes' : 'No'),
       (r) => r.source ?? '',
       (r) => r.sourceIdentifier ?? '',
-      (r) => el('td', { className: 'nowrap', title: r.createdOn || '' }, fmtUtc(r.createdOn)),
+      (r) => timeCell(r.createdOn),
     ],
     onSelect: (r) => enable(['#role-edit', '#role-delete'], Boolean(r)),
     onActivate: (r) => openRole(r),
@@ -810,7 +823,7 @@
       (u) => el('td', { className: 'strong' }, u.userId),
       (u) => el('td', {}, ...(Array.isArray(u.roleName) ? u.roleName : [u.roleName])
         .filter(Boolean).map((r) => badge(r, 'role'))),
-      (u) => el('td', { className: 'nowrap', title: u.createdOn || '' }, fmtUtc(u.createdOn)),
+      (u) => timeCell(u.createdOn),
     ],
     onSelect: (u) => enable(['#ur-edit', '#ur-delete'], Boolean(u)),
     onActivate: (u) => openUserRoles(u),
