@@ -43,6 +43,12 @@ pub trait EventFeed: Send + Sync {
         position: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// Every event of one aggregate, in sequence order (history, audit of one key).
+    async fn aggregate_events(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 }
 
 /// Rows to write back: `None` deletes the row.

@@ -191,3 +191,36 @@ fn fold_changes(view: &mut ApiKeyView, changes: &ApiKeyChanges) {
         view.is_active = c.new;
     }
 }
+
+impl ReadModel {
+    /// Human-readable differences between two models (empty when equal).
+    pub fn differences(&self, other: &ReadModel) -> Vec<String> {
+        let mut out = Vec::new();
+        for view in self.listing.iter() {
+            match other.listing.get(&view.api_key_id) {
+                None => out.push(format!("key {} missing", view.api_key_id)),
+                Some(o) if o != view => out.push(format!("key {} differs", view.api_key_id)),
+                _ => {}
+            }
+        }
+        for view in other.listing.iter() {
+            if self.listing.get(&view.api_key_id).is_none() {
+                out.push(format!("key {} should not exist", view.api_key_id));
+            }
+        }
+        if self.lookup != other.lookup {
+            out.push(format!(
+                "key lookup differs ({} entries expected, {} found)",
+                self.lookup.len(),
+                other.lookup.len()
+            ));
+        }
+        if self.directory.roles != other.directory.roles {
+            out.push("roles differ".to_owned());
+        }
+        if self.directory.users != other.directory.users {
+            out.push("user roles differ".to_owned());
+        }
+        out
+    }
+}

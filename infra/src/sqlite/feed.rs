@@ -3,8 +3,12 @@ use super::{store_error, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use projections::{DomainEvent, EventFeed, RecordedEvent, StoreError};
+use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 use std::collections::HashMap;
+
+const COLUMNS: &str =
+    "position, aggregate_type, aggregate_id, sequence, payload, metadata, recorded_at";
 
 #[async_trait]
 impl EventFeed for SqliteStore {
@@ -13,38 +17,55 @@ impl EventFeed for SqliteStore {
         position: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT position, aggregate_type, aggregate_id, sequence, payload, metadata, recorded_at
-             FROM events WHERE position > ? ORDER BY position LIMIT ?",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+        ))
         .bind(position as i64)
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await
         .map_err(store_error)?;
-        let mut events = Vec::with_capacity(rows.len());
-        for row in rows {
-            let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
-            let get = |col: &str| row.try_get::<String, _>(col).map_err(|e| corrupt(&e));
-            let aggregate_type = get("aggregate_type")?;
-            let payload: serde_json::Value =
-                serde_json::from_str(&get("payload")?).map_err(|e| corrupt(&e))?;
-            let metadata: HashMap<String, String> =
-                serde_json::from_str(&get("metadata")?).unwrap_or_default();
-            let recorded_at = DateTime::parse_from_rfc3339(&get("recorded_at")?)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| corrupt(&e))?;
-            let event = DomainEvent::decode(&aggregate_type, payload).map_err(|e| corrupt(&e))?;
-            events.push(RecordedEvent {
-                position: row.try_get::<i64, _>("position").map_err(|e| corrupt(&e))? as u64,
-                aggregate_type,
-                aggregate_id: get("aggregate_id")?,
-                sequence: row.try_get::<i64, _>("sequence").map_err(|e| corrupt(&e))? as u64,
-                event,
-                metadata,
-                recorded_at,
-            });
-        }
-        Ok(events)
+        rows.iter().map(decode).collect()
     }
+
+    async fn aggregate_events(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM events WHERE aggregate_type = ? AND aggregate_id = ? ORDER BY sequence"
+        ))
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.iter().map(decode).collect()
+    }
+}
+
+/// A row the store cannot decode stops the projections (loudly) rather than being skipped: skipping
+/// a deletion would leave a revoked key working.
+fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
+    let get = |col: &str| row.try_get::<String, _>(col).map_err(|e| corrupt(&e));
+    let aggregate_type = get("aggregate_type")?;
+    let payload: serde_json::Value =
+        serde_json::from_str(&get("payload")?).map_err(|e| corrupt(&e))?;
+    let metadata: HashMap<String, String> =
+        serde_json::from_str(&get("metadata")?).unwrap_or_default();
+    let recorded_at = DateTime::parse_from_rfc3339(&get("recorded_at")?)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| corrupt(&e))?;
+    let event = DomainEvent::decode(&aggregate_type, payload).map_err(|e| corrupt(&e))?;
+    Ok(RecordedEvent {
+        position: row.try_get::<i64, _>("position").map_err(|e| corrupt(&e))? as u64,
+        aggregate_type,
+        aggregate_id: get("aggregate_id")?,
+        sequence: row.try_get::<i64, _>("sequence").map_err(|e| corrupt(&e))? as u64,
+        event,
+        metadata,
+        recorded_at,
+    })
 }

@@ -1,0 +1,141 @@
+//! Bearer-key authentication as request extractors: [`Caller`] for any valid key, [`AdminCaller`]
+//! for management routes.
+use crate::commands::Metadata;
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use chrono::Utc;
+use domain::Actor;
+use futures::future::{ready, Ready};
+use projections::audit::meta;
+use projections::verify::{Principal, Verification};
+
+/// The key presented on a request: `Authorization: Bearer vams_…` (scheme case-insensitive) or the
+/// bare key. `None` when the header is absent or not text.
+pub fn presented_key(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?.trim();
+    match value.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => Some(rest.trim()),
+        Some(_) => None,
+        None => Some(value),
+    }
+}
+
+/// The caller's address, as the socket sees it.
+pub fn source_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|a| a.ip().to_string())
+}
+
+/// A caller-supplied request id if it is short and plain, otherwise a new one.
+pub fn request_id(req: &HttpRequest) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
+}
+
+/// Verifies whatever key the request carries (a missing key is malformed).
+pub fn verify_request(state: &AppState, req: &HttpRequest) -> Verification {
+    let presented = presented_key(req).unwrap_or("");
+    let verification = state.projector.read().verify(presented, Utc::now());
+    if verification.principal.is_none() {
+        tracing::info!(
+            code = verification.code.as_str(),
+            hash_prefix = verification.hash_prefix.as_deref().unwrap_or("-"),
+            api_key_id = ?verification.api_key_id,
+            source_ip = source_ip(req).as_deref().unwrap_or("-"),
+            path = req.path(),
+            "authentication refused"
+        );
+    }
+    verification
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Who the key acts as.
+    pub principal: Principal,
+    /// Correlates logs and events.
+    pub request_id: String,
+    /// Where the request came from.
+    pub source_ip: Option<String>,
+}
+
+impl Caller {
+    /// The actor recorded on events.
+    pub fn actor(&self) -> Actor {
+        Actor::user(&self.principal.user_id)
+    }
+
+    /// Context stored with the events this caller causes.
+    pub fn metadata(&self) -> Metadata {
+        let roles: Vec<&str> = self.principal.roles.iter().map(|r| r.as_ref()).collect();
+        let mut m = Metadata::new();
+        m.insert(meta::ACTOR_ROLES.into(), roles.join(","));
+        m.insert(meta::AUTH_METHOD.into(), "apiKey".into());
+        m.insert(meta::REQUEST_ID.into(), self.request_id.clone());
+        m.insert("apiKeyId".into(), self.principal.api_key_id.to_string());
+        if let Some(ip) = &self.source_ip {
+            m.insert(meta::SOURCE_IP.into(), ip.clone());
+        }
+        m
+    }
+
+    fn from_req(req: &HttpRequest) -> Result<Self, ApiError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+        let principal = verify_request(state, req)
+            .principal
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Self {
+            principal,
+            request_id: request_id(req),
+            source_ip: source_ip(req),
+        })
+    }
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::from_req(req))
+    }
+}
+
+/// A caller holding one of the configured admin roles.
+#[derive(Debug, Clone)]
+pub struct AdminCaller(pub Caller);
+
+impl FromRequest for AdminCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Caller::from_req(req).and_then(|caller| {
+            let state = req.app_data::<web::Data<AppState>>();
+            let admin = state.is_some_and(|s| {
+                caller
+                    .principal
+                    .roles
+                    .iter()
+                    .any(|r| s.admin_roles.iter().any(|a| a == r.as_ref()))
+            });
+            if admin {
+                Ok(Self(caller))
+            } else {
+                Err(ApiError::Forbidden)
+            }
+        }))
+    }
+}

@@ -1,0 +1,136 @@
+//! The `apikeyd` command line.
+use crate::config::{load_config_file, Settings};
+use crate::startup::{Application, Backend};
+use clap::{Parser, Subcommand};
+use projections::Projector;
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// apikeyd: API keys for VAMS-compatible services, event-sourced.
+///
+/// Every setting can be given as a flag, as an APIKEYD_* environment variable, or as a KEY=value line
+/// in the file named by APIKEYD_CONFIG (flags win over the environment, which wins over the file).
+#[derive(Debug, Parser)]
+#[command(name = "apikeyd", version, about, long_about)]
+pub struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP service. On an empty store it first creates the admin role, gives it to the
+    /// bootstrap admin user and prints one admin API key to stderr, once.
+    Serve,
+    /// Work on the projections (read models) built from the event log.
+    Projections {
+        #[command(subcommand)]
+        action: ProjectionsAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProjectionsAction {
+    /// Rebuild every projection from the events in memory and compare with the persisted ones.
+    /// Exit 0 when they match, 1 (with the differences) when they do not.
+    Verify,
+    /// Rebuild every persisted projection from the event log, replacing what is stored.
+    Rebuild,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    if let Err(e) = load_config_file() {
+        eprintln!("apikeyd: {e}");
+        return ExitCode::from(2);
+    }
+    let cli = Cli::parse();
+    crate::telemetry::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("apikeyd: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve(cli.settings).await,
+            Command::Projections { action } => projections(cli.settings, action).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("apikeyd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let bind = settings.bind.clone();
+    let app = Application::build(settings).await?;
+    let address = format!(
+        "http://{}:{}",
+        bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h),
+        app.port()
+    );
+    if let Some(key) = app.bootstrap_key() {
+        eprintln!(
+            "\n================================================================================\n\
+             apikeyd first start: created role 'admin', gave it to the bootstrap admin user and\n\
+             issued this admin API key. It is shown ONCE and stored only as a hash. Save it now:\n\n\
+             {key}\n\n\
+             Try it:  curl -H \"Authorization: Bearer <key>\" {address}/auth/api-keys\n\
+             Web console: {address}/admin/\n\
+             ================================================================================\n"
+        );
+    }
+    eprintln!("apikeyd listening on {address}");
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn projections(settings: Settings, action: ProjectionsAction) -> anyhow::Result<ExitCode> {
+    let backend = Backend::embedded(&settings).await?;
+    let started = Instant::now();
+    let (rebuilt, position) = Projector::rebuild_from(backend.feed.as_ref()).await?;
+    let rate = position as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    match action {
+        ProjectionsAction::Verify => {
+            let (persisted, persisted_position) = backend.views.load().await?;
+            let differences = rebuilt.differences(&persisted);
+            if differences.is_empty() && persisted_position == position {
+                println!(
+                    "projections match the event log: {position} events, {} keys, {} roles, {} users with roles",
+                    rebuilt.listing.len(),
+                    rebuilt.directory.roles.len(),
+                    rebuilt.directory.users.len()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("projections differ from the event log (log at {position}, views at {persisted_position}):");
+            for d in differences {
+                println!("  {d}");
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        ProjectionsAction::Rebuild => {
+            backend.views.replace_all(&rebuilt, position).await?;
+            println!(
+                "rebuilt projections from {position} events in {:.2}s ({rate:.0} events/s): {} keys, {} roles, {} users with roles",
+                started.elapsed().as_secs_f64(),
+                rebuilt.listing.len(),
+                rebuilt.directory.roles.len(),
+                rebuilt.directory.users.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Errors → HTTP. User errors are 4xx with `{"message": …}`; infrastructure down is 503; anything else
+//! an opaque 500 whose cause is logged, never sent.
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use cqrs_es::AggregateError;
+use domain::api_key::ApiKeyError;
+use domain::role::RoleError;
+use domain::user_roles::UserRolesError;
+use infra::UniqueViolation;
+
+/// Every error a handler returns.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 with the message.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: missing or refused credentials.
+    #[error("Unauthorized")]
+    Unauthorized,
+    /// 403: authenticated but not allowed.
+    #[error("Not Authorized")]
+    Forbidden,
+    /// 404 with the message.
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: a concurrent change won.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413.
+    #[error("Request body too large (limit {0} bytes)")]
+    TooLarge(usize),
+    /// 503: a store is unreachable; nothing was written.
+    #[error("Service temporarily unavailable, please retry")]
+    Unavailable(String),
+    /// 500: a bug; details only in the log.
+    #[error("Internal server error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A JSON `{"message": …}` response with VAMS's no-store header.
+    pub fn json(status: StatusCode, message: &str) -> HttpResponse {
+        HttpResponse::build(status)
+            .insert_header((
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache, no-store"),
+            ))
+            .json(serde_json::json!({ "message": message }))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Unavailable(cause) => tracing::warn!(%cause, "store unavailable"),
+            Self::Internal(cause) => tracing::error!(%cause, "internal error"),
+            _ => {}
+        }
+        Self::json(self.status_code(), &self.to_string())
+    }
+}
+
+/// How a domain error maps onto HTTP.
+pub trait DomainErrorStatus: std::error::Error {
+    /// The error for this refusal.
+    fn to_api(&self) -> ApiError;
+}
+
+impl DomainErrorStatus for ApiKeyError {
+    fn to_api(&self) -> ApiError {
+        match self {
+            Self::NotFound => ApiError::NotFound(self.to_string()),
+            Self::Unavailable(e) => ApiError::Unavailable(e.to_string()),
+            _ => ApiError::BadRequest(self.to_string()),
+        }
+    }
+}
+
+impl DomainErrorStatus for RoleError {
+    fn to_api(&self) -> ApiError {
+        ApiError::BadRequest(self.to_string())
+    }
+}
+
+impl DomainErrorStatus for UserRolesError {
+    fn to_api(&self) -> ApiError {
+        match self {
+            Self::Unavailable(e) => ApiError::Unavailable(e.to_string()),
+            _ => ApiError::BadRequest(self.to_string()),
+        }
+    }
+}
+
+impl<E: DomainErrorStatus> From<AggregateError<E>> for ApiError {
+    fn from(error: AggregateError<E>) -> Self {
+        match error {
+            AggregateError::UserError(e) => e.to_api(),
+            AggregateError::AggregateConflict => {
+                Self::Conflict("The resource was changed concurrently; retry the request".into())
+            }
+            AggregateError::DatabaseConnectionError(e) => Self::Unavailable(e.to_string()),
+            AggregateError::DeserializationError(e) => Self::Internal(e.to_string()),
+            AggregateError::UnexpectedError(e) => match e.downcast_ref::<UniqueViolation>() {
+                Some(v) => Self::BadRequest(ApiKeyError::NameTaken(v.value.clone()).to_string()),
+                None => Self::Internal(e.to_string()),
+            },
+        }
+    }
+}
+
+impl From<projections::StoreError> for ApiError {
+    fn from(error: projections::StoreError) -> Self {
+        match error {
+            projections::StoreError::Unavailable(e) => Self::Unavailable(e),
+            projections::StoreError::Corrupt(e) => Self::Internal(e),
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! `/auth/api-keys`: list, get, create, update, delete, and a key's audit trail.
+use crate::auth::AdminCaller;
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::routes::{bad, required, wire_time};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use cqrs_es::Aggregate;
+use domain::api_key::{ApiKey, ApiKeyCommand, CreateApiKey, DeleteApiKey, UpdateApiKey};
+use domain::{ApiKeyName, Description, Expiration, IsActive, UserId};
+use projections::audit::AuditRecord;
+use projections::key_listing::ApiKeyView;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// Largest page a caller may ask for.
+const MAX_PAGE: usize = 10_000;
+
+/// Routes under `/auth/api-keys`.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/auth/api-keys")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/auth/api-keys/{api_key_id}")
+            .route(web::get().to(get))
+            .route(web::put().to(update))
+            .route(web::delete().to(delete)),
+    )
+    .route("/auth/api-keys/{api_key_id}/audit", web::get().to(audit));
+}
+
+/// A key on the wire, exactly as VAMS shapes it (`isActive` is a string; `expiresAt` "" for none).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyItem {
+    api_key_id: String,
+    api_key_name: String,
+    user_id: String,
+    description: String,
+    created_by: String,
+    created_at: String,
+    updated_at: String,
+    expires_at: String,
+    is_active: &'static str,
+}
+
+impl From<&ApiKeyView> for ApiKeyItem {
+    fn from(v: &ApiKeyView) -> Self {
+        Self {
+            api_key_id: v.api_key_id.to_string(),
+            api_key_name: v.api_key_name.clone(),
+            user_id: v.user_id.to_string(),
+            description: v.description.clone(),
+            created_by: v.created_by.clone(),
+            created_at: wire_time(v.created_at),
+            updated_at: wire_time(v.updated_at),
+            expires_at: v
+                .expires_at
+                .map(|e| Expiration::from_utc(e).to_wire())
+                .unwrap_or_default(),
+            is_active: if v.is_active { "true" } else { "false" },
+        }
+    }
+}
+
+fn key_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest("apiKeyId must be a UUID".into()))
+}
+
+fn view(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, ApiError> {
+    let model = state.projector.read();
+    model
+        .listing
+        .get(id)
+        .map(ApiKeyItem::from)
+        .ok_or_else(|| ApiError::NotFound("API key not found".into()))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListQuery {
+    filter: Option<String>,
+    max_items: Option<String>,
+    page_size: Option<String>,
+    starting_token: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
+async fn list(
+    state: web::Data<AppState>,
+    caller: AdminCaller,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let max_items = q
+        .max_items
+        .as_deref()
+        .map(|m| match m.parse::<usize>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            _ => Err(ApiError::BadRequest(format!(
+                "maxItems must be an integer from 1 to {MAX_PAGE}"
+            ))),
+        })
+        .transpose()?;
+    let start = q
+        .starting_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            Uuid::parse_str(t).map_err(|_| ApiError::BadRequest("startingToken is invalid".into()))
+        })
+        .transpose()?;
+    let paged = max_items.is_some() || start.is_some() || q.page_size.is_some();
+    let model = state.projector.read();
+    let page = model.listing.page(q.filter.as_deref(), start, max_items);
+    let items: Vec<ApiKeyItem> = page.items.into_iter().map(ApiKeyItem::from).collect();
+    let mut body = json!({ "Items": items });
+    if paged {
+        body["NextToken"] = json!(page.next_token);
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    _caller: AdminCaller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = key_id(&path)?;
+    Ok(HttpResponse::Ok().json(view(&state, &id)?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateRequest {
+    api_key_name: Option<String>,
+    user_id: Option<String>,
+    description: Option<String>,
+    expires_at: Option<String>,
+}
+
+#[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id, request_id = %caller.0.request_id))]
+async fn create(
+    state: web::Data<AppState>,
+    caller: AdminCaller,
+    body: JsonBody<CreateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let req = body.0;
+    let now = Utc::now();
+    let name = ApiKeyName::parse(required(&req.api_key_name, "apiKeyName")?).map_err(bad)?;
+    let user_id = UserId::parse(required(&req.user_id, "userId")?).map_err(bad)?;
+    let description =
+        Description::parse(required(&req.description, "description")?).map_err(bad)?;
+    let expires_at = match &req.expires_at {
+        Some(raw) => Expiration::parse(raw, now).map_err(bad)?,
+        None => None,
+    };
+    let key = infra::key_material::generate().map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let id = Uuid::new_v4();
+    let command = CreateApiKey {
+        api_key_id: id,
+        name,
+        user_id,
+        description,
+        expires_at,
+        key_hash: key.hash,
+        actor: caller.0.actor(),
+        at: now,
+    };
+    let item = ApiKeyItem::from(&ApiKeyView {
+        api_key_id: id,
+        api_key_name: command.name.to_string(),
+        user_id: command.user_id.clone(),
+        description: command.description.as_ref().to_owned(),
+        key_hash: key.hash,
+        created_by: command.actor.as_ref().to_owned(),
+        created_at: now,
+        updated_at: now,
+        expires_at: expires_at.map(|e| e.at()),
+        is_active: true,
+        version: 1,
+    });
+    state
+        .bus
+        .api_key(
+            &id.to_string(),
+            ApiKeyCommand::Create(command),
+            caller.0.metadata(),
+        )
+        .await?;
+    tracing::info!(api_key_id = %id, "api key created");
+    // The plaintext leaves the process here and nowhere else.
+    let mut body = serde_json::to_value(&item).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["apiKey"] = Value::String(key.plaintext.expose_secret().to_owned());
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateRequest {
+    description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    expires_at: Option<Value>,
+    #[serde(default, deserialize_with = "present")]
+    is_active: Option<Value>,
+}
+
+/// Distinguishes a field sent as `null` (Some(Null)) from one not sent (None).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+fn parse_expiry(raw: &Value, now: chrono::DateTime<Utc>) -> Result<Option<Expiration>, ApiError> {
+    match raw {
+        Value::Null => Ok(None),
+        Value::String(s) => Expiration::parse(s, now).map_err(bad),
+        _ => Err(ApiError::BadRequest("expiresAt must be a string".into())),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id, request_id = %caller.0.request_id))]
+async fn update(
+    state: web::Data<AppState>,
+    caller: AdminCaller,
+    path: web::Path<String>,
+    body: JsonBody<UpdateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = key_id(&path)?;
+    let req = body.0;
+    let now = Utc::now();
+    let command = UpdateApiKey {
+        description: req
+            .description
+            .as_deref()
+            .map(Description::parse)
+            .transpose()
+            .map_err(bad)?,
+        expires_at: req
+            .expires_at
+            .as_ref()
+            .map(|raw| parse_expiry(raw, now))
+            .transpose()?,
+        is_active: req
+            .is_active
+            .as_ref()
+            .map(IsActive::parse)
+            .transpose()
+            .map_err(bad)?
+            .map(IsActive::get),
+        actor: caller.0.actor(),
+        at: now,
+    };
+    state
+        .bus
+        .api_key(
+            &id.to_string(),
+            ApiKeyCommand::Update(command),
+            caller.0.metadata(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(view(&state, &id)?))
+}
+
+#[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id, request_id = %caller.0.request_id))]
+async fn delete(
+    state: web::Data<AppState>,
+    caller: AdminCaller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = key_id(&path)?;
+    let command = DeleteApiKey {
+        actor: caller.0.actor(),
+        at: Utc::now(),
+    };
+    state
+        .bus
+        .api_key(
+            &id.to_string(),
+            ApiKeyCommand::Delete(command),
+            caller.0.metadata(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "message": format!("API key '{id}' deleted successfully") })))
+}
+
+/// Every event of one key as audit records, oldest first (deleted keys included).
+async fn audit(
+    state: web::Data<AppState>,
+    _caller: AdminCaller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = key_id(&path)?;
+    let events = state
+        .feed
+        .aggregate_events(ApiKey::TYPE, &id.to_string())
+        .await?;
+    if events.is_empty() {
+        return Err(ApiError::NotFound("API key not found".into()));
+    }
+    let items: Vec<AuditRecord> = events.iter().map(AuditRecord::from_event).collect();
+    Ok(HttpResponse::Ok().json(json!({ "Items": items })))
+}

@@ -1,0 +1,26 @@
+//! Liveness and readiness.
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+/// `/healthz` and `/readyz`.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz));
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Ready when the log can be read and the persisted views have caught up with memory.
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let reachable = state.projector.catch_up_views().await.is_ok();
+    let (applied, persisted) = state.projector.positions().await;
+    let body = json!({ "storeReachable": reachable, "appliedPosition": applied, "persistedPosition": persisted });
+    if reachable && applied == persisted {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}

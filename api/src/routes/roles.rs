@@ -1,0 +1,211 @@
+//! `/roles`: list, create, update, delete (deleting a role takes it from every user first).
+use crate::auth::AdminCaller;
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::routes::{bad, required, wire_time};
+use crate::state::AppState;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use domain::role::{RoleCommand, RoleDefinition};
+use domain::user_roles::UserRolesCommand;
+use domain::{Description, RoleName};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The only `source` VAMS accepts.
+const INTERNAL_SYSTEM: &str = "INTERNAL_SYSTEM";
+
+/// Routes under `/roles`.
+pub fn config(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/roles")
+            .route(web::get().to(list))
+            .route(web::post().to(create))
+            .route(web::put().to(update)),
+    )
+    .route("/roles/{role_name}", web::delete().to(delete));
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageQuery {
+    max_items: Option<String>,
+    page_size: Option<String>,
+    starting_token: Option<String>,
+}
+
+/// Parses `maxItems` (default 30000, as VAMS); invalid values fall back silently like VAMS does.
+fn max_items(q: &PageQuery) -> usize {
+    q.max_items
+        .as_deref()
+        .and_then(|m| m.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(30_000)
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    _caller: AdminCaller,
+    query: web::Query<PageQuery>,
+) -> HttpResponse {
+    let _ = &query.page_size;
+    let model = state.projector.read();
+    let start = query.starting_token.clone().unwrap_or_default();
+    let limit = max_items(&query);
+    let mut roles = model
+        .directory
+        .roles
+        .values()
+        .filter(|r| start.is_empty() || r.definition.role_name.as_ref() > start.as_str());
+    let items: Vec<Value> = roles
+        .by_ref()
+        .take(limit)
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "roleName": r.definition.role_name,
+                "description": r.definition.description,
+                "createdOn": wire_time(r.created_on),
+                "source": r.definition.source,
+                "sourceIdentifier": r.definition.source_identifier,
+                "mfaRequired": r.definition.mfa_required,
+            })
+        })
+        .collect();
+    let next = match (items.last(), roles.next()) {
+        (Some(last), Some(_)) => last["roleName"].clone(),
+        _ => Value::Null,
+    };
+    HttpResponse::Ok().json(json!({ "message": { "Items": items, "NextToken": next } }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RoleRequest {
+    role_name: Option<String>,
+    description: Option<String>,
+    source: Option<String>,
+    source_identifier: Option<String>,
+    mfa_required: Option<Value>,
+}
+
+impl RoleRequest {
+    fn definition(self) -> Result<RoleDefinition, ApiError> {
+        if self.role_name.is_none() || self.description.is_none() {
+            return Err(ApiError::BadRequest(
+                "roleName and description are required".into(),
+            ));
+        }
+        if self.source.as_deref().is_some_and(|s| s != INTERNAL_SYSTEM) {
+            return Err(ApiError::BadRequest(format!(
+                "Invalid source. Allowed values: {INTERNAL_SYSTEM}"
+            )));
+        }
+        let mfa_required = match self.mfa_required {
+            None | Some(Value::Null) => false,
+            Some(raw) => domain::IsActive::parse(&raw)
+                .map_err(|_| ApiError::BadRequest("mfaRequired must be true or false".into()))?
+                .get(),
+        };
+        Ok(RoleDefinition {
+            role_name: RoleName::parse(required(&self.role_name, "roleName")?).map_err(bad)?,
+            description: Description::parse(required(&self.description, "description")?)
+                .map_err(bad)?,
+            source: self.source,
+            source_identifier: self.source_identifier,
+            mfa_required,
+        })
+    }
+}
+
+fn done(role: &RoleName, operation: &str, verb: &str) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "success": true,
+        "message": format!("Role {role} {verb} successfully"),
+        "roleName": role,
+        "operation": operation,
+        "timestamp": wire_time(Utc::now()),
+    }))
+}
+
+#[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
+async fn create(
+    state: web::Data<AppState>,
+    caller: AdminCaller,
+    body: JsonBody<RoleRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let definition = body.0.definition()?;
+    let role = definition.role_name.clone();
+    let command = RoleCommand::Create {
+        id: uuid::Uuid::new_v4(),
+        definition,
+        actor: caller.0.actor(),
+        at: Utc::now(),
+    };
+    state
+        .bus
+        .role(role.as_ref(), command, caller.0.metadata())
+        .await?;
+    Ok(done(&role, "create", "created"))
+}
+
+#[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
+async fn update(
+    state: web::Data<AppState>,
+    caller: AdminCaller,
+    body: JsonBody<RoleRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let definition = body.0.definition()?;
+    let role = definition.role_name.clone();
+    let command = RoleCommand::Update {
+        definition,
+        actor: caller.0.actor(),
+        at: Utc::now(),
+    };
+    state
+        .bus
+        .role(role.as_ref(), command, caller.0.metadata())
+        .await?;
+    Ok(done(&role, "update", "updated"))
+}
+
+/// Takes the role from every holder, then deletes it, as VAMS does. A holder's key stops
+/// authenticating at once if that was its only role.
+#[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
+async fn delete(
+    state: web::Data<AppState>,
+    caller: AdminCaller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let role = RoleName::parse(&path.into_inner()).map_err(bad)?;
+    let holders = {
+        let model = state.projector.read();
+        if !model.directory.roles.contains_key(&role) {
+            return Err(ApiError::BadRequest(
+                domain::role::RoleError::NotFound.to_string(),
+            ));
+        }
+        model.directory.holders_of(&role)
+    };
+    for user_id in holders {
+        let command = UserRolesCommand::Revoke {
+            user_id: user_id.clone(),
+            role: role.clone(),
+            actor: caller.0.actor(),
+            at: Utc::now(),
+        };
+        state
+            .bus
+            .user_roles(user_id.as_ref(), command, caller.0.metadata())
+            .await?;
+    }
+    let command = RoleCommand::Delete {
+        actor: caller.0.actor(),
+        at: Utc::now(),
+    };
+    state
+        .bus
+        .role(role.as_ref(), command, caller.0.metadata())
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "message": "success" })))
+}

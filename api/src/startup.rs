@@ -1,0 +1,181 @@
+//! Wiring: stores, projections, command bus, bootstrap and the HTTP server.
+use crate::commands::{CommandBus, Frameworks};
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::routes;
+use crate::state::AppState;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::{web, App, HttpServer};
+use domain::services::Services;
+use infra::audit_file::AuditFile;
+use infra::SqliteStore;
+use projections::directory::ReadModelDirectory;
+use projections::projector::CatchUpQuery;
+use projections::{AuditSink, EventFeed, Projector, ViewStore};
+use secrecy::{ExposeSecret, SecretString};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often projections retry and look for events other processes appended.
+const CATCH_UP_PERIOD: Duration = Duration::from_millis(500);
+
+/// The storage side of the service, independent of HTTP (also used by CLI tools).
+pub struct Backend {
+    /// Executes commands.
+    pub bus: Arc<dyn CommandBus>,
+    /// Read model and its upkeep.
+    pub projector: Arc<Projector>,
+    /// The event log.
+    pub feed: Arc<dyn EventFeed>,
+    /// Persisted views and checkpoints.
+    pub views: Arc<dyn ViewStore>,
+}
+
+impl Backend {
+    /// The embedded backend: SQLite file and local audit file under the data directory.
+    pub async fn embedded(settings: &Settings) -> anyhow::Result<Self> {
+        let store = SqliteStore::open(&settings.database_path())
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("cannot open {}: {e}", settings.database_path().display())
+            })?;
+        let sinks: Vec<Arc<dyn AuditSink>> = vec![Arc::new(AuditFile::new(settings.audit_path()))];
+        let feed: Arc<dyn EventFeed> = Arc::new(store.clone());
+        let views: Arc<dyn ViewStore> = Arc::new(store.clone());
+        let projector = Projector::start(feed.clone(), views.clone(), sinks).await?;
+        let services = Services::new(Arc::new(ReadModelDirectory(projector.clone())));
+        let bus = Arc::new(Frameworks::new(store, services, || {
+            CatchUpQuery(projector.clone())
+        }));
+        Ok(Self {
+            bus,
+            projector,
+            feed,
+            views,
+        })
+    }
+}
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    port: u16,
+    server: Server,
+    bootstrap_key: Option<SecretString>,
+    projector: Arc<Projector>,
+}
+
+impl Application {
+    /// Opens the stores, runs the first-start bootstrap and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let backend = Backend::embedded(&settings).await?;
+        let admin_role = settings.admin_roles.first().map_or("admin", String::as_str);
+        let bootstrap_key = crate::bootstrap::run(
+            backend.bus.as_ref(),
+            &backend.projector,
+            backend.views.as_ref(),
+            admin_role,
+            &settings.bootstrap_admin,
+        )
+        .await?;
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot bind {}: {e}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let state = web::Data::new(AppState {
+            bus: backend.bus,
+            projector: backend.projector.clone(),
+            feed: backend.feed,
+            admin_roles: settings.admin_roles.clone(),
+            public_url,
+            max_body_bytes: settings.max_body_bytes,
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    ApiError::BadRequest(format!("Invalid query string: {e}")).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|e, _| {
+                    ApiError::BadRequest(format!("Invalid path: {e}")).into()
+                }))
+                .wrap(ErrorHandlers::new().default_handler(json_error_body))
+                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .configure(routes::config)
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(ApiError::NotFound("Not Found".into()))
+                }))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        let projector = backend.projector;
+        projector.spawn_background(CATCH_UP_PERIOD);
+        Ok(Self {
+            port: address.port(),
+            server: server.run(),
+            bootstrap_key,
+            projector,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The first-start admin key, when this start issued one.
+    pub fn bootstrap_key(&self) -> Option<String> {
+        self.bootstrap_key
+            .as_ref()
+            .map(|k| k.expose_secret().to_owned())
+    }
+
+    /// Serves until SIGINT/SIGTERM, finishing in-flight requests, then flushes projections and audit.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        if let Err(e) = self.projector.catch_up_views().await {
+            tracing::error!(error = %e, "final projection flush failed; it will catch up on next start");
+        }
+        if let Err(e) = self.projector.flush_audit().await {
+            tracing::error!(error = %e, "final audit flush failed; it will catch up on next start");
+        }
+        result
+    }
+}
+
+/// Rewrites any error response that is not already JSON (routing 404/405, framework errors) into
+/// `{"message": …}`, so clients only ever see one error shape.
+fn json_error_body<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = match status.as_u16() {
+        405 => "Method Not Allowed".to_owned(),
+        413 => "Request body too large".to_owned(),
+        _ => status.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    let (req, _) = res.into_parts();
+    let response = ApiError::json(status, &message).map_into_boxed_body();
+    let res: ServiceResponse<EitherBody<B, BoxBody>> =
+        ServiceResponse::new(req, response).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
