@@ -688,7 +688,9 @@
       try {
         const data = await call('GET', `/auth/api-keys/${encodeURIComponent(item.apiKeyId)}/audit`);
         const events = (data && Array.isArray(data.Items) ? data.Items : [])
-          .slice().sort((a, b) => String(b.time ?? '').localeCompare(String(a.time ?? ''))); // newest first
+          .map((e, i) => ({ e, i, t: Date.parse(e.time) || 0 }))
+          .sort((a, b) => b.t - a.t || b.i - a.i) // newest first; same instant: later in the log first
+          .map(({ e }) => e);
         table.tBodies[0].replaceChildren(...events.map((e) => el('tr', {},
           timeCell(e.time),
           el('td', {}, e.action ?? ''),

@@ -16,7 +16,7 @@
 //! why the assets contain no inline code.
 
 use actix_web::http::header;
-use actix_web::{web, HttpResponse, HttpResponseBuilder};
+use actix_web::{guard, web, HttpResponse, HttpResponseBuilder, Route};
 
 const INDEX_HTML: &str = include_str!("../../assets/admin/index.html");
 const APP_JS: &str = include_str!("../../assets/admin/app.js");
@@ -27,15 +27,20 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
 
 /// Registers the admin console routes: `GET /admin` (308 to `/admin/`), `GET /admin/`,
-/// `GET /admin/app.js` and `GET /admin/app.css`.
+/// `GET /admin/app.js` and `GET /admin/app.css`, each also for `HEAD`.
 ///
 /// The routes need no authentication: the page holds no data of its own, and every API call it
 /// makes carries the admin key the user signs in with.
 pub fn config(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(redirect_to_index))
-        .route("/admin/", web::get().to(index))
-        .route("/admin/app.js", web::get().to(app_js))
-        .route("/admin/app.css", web::get().to(app_css));
+    cfg.route("/admin", get_or_head().to(redirect_to_index))
+        .route("/admin/", get_or_head().to(index))
+        .route("/admin/app.js", get_or_head().to(app_js))
+        .route("/admin/app.css", get_or_head().to(app_css));
+}
+
+/// HEAD is answered like GET (actix-web drops the body), as link checkers and probes expect.
+fn get_or_head() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
 /// 308 keeps the method; the page's relative links (`app.js`) resolve only under `/admin/`.
@@ -112,6 +117,20 @@ mod tests {
             let csp = header_of(header::CONTENT_SECURITY_POLICY);
             assert_eq!(csp.is_some(), has_csp, "{uri}");
         }
+    }
+
+    #[actix_web::test]
+    async fn head_is_answered_like_get() {
+        let app = init_service(App::new().configure(config)).await;
+        let res = call_service(
+            &app,
+            TestRequest::default()
+                .method(actix_web::http::Method::HEAD)
+                .uri("/admin/")
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
     }
 
     #[test]
