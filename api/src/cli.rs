@@ -1,6 +1,6 @@
 //! The `apikeyd` command line.
 use crate::config::{load_config_file, Settings};
-use crate::startup::{Application, Backend};
+use crate::startup::Application;
 use clap::{Parser, Subcommand};
 use projections::Projector;
 use std::process::ExitCode;
@@ -98,38 +98,39 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 async fn projections(settings: Settings, action: ProjectionsAction) -> anyhow::Result<ExitCode> {
-    let backend = Backend::embedded(&settings).await?;
+    let (feed, views) = crate::startup::open_stores(&settings).await?;
     let started = Instant::now();
-    let (rebuilt, position) = Projector::rebuild_from(backend.feed.as_ref()).await?;
-    let rate = position as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    let rebuilt = Projector::rebuild_from(feed.as_ref()).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let model = &rebuilt.model;
+    let summary = format!(
+        "{} events, {} keys, {} roles, {} users with roles",
+        rebuilt.events,
+        model.listing.len(),
+        model.directory.roles.len(),
+        model.directory.users.len()
+    );
     match action {
         ProjectionsAction::Verify => {
-            let (persisted, persisted_position) = backend.views.load().await?;
-            let differences = rebuilt.differences(&persisted);
-            if differences.is_empty() && persisted_position == position {
-                println!(
-                    "projections match the event log: {position} events, {} keys, {} roles, {} users with roles",
-                    rebuilt.listing.len(),
-                    rebuilt.directory.roles.len(),
-                    rebuilt.directory.users.len()
-                );
+            let (persisted, persisted_cursor) = views.load().await?;
+            let differences = model.differences(&persisted);
+            if differences.is_empty() && persisted_cursor == rebuilt.cursor {
+                println!("projections match the event log: {summary}");
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("projections differ from the event log (log at {position}, views at {persisted_position}):");
+            println!(
+                "projections differ from the event log (log at {:?}, views at {persisted_cursor:?}):",
+                rebuilt.cursor
+            );
             for d in differences {
                 println!("  {d}");
             }
             Ok(ExitCode::FAILURE)
         }
         ProjectionsAction::Rebuild => {
-            backend.views.replace_all(&rebuilt, position).await?;
-            println!(
-                "rebuilt projections from {position} events in {:.2}s ({rate:.0} events/s): {} keys, {} roles, {} users with roles",
-                started.elapsed().as_secs_f64(),
-                rebuilt.listing.len(),
-                rebuilt.directory.roles.len(),
-                rebuilt.directory.users.len()
-            );
+            views.replace_all(model, &rebuilt.cursor).await?;
+            let rate = rebuilt.events as f64 / seconds.max(1e-9);
+            println!("rebuilt projections in {seconds:.2}s ({rate:.0} events/s): {summary}");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -35,14 +35,25 @@ pub struct Backend {
     pub views: Arc<dyn ViewStore>,
 }
 
+/// The event feed and view store of the configured backend, without starting projections (tools).
+pub async fn open_stores(
+    settings: &Settings,
+) -> anyhow::Result<(Arc<dyn EventFeed>, Arc<dyn ViewStore>)> {
+    let store = open_sqlite(settings).await?;
+    Ok((Arc::new(store.clone()), Arc::new(store)))
+}
+
+async fn open_sqlite(settings: &Settings) -> anyhow::Result<SqliteStore> {
+    let path = settings.database_path();
+    SqliteStore::open(&path)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))
+}
+
 impl Backend {
     /// The embedded backend: SQLite file and local audit file under the data directory.
     pub async fn embedded(settings: &Settings) -> anyhow::Result<Self> {
-        let store = SqliteStore::open(&settings.database_path())
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!("cannot open {}: {e}", settings.database_path().display())
-            })?;
+        let store = open_sqlite(settings).await?;
         let sinks: Vec<Arc<dyn AuditSink>> = vec![Arc::new(AuditFile::new(settings.audit_path()))];
         let feed: Arc<dyn EventFeed> = Arc::new(store.clone());
         let views: Arc<dyn ViewStore> = Arc::new(store.clone());

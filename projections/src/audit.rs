@@ -24,7 +24,6 @@ pub mod meta {
 #[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
     pub event_id: String,
-    pub position: u64,
     pub time: DateTime<Utc>,
     pub action: String,
     pub actor: String,
@@ -73,7 +72,6 @@ impl AuditRecord {
         let meta = |k: &str| recorded.metadata.get(k).cloned();
         Self {
             event_id: recorded.event_id(),
-            position: recorded.position,
             time: event_time(&recorded.event).unwrap_or(recorded.recorded_at),
             action: subject.action.to_owned(),
             actor: subject.actor,

@@ -47,8 +47,9 @@ impl DomainEvent {
 /// One committed event with its place in the log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedEvent {
-    /// Position in the store's global order (1-based, increasing).
-    pub position: u64,
+    /// Where the event sits in the store's feed; cursors compare as strings (the SQLite store pads
+    /// its integer position, the DynamoDB store uses a commit timestamp).
+    pub cursor: String,
     /// `ApiKey`, `Role` or `UserRoles`.
     pub aggregate_type: String,
     /// The aggregate instance.

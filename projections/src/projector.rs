@@ -9,12 +9,12 @@
 use crate::audit::AuditRecord;
 use crate::event::RecordedEvent;
 use crate::key_listing::ApiKeyView;
-use crate::read_model::{ReadModel, Touched};
+use crate::read_model::{Applied, ReadModel, Touched};
 use crate::role_directory::{RoleView, UserRolesView};
 use async_trait::async_trait;
 use cqrs_es::{Aggregate, EventEnvelope, Query};
 use domain::{RoleName, UserId};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
@@ -34,21 +34,28 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// The event log, read in global order.
+/// The event log in (approximately) global order. Cursors are strings that sort like the log; `""`
+/// is the beginning.
 #[async_trait]
 pub trait EventFeed: Send + Sync {
-    /// Up to `limit` events with a position greater than `position`, in order.
+    /// Up to `limit` events whose cursor sorts after `cursor`, in cursor order.
     async fn events_after(
         &self,
-        position: u64,
+        cursor: &str,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
-    /// Every event of one aggregate, in sequence order (history, audit of one key).
+    /// Every event of one aggregate, in sequence order (gap filling, history, audit of one key).
     async fn aggregate_events(
         &self,
         aggregate_type: &str,
         aggregate_id: &str,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// Where to re-read from to be sure nothing after `checkpoint` was missed. A store whose commits
+    /// become visible strictly in cursor order returns `checkpoint`; one ordered by commit clocks
+    /// steps back over the window in which a slower commit can still appear.
+    fn replay_from(&self, checkpoint: &str) -> String {
+        checkpoint.to_owned()
+    }
 }
 
 /// Rows to write back: `None` deletes the row.
@@ -60,21 +67,23 @@ pub struct ViewChanges {
     pub roles: Vec<(RoleName, Option<RoleView>)>,
     /// User-roles rows.
     pub users: Vec<(UserId, Option<UserRolesView>)>,
+    /// Last folded sequence of every touched aggregate (`Type:id`), deleted ones included.
+    pub versions: Vec<(String, u64)>,
 }
 
 /// Where the views are persisted, with their checkpoint.
 #[async_trait]
 pub trait ViewStore: Send + Sync {
-    /// The persisted views and the position they reflect.
-    async fn load(&self) -> Result<(ReadModel, u64), StoreError>;
-    /// Writes changed rows and moves the views checkpoint to `position`, atomically.
-    async fn save(&self, changes: &ViewChanges, position: u64) -> Result<(), StoreError>;
-    /// Replaces every view with `model` at `position` (rebuild).
-    async fn replace_all(&self, model: &ReadModel, position: u64) -> Result<(), StoreError>;
-    /// A named consumer's checkpoint (0 when unknown).
-    async fn checkpoint(&self, name: &str) -> Result<u64, StoreError>;
+    /// The persisted views (with aggregate versions) and the feed cursor they reflect.
+    async fn load(&self) -> Result<(ReadModel, String), StoreError>;
+    /// Writes changed rows and moves the views checkpoint to `cursor`.
+    async fn save(&self, changes: &ViewChanges, cursor: &str) -> Result<(), StoreError>;
+    /// Replaces every view with `model` at `cursor` (rebuild).
+    async fn replace_all(&self, model: &ReadModel, cursor: &str) -> Result<(), StoreError>;
+    /// A named consumer's checkpoint (`""` when unknown).
+    async fn checkpoint(&self, name: &str) -> Result<String, StoreError>;
     /// Moves a named consumer's checkpoint.
-    async fn set_checkpoint(&self, name: &str, position: u64) -> Result<(), StoreError>;
+    async fn set_checkpoint(&self, name: &str, cursor: &str) -> Result<(), StoreError>;
 }
 
 /// A destination for audit records, delivered at least once and in log order.
@@ -89,14 +98,20 @@ pub trait AuditSink: Send + Sync {
 }
 
 struct ViewCursor {
-    applied: u64,
-    persisted: u64,
+    applied: String,
+    persisted: String,
     dirty: BTreeSet<Touched>,
+}
+
+struct SinkState {
+    checkpoint: String,
+    /// Event ids delivered inside the re-read window, so re-reads do not deliver them twice.
+    recent: HashMap<String, String>,
 }
 
 struct SinkCursor {
     sink: Arc<dyn AuditSink>,
-    position: Mutex<u64>,
+    state: Mutex<SinkState>,
 }
 
 /// The live read model plus the machinery that keeps it and its copies current.
@@ -116,19 +131,23 @@ impl Projector {
         views: Arc<dyn ViewStore>,
         sinks: Vec<Arc<dyn AuditSink>>,
     ) -> Result<Arc<Self>, StoreError> {
-        let (model, position) = views.load().await?;
+        let (model, cursor) = views.load().await?;
         let mut cursors = Vec::new();
         for sink in sinks {
-            let position = Mutex::new(views.checkpoint(sink.name()).await?);
-            cursors.push(SinkCursor { sink, position });
+            let checkpoint = views.checkpoint(sink.name()).await?;
+            let state = Mutex::new(SinkState {
+                checkpoint,
+                recent: HashMap::new(),
+            });
+            cursors.push(SinkCursor { sink, state });
         }
         let projector = Arc::new(Self {
             feed,
             views,
             model: RwLock::new(model),
             cursor: Mutex::new(ViewCursor {
-                applied: position,
-                persisted: position,
+                applied: cursor.clone(),
+                persisted: cursor,
                 dirty: BTreeSet::new(),
             }),
             sinks: cursors,
@@ -145,10 +164,10 @@ impl Projector {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Position of the last event in the in-memory model, and of the persisted views.
-    pub async fn positions(&self) -> (u64, u64) {
+    /// Cursor of the last event in the in-memory model, and of the persisted views.
+    pub async fn cursors(&self) -> (String, String) {
         let cursor = self.cursor.lock().await;
-        (cursor.applied, cursor.persisted)
+        (cursor.applied.clone(), cursor.persisted.clone())
     }
 
     /// Brings the in-memory model and persisted views up to the log's end, then the inline sinks, and
@@ -163,21 +182,53 @@ impl Projector {
         views.and(audit)
     }
 
-    /// Applies new events to memory, then writes the touched rows and the checkpoint.
-    pub async fn catch_up_views(&self) -> Result<(), StoreError> {
-        let mut cursor = self.cursor.lock().await;
-        loop {
-            let batch = self.feed.events_after(cursor.applied, BATCH).await?;
-            let Some(last) = batch.last().map(|e| e.position) else {
-                break;
-            };
-            {
-                let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
-                for event in &batch {
-                    cursor.dirty.insert(model.apply(event));
+    /// Folds events into memory; returns the aggregates whose earlier events are missing.
+    fn fold(
+        &self,
+        events: &[RecordedEvent],
+        dirty: &mut BTreeSet<Touched>,
+    ) -> BTreeSet<(String, String)> {
+        let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
+        let mut gaps = BTreeSet::new();
+        for event in events {
+            match model.apply(event) {
+                Applied::Changed(touched) => {
+                    dirty.insert(touched);
+                }
+                Applied::Duplicate => {}
+                Applied::Gap {
+                    aggregate_type,
+                    aggregate_id,
+                } => {
+                    gaps.insert((aggregate_type, aggregate_id));
                 }
             }
-            cursor.applied = last;
+        }
+        gaps
+    }
+
+    /// Applies new events to memory, then writes the touched rows and the checkpoint.
+    pub async fn catch_up_views(&self) -> Result<(), StoreError> {
+        let mut guard = self.cursor.lock().await;
+        let cursor = &mut *guard;
+        let mut from = self.feed.replay_from(&cursor.applied);
+        loop {
+            let batch = self.feed.events_after(&from, BATCH).await?;
+            let Some(last) = batch.last().map(|e| e.cursor.clone()) else {
+                break;
+            };
+            let gaps = self.fold(&batch, &mut cursor.dirty);
+            for (aggregate_type, aggregate_id) in gaps {
+                let history = self
+                    .feed
+                    .aggregate_events(&aggregate_type, &aggregate_id)
+                    .await?;
+                self.fold(&history, &mut cursor.dirty);
+            }
+            if last > cursor.applied {
+                cursor.applied = last.clone();
+            }
+            from = last;
             if batch.len() < BATCH {
                 break;
             }
@@ -186,24 +237,44 @@ impl Projector {
             return Ok(());
         }
         let changes = self.changes_for(&cursor.dirty);
-        self.views.save(&changes, cursor.applied).await?;
-        cursor.persisted = cursor.applied;
+        self.views.save(&changes, &cursor.applied).await?;
+        cursor.persisted = cursor.applied.clone();
         cursor.dirty.clear();
         Ok(())
     }
 
-    /// Delivers every audit record after the sink's checkpoint.
+    /// Delivers every audit record after the sink's checkpoint, once per event id within the re-read
+    /// window.
     async fn deliver(&self, cursor: &SinkCursor) -> Result<(), StoreError> {
-        let mut position = cursor.position.lock().await;
+        let mut state = cursor.state.lock().await;
+        let mut from = self.feed.replay_from(&state.checkpoint);
         loop {
-            let batch = self.feed.events_after(*position, BATCH).await?;
-            let Some(last) = batch.last().map(|e| e.position) else {
+            let batch = self.feed.events_after(&from, BATCH).await?;
+            let Some(last) = batch.last().map(|e| e.cursor.clone()) else {
                 return Ok(());
             };
-            let records: Vec<AuditRecord> = batch.iter().map(AuditRecord::from_event).collect();
-            cursor.sink.write(&records).await?;
-            *position = last;
-            self.views.set_checkpoint(cursor.sink.name(), last).await?;
+            let fresh: Vec<&RecordedEvent> = batch
+                .iter()
+                .filter(|e| !state.recent.contains_key(&e.event_id()))
+                .collect();
+            if !fresh.is_empty() {
+                let records: Vec<AuditRecord> =
+                    fresh.iter().map(|e| AuditRecord::from_event(e)).collect();
+                cursor.sink.write(&records).await?;
+                for event in &fresh {
+                    state.recent.insert(event.event_id(), event.cursor.clone());
+                }
+            }
+            if last > state.checkpoint {
+                state.checkpoint = last.clone();
+                self.views.set_checkpoint(cursor.sink.name(), &last).await?;
+            }
+            let window = self.feed.replay_from(&state.checkpoint);
+            state.recent.retain(|_, at| *at >= window);
+            from = last;
+            if batch.len() < BATCH {
+                return Ok(());
+            }
         }
     }
 
@@ -250,6 +321,8 @@ impl Projector {
         let model = self.read();
         let mut changes = ViewChanges::default();
         for touched in dirty {
+            let key = touched.version_key();
+            changes.versions.push((key.clone(), model.version(&key)));
             match touched {
                 Touched::ApiKey(id) => changes.keys.push((*id, model.listing.get(id).cloned())),
                 Touched::Role(name) => changes
@@ -263,21 +336,54 @@ impl Projector {
         changes
     }
 
-    /// Folds the whole log into a fresh model: what the views must equal.
-    pub async fn rebuild_from(feed: &dyn EventFeed) -> Result<(ReadModel, u64), StoreError> {
+    /// Folds the whole log into a fresh model: what the views must equal. Returns the model, the
+    /// cursor of the last event and the number of events read.
+    pub async fn rebuild_from(feed: &dyn EventFeed) -> Result<Rebuilt, StoreError> {
         let mut model = ReadModel::default();
-        let mut position = 0;
+        let mut cursor = String::new();
+        let mut events = 0;
+        let mut gaps = BTreeSet::new();
         loop {
-            let batch = feed.events_after(position, BATCH).await?;
-            let Some(last) = batch.last().map(|e| e.position) else {
-                return Ok((model, position));
+            let batch = feed.events_after(&cursor, BATCH).await?;
+            let Some(last) = batch.last().map(|e| e.cursor.clone()) else {
+                break;
             };
+            events += batch.len();
             for event in &batch {
-                model.apply(event);
+                if let Applied::Gap {
+                    aggregate_type,
+                    aggregate_id,
+                } = model.apply(event)
+                {
+                    gaps.insert((aggregate_type, aggregate_id));
+                }
             }
-            position = last;
+            cursor = last;
         }
+        for (aggregate_type, aggregate_id) in gaps {
+            for event in feed
+                .aggregate_events(&aggregate_type, &aggregate_id)
+                .await?
+            {
+                model.apply(&event);
+            }
+        }
+        Ok(Rebuilt {
+            model,
+            cursor,
+            events,
+        })
     }
+}
+
+/// The result of folding the whole log.
+pub struct Rebuilt {
+    /// The views as the log defines them.
+    pub model: ReadModel,
+    /// Cursor of the last event.
+    pub cursor: String,
+    /// Events read.
+    pub events: usize,
 }
 
 /// Plugs the projector into cqrs-es: every commit of any aggregate triggers a catch-up.

@@ -8,6 +8,7 @@ use domain::api_key::{ApiKeyChanges, ApiKeyEvent};
 use domain::role::RoleEvent;
 use domain::user_roles::UserRolesEvent;
 use domain::{Expiration, RoleName, UserId};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The row an event changed, so only that row is written back to the persisted views.
@@ -21,8 +22,24 @@ pub enum Touched {
     UserRoles(UserId),
 }
 
+/// What folding one event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The event was new and changed this row.
+    Changed(Touched),
+    /// Already folded in (a feed re-read): nothing to do.
+    Duplicate,
+    /// Earlier events of this aggregate are missing; fetch them from the store first.
+    Gap {
+        /// Aggregate type.
+        aggregate_type: String,
+        /// Aggregate id.
+        aggregate_id: String,
+    },
+}
+
 /// Every view, folded from the log.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default, Clone)]
 pub struct ReadModel {
     /// Live keys for listing.
     pub listing: KeyListing,
@@ -30,11 +47,70 @@ pub struct ReadModel {
     pub lookup: KeyLookup,
     /// Roles and user roles.
     pub directory: RoleDirectory,
+    /// Last sequence folded per aggregate (`Type:id`), deleted ones included, so re-reads and
+    /// out-of-order deliveries are harmless.
+    versions: HashMap<String, u64>,
+}
+
+/// Views compare by content; the version bookkeeping is not a view.
+impl PartialEq for ReadModel {
+    fn eq(&self, other: &Self) -> bool {
+        self.listing == other.listing
+            && self.lookup == other.lookup
+            && self.directory == other.directory
+    }
+}
+
+/// The key of an aggregate in the versions map.
+pub fn version_key(aggregate_type: &str, aggregate_id: &str) -> String {
+    format!("{aggregate_type}:{aggregate_id}")
+}
+
+impl Touched {
+    /// The aggregate this row belongs to, as a versions-map key.
+    pub fn version_key(&self) -> String {
+        match self {
+            Self::ApiKey(id) => version_key("ApiKey", &id.to_string()),
+            Self::Role(name) => version_key("Role", name.as_ref()),
+            Self::UserRoles(user) => version_key("UserRoles", user.as_ref()),
+        }
+    }
 }
 
 impl ReadModel {
-    /// Folds one event in and says which row changed.
-    pub fn apply(&mut self, recorded: &RecordedEvent) -> Touched {
+    /// Last sequence folded for an aggregate (0 when none).
+    pub fn version(&self, key: &str) -> u64 {
+        self.versions.get(key).copied().unwrap_or(0)
+    }
+
+    /// Records a version read back from a store.
+    pub fn set_version(&mut self, key: String, version: u64) {
+        self.versions.insert(key, version);
+    }
+
+    /// Every known aggregate version.
+    pub fn versions(&self) -> impl Iterator<Item = (&String, &u64)> {
+        self.versions.iter()
+    }
+
+    /// Folds one event in, in per-aggregate sequence order.
+    pub fn apply(&mut self, recorded: &RecordedEvent) -> Applied {
+        let key = version_key(&recorded.aggregate_type, &recorded.aggregate_id);
+        let known = self.version(&key);
+        if recorded.sequence <= known {
+            return Applied::Duplicate;
+        }
+        if recorded.sequence > known + 1 {
+            return Applied::Gap {
+                aggregate_type: recorded.aggregate_type.clone(),
+                aggregate_id: recorded.aggregate_id.clone(),
+            };
+        }
+        self.versions.insert(key, recorded.sequence);
+        Applied::Changed(self.fold(recorded))
+    }
+
+    fn fold(&mut self, recorded: &RecordedEvent) -> Touched {
         let version = recorded.sequence;
         match &recorded.event {
             DomainEvent::ApiKey(event) => Touched::ApiKey(self.apply_key(event, version)),

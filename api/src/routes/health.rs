@@ -16,8 +16,8 @@ async fn healthz() -> HttpResponse {
 /// Ready when the log can be read and the persisted views have caught up with memory.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let reachable = state.projector.catch_up_views().await.is_ok();
-    let (applied, persisted) = state.projector.positions().await;
-    let body = json!({ "storeReachable": reachable, "appliedPosition": applied, "persistedPosition": persisted });
+    let (applied, persisted) = state.projector.cursors().await;
+    let body = json!({ "storeReachable": reachable, "appliedCursor": applied, "persistedCursor": persisted });
     if reachable && applied == persisted {
         HttpResponse::Ok().json(body)
     } else {

@@ -1,5 +1,5 @@
 //! The event log in global order, decoded for the projections.
-use super::{store_error, SqliteStore};
+use super::{cursor_of, position_of, store_error, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use projections::{DomainEvent, EventFeed, RecordedEvent, StoreError};
@@ -14,13 +14,14 @@ const COLUMNS: &str =
 impl EventFeed for SqliteStore {
     async fn events_after(
         &self,
-        position: u64,
+        cursor: &str,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let position = position_of(cursor)?;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
         ))
-        .bind(position as i64)
+        .bind(position)
         .bind(limit as i64)
         .fetch_all(&self.pool)
         .await
@@ -60,7 +61,7 @@ fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
         .map_err(|e| corrupt(&e))?;
     let event = DomainEvent::decode(&aggregate_type, payload).map_err(|e| corrupt(&e))?;
     Ok(RecordedEvent {
-        position: row.try_get::<i64, _>("position").map_err(|e| corrupt(&e))? as u64,
+        cursor: cursor_of(row.try_get::<i64, _>("position").map_err(|e| corrupt(&e))?),
         aggregate_type,
         aggregate_id: get("aggregate_id")?,
         sequence: row.try_get::<i64, _>("sequence").map_err(|e| corrupt(&e))? as u64,

@@ -2,7 +2,8 @@
 //!
 //! Tables: `events` (the log; `position` is the global order), `unique_claims` (names held by live
 //! keys), `api_key_view`, `api_key_lookup`, `role_view`, `user_roles_view` (persisted projections) and
-//! `checkpoints` (how far each consumer has read the log).
+//! `checkpoints` (how far each consumer has read the log), `aggregate_versions` (the last sequence folded
+//! into the views per aggregate).
 mod event_repository;
 mod feed;
 mod view_store;
@@ -43,7 +44,8 @@ const SCHEMA: &[&str] = &[
     )",
     "CREATE TABLE IF NOT EXISTS role_view (role_name TEXT PRIMARY KEY, body TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS user_roles_view (user_id TEXT PRIMARY KEY, body TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, cursor TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS aggregate_versions (aggregate TEXT PRIMARY KEY, version INTEGER NOT NULL)",
 ];
 
 /// Checkpoint name of the persisted views.
@@ -89,6 +91,21 @@ impl SqliteStore {
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
+}
+
+/// The feed cursor of a log position: zero-padded so cursors sort like positions.
+pub fn cursor_of(position: i64) -> String {
+    format!("{position:020}")
+}
+
+/// The log position of a feed cursor (`""` is the beginning).
+pub fn position_of(cursor: &str) -> Result<i64, projections::StoreError> {
+    if cursor.is_empty() {
+        return Ok(0);
+    }
+    cursor
+        .parse()
+        .map_err(|_| projections::StoreError::Corrupt(format!("bad cursor {cursor:?}")))
 }
 
 /// Maps a driver error to the projection layer's error.

@@ -131,6 +131,14 @@ async fn write_changes(
             .await
             .map_err(store_error)?;
     }
+    for (aggregate, version) in &changes.versions {
+        sqlx::query("INSERT OR REPLACE INTO aggregate_versions (aggregate, version) VALUES (?, ?)")
+            .bind(aggregate)
+            .bind(*version as i64)
+            .execute(&mut **tx)
+            .await
+            .map_err(store_error)?;
+    }
     for (user, view) in &changes.users {
         let body = view.as_ref().map(json).transpose()?;
         write_body(tx, "user_roles_view", "user_id", user.as_ref(), body)
@@ -143,11 +151,11 @@ async fn write_changes(
 async fn set_position(
     tx: &mut Transaction<'_, Sqlite>,
     name: &str,
-    position: u64,
+    cursor: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)")
+    sqlx::query("INSERT OR REPLACE INTO checkpoints (name, cursor) VALUES (?, ?)")
         .bind(name)
-        .bind(position as i64)
+        .bind(cursor)
         .execute(&mut **tx)
         .await
         .map_err(store_error)?;
@@ -156,7 +164,7 @@ async fn set_position(
 
 #[async_trait]
 impl ViewStore for SqliteStore {
-    async fn load(&self) -> Result<(ReadModel, u64), StoreError> {
+    async fn load(&self) -> Result<(ReadModel, String), StoreError> {
         let mut model = ReadModel::default();
         for view in self.bodies::<ApiKeyView>("api_key_view").await? {
             model.listing.upsert(view);
@@ -171,17 +179,25 @@ impl ViewStore for SqliteStore {
         for view in self.bodies::<UserRolesView>("user_roles_view").await? {
             model.directory.users.insert(view.user_id.clone(), view);
         }
+        let versions = sqlx::query("SELECT aggregate, version FROM aggregate_versions")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        for row in versions {
+            let version: i64 = row.try_get("version").map_err(corrupt)?;
+            model.set_version(row.try_get("aggregate").map_err(corrupt)?, version as u64);
+        }
         Ok((model, self.checkpoint(VIEWS_CHECKPOINT).await?))
     }
 
-    async fn save(&self, changes: &ViewChanges, position: u64) -> Result<(), StoreError> {
+    async fn save(&self, changes: &ViewChanges, cursor: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         write_changes(&mut tx, changes).await?;
-        set_position(&mut tx, VIEWS_CHECKPOINT, position).await?;
+        set_position(&mut tx, VIEWS_CHECKPOINT, cursor).await?;
         tx.commit().await.map_err(store_error)
     }
 
-    async fn replace_all(&self, model: &ReadModel, position: u64) -> Result<(), StoreError> {
+    async fn replace_all(&self, model: &ReadModel, cursor: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         for table in [
             "api_key_view",
@@ -212,25 +228,26 @@ impl ViewStore for SqliteStore {
                 .iter()
                 .map(|(k, v)| (k.clone(), Some(v.clone())))
                 .collect(),
+            versions: model.versions().map(|(k, v)| (k.clone(), *v)).collect(),
         };
         write_changes(&mut tx, &changes).await?;
-        set_position(&mut tx, VIEWS_CHECKPOINT, position).await?;
+        set_position(&mut tx, VIEWS_CHECKPOINT, cursor).await?;
         tx.commit().await.map_err(store_error)
     }
 
-    async fn checkpoint(&self, name: &str) -> Result<u64, StoreError> {
-        let position: Option<i64> =
-            sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = ?")
+    async fn checkpoint(&self, name: &str) -> Result<String, StoreError> {
+        let cursor: Option<String> =
+            sqlx::query_scalar("SELECT cursor FROM checkpoints WHERE name = ?")
                 .bind(name)
                 .fetch_optional(&self.pool)
                 .await
                 .map_err(store_error)?;
-        Ok(position.unwrap_or(0) as u64)
+        Ok(cursor.unwrap_or_default())
     }
 
-    async fn set_checkpoint(&self, name: &str, position: u64) -> Result<(), StoreError> {
+    async fn set_checkpoint(&self, name: &str, cursor: &str) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        set_position(&mut tx, name, position).await?;
+        set_position(&mut tx, name, cursor).await?;
         tx.commit().await.map_err(store_error)
     }
 }

@@ -1,0 +1,205 @@
+//! The fold and the verification decision, on hand-made events.
+use chrono::{Duration, TimeZone, Utc};
+use domain::api_key::{ApiKeyChanges, ApiKeyEvent, Change};
+use domain::role::{RoleDefinition, RoleEvent};
+use domain::user_roles::UserRolesEvent;
+use domain::{Actor, ApiKeyName, Description, Expiration, KeyHash, RoleName, UserId};
+use projections::read_model::Applied;
+use projections::verify::VerifyCode;
+use projections::{DomainEvent, ReadModel, RecordedEvent};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+const KEY: &str = "vams_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
+
+fn at(seconds: i64) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + Duration::seconds(seconds)
+}
+
+fn recorded(aggregate_type: &str, id: &str, sequence: u64, event: DomainEvent) -> RecordedEvent {
+    RecordedEvent {
+        cursor: format!("{sequence:020}"),
+        aggregate_type: aggregate_type.into(),
+        aggregate_id: id.into(),
+        sequence,
+        event,
+        metadata: HashMap::new(),
+        recorded_at: at(0),
+    }
+}
+
+fn key_id() -> Uuid {
+    Uuid::from_u128(42)
+}
+
+fn created(expires: Option<i64>) -> RecordedEvent {
+    let event = ApiKeyEvent::ApiKeyCreated {
+        api_key_id: key_id(),
+        api_key_name: ApiKeyName::parse("ci").unwrap(),
+        user_id: UserId::parse("alice").unwrap(),
+        description: Description::parse("d").unwrap(),
+        key_hash: KeyHash::of(KEY),
+        expires_at: expires.map(|s| Expiration::from_utc(at(s))),
+        created_by: Actor::system(),
+        created_at: at(0),
+    };
+    recorded(
+        "ApiKey",
+        &key_id().to_string(),
+        1,
+        DomainEvent::ApiKey(event),
+    )
+}
+
+fn deactivated(sequence: u64) -> RecordedEvent {
+    let event = ApiKeyEvent::ApiKeyUpdated {
+        api_key_id: key_id(),
+        api_key_name: ApiKeyName::parse("ci").unwrap(),
+        user_id: UserId::parse("alice").unwrap(),
+        changes: ApiKeyChanges {
+            is_active: Some(Change {
+                old: true,
+                new: false,
+            }),
+            ..Default::default()
+        },
+        updated_by: Actor::system(),
+        updated_at: at(5),
+    };
+    recorded(
+        "ApiKey",
+        &key_id().to_string(),
+        sequence,
+        DomainEvent::ApiKey(event),
+    )
+}
+
+fn role_and_assignment() -> Vec<RecordedEvent> {
+    let role = RoleName::parse("reader").unwrap();
+    vec![
+        recorded(
+            "Role",
+            "reader",
+            1,
+            DomainEvent::Role(RoleEvent::RoleCreated {
+                id: Uuid::nil(),
+                definition: RoleDefinition {
+                    role_name: role.clone(),
+                    description: Description::parse("r").unwrap(),
+                    source: None,
+                    source_identifier: None,
+                    mfa_required: false,
+                },
+                created_by: Actor::system(),
+                created_at: at(0),
+            }),
+        ),
+        recorded(
+            "UserRoles",
+            "alice",
+            1,
+            DomainEvent::UserRoles(UserRolesEvent::RolesAssigned {
+                user_id: UserId::parse("alice").unwrap(),
+                roles: vec![role],
+                assigned_by: Actor::system(),
+                assigned_at: at(0),
+            }),
+        ),
+    ]
+}
+
+fn model_with(events: &[RecordedEvent]) -> ReadModel {
+    let mut model = ReadModel::default();
+    for e in events {
+        assert!(matches!(model.apply(e), Applied::Changed(_)), "{e:?}");
+    }
+    model
+}
+
+#[test]
+fn verify_codes_follow_the_key_state() {
+    let mut events = role_and_assignment();
+    events.push(created(Some(60)));
+    let mut model = model_with(&events);
+    let valid = model.verify(KEY, at(1));
+    assert_eq!(valid.code, VerifyCode::Valid);
+    assert_eq!(
+        valid.principal.unwrap().roles,
+        vec![RoleName::parse("reader").unwrap()]
+    );
+    assert_eq!(model.verify(KEY, at(60)).code, VerifyCode::Expired);
+    assert_eq!(
+        model.verify("vams_unknownkey", at(1)).code,
+        VerifyCode::NotFound
+    );
+    for malformed in [
+        "",
+        "Bearer",
+        "vams_",
+        "vams_has space",
+        "nope_abc",
+        &"vams_x".repeat(200),
+    ] {
+        assert_eq!(
+            model.verify(malformed, at(1)).code,
+            VerifyCode::Malformed,
+            "{malformed}"
+        );
+    }
+    model.apply(&deactivated(2));
+    assert_eq!(model.verify(KEY, at(1)).code, VerifyCode::Disabled);
+}
+
+#[test]
+fn key_without_roles_is_refused() {
+    let model = model_with(&[created(None)]);
+    assert_eq!(model.verify(KEY, at(1)).code, VerifyCode::NoRoles);
+}
+
+#[test]
+fn replayed_events_are_duplicates_and_gaps_are_reported() {
+    let mut model = model_with(&[created(None)]);
+    let before = model.clone();
+    assert_eq!(model.apply(&created(None)), Applied::Duplicate);
+    assert_eq!(model, before, "a re-read changes nothing");
+    assert!(matches!(model.apply(&deactivated(3)), Applied::Gap { .. }));
+    assert_eq!(model, before, "a gap changes nothing until filled");
+}
+
+#[test]
+fn listing_pages_by_id_with_filter() {
+    let mut model = ReadModel::default();
+    for n in 0..5u128 {
+        let id = Uuid::from_u128(n + 1);
+        let event = ApiKeyEvent::ApiKeyCreated {
+            api_key_id: id,
+            api_key_name: ApiKeyName::parse(&format!("key-{n}")).unwrap(),
+            user_id: UserId::parse(if n % 2 == 0 { "even-user" } else { "odd-user" }).unwrap(),
+            description: Description::parse("Deploys").unwrap(),
+            key_hash: KeyHash::of(&format!("vams_{n}")),
+            expires_at: None,
+            created_by: Actor::system(),
+            created_at: at(0),
+        };
+        model.apply(&recorded(
+            "ApiKey",
+            &id.to_string(),
+            1,
+            DomainEvent::ApiKey(event),
+        ));
+    }
+    let first = model.listing.page(None, None, Some(2));
+    assert_eq!(first.items.len(), 2);
+    let token: Uuid = first.next_token.unwrap().parse().unwrap();
+    let second = model.listing.page(None, Some(token), Some(2));
+    let third = model
+        .listing
+        .page(None, second.next_token.map(|t| t.parse().unwrap()), Some(2));
+    assert_eq!(third.items.len(), 1);
+    assert!(third.next_token.is_none());
+    assert_eq!(model.listing.page(Some("ODD"), None, None).items.len(), 2);
+    assert_eq!(
+        model.listing.page(Some("deploys"), None, None).items.len(),
+        5
+    );
+}
