@@ -8,13 +8,14 @@ use tokio::process::{Child, Command};
 
 /// Settings the binary reads from the environment. Cleared before every run so that the shell running
 /// the tests cannot change what a test sees.
-const SETTINGS_ENV: [&str; 8] = [
+const SETTINGS_ENV: [&str; 9] = [
     "APIKEYD_BIND",
     "APIKEYD_DATA_DIR",
     "APIKEYD_PUBLIC_URL",
     "APIKEYD_ADMIN_ROLES",
     "APIKEYD_BOOTSTRAP_ADMIN",
     "APIKEYD_MAX_BODY_BYTES",
+    "APIKEYD_WORKERS",
     "APIKEYD_CONFIG",
     "RUST_LOG",
 ];
