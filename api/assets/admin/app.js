@@ -674,6 +674,14 @@
     });
   }
 
+  /** A 404 from a server without the audit route means "not available", not "no such key". */
+  function auditFailure(err) {
+    if (!(err instanceof ApiError) || err.status !== 404) return messageOf(err);
+    return /api key not found/i.test(err.message)
+      ? 'This API key no longer exists. Refresh the list.'
+      : 'Audit not available';
+  }
+
   function initAudit() {
     $('#key-audit').addEventListener('click', async (event) => {
       const item = keysTable.selected();
@@ -701,7 +709,7 @@
           ? `${events.length} ${events.length === 1 ? 'event' : 'events'}, newest first`
           : 'No audit events recorded for this key.';
       } catch (err) {
-        message.textContent = err instanceof ApiError && err.status === 404 ? 'Audit not available' : messageOf(err);
+        message.textContent = auditFailure(err);
       }
     });
   }
