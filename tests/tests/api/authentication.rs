@@ -153,7 +153,7 @@ async fn management_routes_need_an_admin_role_and_write_nothing() {
 #[tokio::test]
 async fn any_role_of_the_configured_admin_list_grants_management() {
     let app = spawn_app_with(|s| s.admin_roles = vec!["admin".into(), "key-managers".into()]).await;
-    let manager = app.key_for_new_user("km", &["key-managers"]).await;
+    let manager = app.key_for_new_user("key-mgr", &["key-managers"]).await;
     let listed = app.get("/auth/api-keys").key(&manager.key).send().await;
     listed.ok();
     app.ensure_role("viewer").await;
@@ -164,7 +164,7 @@ async fn any_role_of_the_configured_admin_list_grants_management() {
         .json(&tests::keys::key_body("by km", "bot", "d"))
         .send()
         .await;
-    assert_eq!(tests::keys::created(&reply).item["createdBy"], "km");
+    assert_eq!(tests::keys::created(&reply).item["createdBy"], "key-mgr");
 }
 
 #[tokio::test]

@@ -112,7 +112,7 @@ async fn serve_reads_its_settings_from_the_environment() {
     api.login_profile("root-ops", &admin_key).await.ok();
     assert_eq!(api.roles_of("root-ops").await, vec!["admin"]);
 
-    let manager = api.key_for_new_user("km", &["key-managers"]).await;
+    let manager = api.key_for_new_user("key-mgr", &["key-managers"]).await;
     api.get("/auth/api-keys")
         .key(&manager.key)
         .send()
