@@ -299,3 +299,19 @@ async fn invalid_create_bodies_get_400_and_write_nothing() {
         assert_eq!(app.snapshot().await, before, "case {why:?} wrote something");
     }
 }
+
+#[tokio::test]
+async fn the_longest_allowed_values_are_accepted() {
+    let app = app_with_bot().await;
+    let user = "u".repeat(256);
+    app.assign_roles(&user, &["viewer"]).await.ok();
+    let body = key_body(&"n".repeat(256), &user, &"d".repeat(256));
+    let reply = app.create_key(&body).await;
+    let new = created(&reply);
+    for field in ["apiKeyName", "userId", "description"] {
+        assert_eq!(new.item[field], body[field], "{field} stored whole");
+    }
+    let shortest = key_body("n", "abc", "d");
+    app.assign_roles("abc", &["viewer"]).await.ok();
+    created(&app.create_key(&shortest).await);
+}

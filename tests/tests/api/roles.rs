@@ -261,3 +261,24 @@ async fn role_names_with_spaces_and_dots_round_trip() {
         assert!(listed_role(&app, name).await.is_none(), "{name}");
     }
 }
+
+#[tokio::test]
+async fn deleting_a_role_by_an_invalid_name_is_refused() {
+    let app = spawn_app().await;
+    let before = app.snapshot().await;
+    for (name, why) in [
+        ("a/b", "slash"),
+        ("rôle", "non-ASCII"),
+        ("x;y", "semicolon"),
+    ] {
+        let reply = app.delete_role(name).await;
+        assert!(
+            reply.status == 400 || reply.status == 404,
+            "{why}: {} {}",
+            reply.status,
+            reply.text
+        );
+        reply.assert_client_error();
+    }
+    assert_eq!(app.snapshot().await, before);
+}
