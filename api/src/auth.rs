@@ -8,8 +8,10 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpRequest};
 use chrono::Utc;
 use domain::Actor;
-use futures::future::{ready, Ready};
+use domain::KeyHash;
+use futures::future::LocalBoxFuture;
 use projections::audit::meta;
+use projections::verify::{decide, VerifyCode};
 use projections::verify::{Principal, Verification};
 
 /// The key presented on a request: `Authorization: Bearer vams_…` (scheme case-insensitive) or the
@@ -41,10 +43,27 @@ pub fn request_id(req: &HttpRequest) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
-/// Verifies whatever key the request carries (a missing key is malformed).
-pub fn verify_request(state: &AppState, req: &HttpRequest) -> Verification {
-    let presented = presented_key(req).unwrap_or("");
+/// Verifies a presented key: the in-memory model first; for a key it does not know, a bounded look-up
+/// in the store (a key another node created since the last poll).
+pub async fn verify_key(state: &AppState, presented: &str) -> Verification {
     let verification = state.projector.read().verify(presented, Utc::now());
+    let Some(misses) = state
+        .misses
+        .as_ref()
+        .filter(|_| verification.code == VerifyCode::NotFound)
+    else {
+        return verification;
+    };
+    match misses.resolve(&KeyHash::of(presented)).await {
+        Some((entry, roles)) => decide(&entry, roles, verification.hash_prefix, Utc::now()),
+        None => verification,
+    }
+}
+
+/// Verifies whatever key the request carries (a missing key is malformed), logging refusals.
+pub async fn verify_request(state: &AppState, req: &HttpRequest) -> Verification {
+    let presented = presented_key(req).unwrap_or("");
+    let verification = verify_key(state, presented).await;
     if verification.principal.is_none() {
         tracing::info!(
             code = verification.code.as_str(),
@@ -89,11 +108,12 @@ impl Caller {
         m
     }
 
-    fn from_req(req: &HttpRequest) -> Result<Self, ApiError> {
+    async fn from_req(req: &HttpRequest) -> Result<Self, ApiError> {
         let state = req
             .app_data::<web::Data<AppState>>()
             .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
         let principal = verify_request(state, req)
+            .await
             .principal
             .ok_or(ApiError::Unauthorized)?;
         Ok(Self {
@@ -106,10 +126,11 @@ impl Caller {
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Self::from_req(req))
+        let req = req.clone();
+        Box::pin(async move { Self::from_req(&req).await })
     }
 }
 
@@ -119,10 +140,12 @@ pub struct AdminCaller(pub Caller);
 
 impl FromRequest for AdminCaller {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Caller::from_req(req).and_then(|caller| {
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = Caller::from_req(&req).await?;
             let state = req.app_data::<web::Data<AppState>>();
             let admin = state.is_some_and(|s| {
                 caller
@@ -136,6 +159,6 @@ impl FromRequest for AdminCaller {
             } else {
                 Err(ApiError::Forbidden)
             }
-        }))
+        })
     }
 }

@@ -1,4 +1,5 @@
 //! The `apikeyd` command line.
+use crate::client::{ClientArgs, ClientCommand};
 use crate::config::{load_config_file, Settings};
 use crate::startup::Application;
 use clap::{Parser, Subcommand};
@@ -13,8 +14,10 @@ use std::time::Instant;
 #[derive(Debug, Parser)]
 #[command(name = "apikeyd", version, about, long_about)]
 pub struct Cli {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Server options")]
     settings: Settings,
+    #[command(flatten, next_help_heading = "Client options")]
+    client: ClientArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -24,11 +27,26 @@ enum Command {
     /// Run the HTTP service. On an empty store it first creates the admin role, gives it to the
     /// bootstrap admin user and prints one admin API key to stderr, once.
     Serve,
+    /// AWS backend administration.
+    Aws {
+        #[command(subcommand)]
+        action: AwsAction,
+    },
     /// Work on the projections (read models) built from the event log.
     Projections {
         #[command(subcommand)]
         action: ProjectionsAction,
     },
+    /// Client commands, talking to a running server over HTTP.
+    #[command(flatten)]
+    Client(ClientCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AwsAction {
+    /// Create every DynamoDB table apikeyd uses (under APIKEYD_TABLE_PREFIX) if missing, and wait
+    /// until they are active. Idempotent; safe from several machines at once.
+    Init,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +80,10 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve => serve(cli.settings).await,
             Command::Projections { action } => projections(cli.settings, action).await,
+            Command::Aws {
+                action: AwsAction::Init,
+            } => aws_init(cli.settings).await,
+            Command::Client(command) => Ok(crate::client::run(command, &cli.client).await),
         }
     });
     match result {
@@ -94,6 +116,27 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     eprintln!("apikeyd listening on {address}");
     app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn aws_init(settings: Settings) -> anyhow::Result<ExitCode> {
+    let store = infra::DynamoStore::connect(&settings.table_prefix).await;
+    let created = store.init_tables().await.map_err(|e| anyhow::anyhow!(e))?;
+    let tables = store.tables();
+    for table in [
+        &tables.events,
+        &tables.feed,
+        &tables.unique,
+        &tables.lookup,
+        &tables.views,
+    ] {
+        let state = if created.contains(table) {
+            "created"
+        } else {
+            "exists"
+        };
+        println!("{table}: {state}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

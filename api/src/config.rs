@@ -6,9 +6,45 @@ use std::path::PathBuf;
 /// Default cap on request bodies: far above any valid request, far below a memory problem.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Where events and views live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// One SQLite file and a local audit file under the data directory: no set-up.
+    Embedded,
+    /// DynamoDB tables (and CloudWatch Logs for audit), shared by any number of nodes.
+    Aws,
+}
+
 /// Everything `apikeyd serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
+    /// Storage backend.
+    #[arg(
+        long,
+        env = "APIKEYD_BACKEND",
+        value_enum,
+        default_value = "embedded",
+        global = true
+    )]
+    pub backend: BackendKind,
+    /// AWS backend: prefix of the DynamoDB table names (<prefix>-events, -feed, -unique, -lookup, -views).
+    /// Credentials, region and endpoints come from the standard AWS chain and AWS_ENDPOINT_URL_*.
+    #[arg(
+        long,
+        env = "APIKEYD_TABLE_PREFIX",
+        default_value = "apikeyd",
+        global = true
+    )]
+    pub table_prefix: String,
+    /// AWS backend: create missing tables at start (as `apikeyd aws init` does). Off by default:
+    /// production tables come from deploy/cloudformation.yaml.
+    #[arg(
+        long,
+        env = "APIKEYD_AWS_CREATE_TABLES",
+        default_value_t = false,
+        global = true
+    )]
+    pub aws_create_tables: bool,
     /// Address to listen on (port 0 picks a free port).
     #[arg(
         long,
@@ -58,6 +94,9 @@ impl Settings {
     /// Settings for tests: a free loopback port and the given data directory.
     pub fn for_tests(data_dir: impl Into<PathBuf>) -> Self {
         Self {
+            backend: BackendKind::Embedded,
+            table_prefix: "apikeyd".into(),
+            aws_create_tables: false,
             bind: "127.0.0.1:0".into(),
             data_dir: data_dir.into(),
             public_url: None,
@@ -65,6 +104,16 @@ impl Settings {
             bootstrap_admin: "admin".into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             workers: Some(2),
+        }
+    }
+
+    /// Test settings on the AWS backend with fresh tables under `prefix` (created at start).
+    pub fn for_aws_tests(data_dir: impl Into<PathBuf>, prefix: &str) -> Self {
+        Self {
+            backend: BackendKind::Aws,
+            table_prefix: prefix.into(),
+            aws_create_tables: true,
+            ..Self::for_tests(data_dir)
         }
     }
 

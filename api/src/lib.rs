@@ -9,6 +9,7 @@
 //! - [`routes`]: one module per route family.
 //! - [`bootstrap`]: the first-start admin.
 //! - [`cli`]: the `apikeyd` command line.
+//! - [`client`]: the client commands (`setup`, `auth`, `api-key`, `role`) talking to a server.
 //! - [`telemetry`]: tracing set-up.
 #![forbid(unsafe_code)]
 
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod body;
 pub mod bootstrap;
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod error;

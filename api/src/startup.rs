@@ -1,5 +1,6 @@
 //! Wiring: stores, projections, command bus, bootstrap and the HTTP server.
 use crate::commands::{CommandBus, Frameworks};
+use crate::config::BackendKind;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::routes;
@@ -9,10 +10,12 @@ use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
+use cqrs_es::persist::PersistedEventRepository;
 use domain::services::Services;
 use infra::audit_file::AuditFile;
-use infra::SqliteStore;
+use infra::{DynamoStore, SqliteStore};
 use projections::directory::ReadModelDirectory;
+use projections::miss::{LookupFallback, MissGuard};
 use projections::projector::CatchUpQuery;
 use projections::{AuditSink, EventFeed, Projector, ViewStore};
 use secrecy::{ExposeSecret, SecretString};
@@ -20,8 +23,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How often projections retry and look for events other processes appended.
-const CATCH_UP_PERIOD: Duration = Duration::from_millis(500);
+/// How often the embedded backend's projections retry and look for events other processes appended.
+const EMBEDDED_POLL: Duration = Duration::from_millis(500);
+
+/// How often AWS nodes poll the feed: with the re-read window this bounds how long another node's
+/// deactivation takes to reach this one (well under a second).
+const AWS_POLL: Duration = Duration::from_millis(200);
 
 /// The storage side of the service, independent of HTTP (also used by CLI tools).
 pub struct Backend {
@@ -33,14 +40,26 @@ pub struct Backend {
     pub feed: Arc<dyn EventFeed>,
     /// Persisted views and checkpoints.
     pub views: Arc<dyn ViewStore>,
+    /// Store look-ups for keys memory does not know yet (other nodes' fresh keys), rate-limited.
+    pub misses: Option<Arc<MissGuard>>,
+    /// How often projections poll the log.
+    pub poll: Duration,
 }
 
 /// The event feed and view store of the configured backend, without starting projections (tools).
 pub async fn open_stores(
     settings: &Settings,
 ) -> anyhow::Result<(Arc<dyn EventFeed>, Arc<dyn ViewStore>)> {
-    let store = open_sqlite(settings).await?;
-    Ok((Arc::new(store.clone()), Arc::new(store)))
+    Ok(match settings.backend {
+        BackendKind::Embedded => {
+            let store = open_sqlite(settings).await?;
+            (Arc::new(store.clone()), Arc::new(store))
+        }
+        BackendKind::Aws => {
+            let store = open_dynamo(settings).await?;
+            (Arc::new(store.clone()), Arc::new(store))
+        }
+    })
 }
 
 async fn open_sqlite(settings: &Settings) -> anyhow::Result<SqliteStore> {
@@ -50,11 +69,40 @@ async fn open_sqlite(settings: &Settings) -> anyhow::Result<SqliteStore> {
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))
 }
 
+async fn open_dynamo(settings: &Settings) -> anyhow::Result<DynamoStore> {
+    let store = DynamoStore::connect(&settings.table_prefix).await;
+    if settings.aws_create_tables {
+        store.init_tables().await.map_err(|e| anyhow::anyhow!(e))?;
+    }
+    Ok(store)
+}
+
 impl Backend {
-    /// The embedded backend: SQLite file and local audit file under the data directory.
-    pub async fn embedded(settings: &Settings) -> anyhow::Result<Self> {
-        let store = open_sqlite(settings).await?;
-        let sinks: Vec<Arc<dyn AuditSink>> = vec![Arc::new(AuditFile::new(settings.audit_path()))];
+    /// The backend the settings name.
+    pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        match settings.backend {
+            BackendKind::Embedded => {
+                let sinks: Vec<Arc<dyn AuditSink>> =
+                    vec![Arc::new(AuditFile::new(settings.audit_path()))];
+                Self::assemble(open_sqlite(settings).await?, sinks, None, EMBEDDED_POLL).await
+            }
+            BackendKind::Aws => {
+                let store = open_dynamo(settings).await?;
+                let fallback: Arc<dyn LookupFallback> = Arc::new(store.clone());
+                Self::assemble(store, vec![], Some(fallback), AWS_POLL).await
+            }
+        }
+    }
+
+    async fn assemble<S>(
+        store: S,
+        sinks: Vec<Arc<dyn AuditSink>>,
+        fallback: Option<Arc<dyn LookupFallback>>,
+        poll: Duration,
+    ) -> anyhow::Result<Self>
+    where
+        S: PersistedEventRepository + EventFeed + ViewStore + Clone + 'static,
+    {
         let feed: Arc<dyn EventFeed> = Arc::new(store.clone());
         let views: Arc<dyn ViewStore> = Arc::new(store.clone());
         let projector = Projector::start(feed.clone(), views.clone(), sinks).await?;
@@ -67,6 +115,8 @@ impl Backend {
             projector,
             feed,
             views,
+            misses: fallback.map(MissGuard::new).map(Arc::new),
+            poll,
         })
     }
 }
@@ -82,7 +132,7 @@ pub struct Application {
 impl Application {
     /// Opens the stores, runs the first-start bootstrap and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let backend = Backend::embedded(&settings).await?;
+        let backend = Backend::open(&settings).await?;
         let admin_role = settings.admin_roles.first().map_or("admin", String::as_str);
         let bootstrap_key = crate::bootstrap::run(
             backend.bus.as_ref(),
@@ -105,6 +155,7 @@ impl Application {
             bus: backend.bus,
             projector: backend.projector.clone(),
             feed: backend.feed,
+            misses: backend.misses,
             admin_roles: settings.admin_roles.clone(),
             public_url,
             max_body_bytes: settings.max_body_bytes,
@@ -131,7 +182,7 @@ impl Application {
             server = server.workers(workers);
         }
         let projector = backend.projector;
-        projector.spawn_background(CATCH_UP_PERIOD);
+        projector.spawn_background(backend.poll);
         Ok(Self {
             port: address.port(),
             server: server.run(),

@@ -11,6 +11,8 @@ pub struct AppState {
     pub projector: Arc<Projector>,
     /// The event log (history, per-key audit).
     pub feed: Arc<dyn EventFeed>,
+    /// Rate-limited store look-ups for keys memory does not know (AWS backend).
+    pub misses: Option<Arc<projections::miss::MissGuard>>,
     /// Roles that may manage keys, roles and user roles.
     pub admin_roles: Vec<String>,
     /// The base URL clients should use.

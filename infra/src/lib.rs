@@ -3,15 +3,18 @@
 //! # Layout
 //! - [`sqlite`]: the embedded backend. One SQLite file (WAL) holding the event log, the unique-name
 //!   claims, the persisted views and the consumers' checkpoints.
+//! - [`dynamo`]: the AWS backend on DynamoDB (event log, feed, unique claims, lookup and views).
 //! - [`audit_file`]: the local JSON-lines audit sink.
 //! - [`key_material`]: generating plaintext keys from the OS CSPRNG.
 //! - [`unique`]: which event fields must be unique among live aggregates, enforced by the store.
 #![forbid(unsafe_code)]
 
 pub mod audit_file;
+pub mod dynamo;
 pub mod key_material;
 pub mod sqlite;
 pub mod unique;
 
+pub use dynamo::DynamoStore;
 pub use sqlite::SqliteStore;
 pub use unique::{UniqueRule, UniqueViolation};

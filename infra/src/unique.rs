@@ -19,6 +19,9 @@ pub struct UniqueRule {
     pub pointer: &'static str,
     /// Events that release the aggregate's claim.
     pub release_on: &'static [&'static str],
+    /// JSON pointer to the released value inside a releasing event, relative to the event's
+    /// variant (stores keyed by value need it; stores indexed by owner do not).
+    pub release_field: &'static str,
 }
 
 /// Live API keys have distinct names; deleting a key frees its name.
@@ -28,6 +31,7 @@ pub const API_KEY_NAME: UniqueRule = UniqueRule {
     claim_on: "ApiKeyCreated",
     pointer: "/ApiKeyCreated/api_key_name",
     release_on: &["ApiKeyDeleted"],
+    release_field: "api_key_name",
 };
 
 /// Every rule apikeyd enforces.
@@ -38,8 +42,11 @@ pub const RULES: &[UniqueRule] = &[API_KEY_NAME];
 pub enum ClaimAction {
     /// Take `value` in `scope` for the aggregate.
     Claim { scope: &'static str, value: String },
-    /// Drop the aggregate's claim in `scope`.
-    Release { scope: &'static str },
+    /// Drop the aggregate's claim in `scope` (`value` when the event names it).
+    Release {
+        scope: &'static str,
+        value: Option<String>,
+    },
 }
 
 impl UniqueRule {
@@ -60,9 +67,17 @@ impl UniqueRule {
                 value,
             });
         }
-        self.release_on
-            .contains(&event_type)
-            .then_some(ClaimAction::Release { scope: self.scope })
+        self.release_on.contains(&event_type).then(|| {
+            let value = payload
+                .get(event_type)
+                .and_then(|v| v.get(self.release_field))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            ClaimAction::Release {
+                scope: self.scope,
+                value,
+            }
+        })
     }
 }
 
@@ -103,10 +118,19 @@ mod tests {
                 value: "deploy".into()
             })
         );
+        let deleted = serde_json::to_value(ApiKeyEvent::ApiKeyDeleted {
+            api_key_id: uuid::Uuid::nil(),
+            api_key_name: ApiKeyName::parse("deploy").unwrap(),
+            user_id: UserId::parse("alice").unwrap(),
+            deleted_by: Actor::system(),
+            deleted_at: Utc::now(),
+        })
+        .unwrap();
         assert_eq!(
-            API_KEY_NAME.action("ApiKey", "ApiKeyDeleted", &Value::Null),
+            API_KEY_NAME.action("ApiKey", "ApiKeyDeleted", &deleted),
             Some(ClaimAction::Release {
-                scope: "apiKeyName"
+                scope: "apiKeyName",
+                value: Some("deploy".into())
             })
         );
         assert_eq!(API_KEY_NAME.action("Role", "ApiKeyCreated", &payload), None);

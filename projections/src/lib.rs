@@ -11,6 +11,7 @@
 //! - [`audit`]: one [`audit::AuditRecord`] per event.
 //! - [`projector`]: keeps the read model, the persisted views and the audit sink caught up with the
 //!   event log through checkpoints, so a failing store never loses an update.
+//! - [`miss`]: bounded store look-ups for keys memory does not know yet (multi-node).
 //! - [`directory`]: the domain's `Directory` service answered from the read model.
 #![forbid(unsafe_code)]
 
@@ -19,6 +20,7 @@ pub mod directory;
 pub mod event;
 pub mod key_listing;
 pub mod key_lookup;
+pub mod miss;
 pub mod projector;
 pub mod read_model;
 pub mod role_directory;

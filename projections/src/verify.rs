@@ -1,5 +1,6 @@
 //! Does a presented key authenticate, and as whom? The decision behind bearer auth, `/auth/verify`
 //! and `/auth/check`.
+use crate::key_lookup::LookupEntry;
 use crate::read_model::ReadModel;
 use chrono::{DateTime, Utc};
 use domain::{KeyHash, RoleName, UserId};
@@ -90,27 +91,37 @@ impl ReadModel {
         let Some(entry) = self.lookup.get(&hash) else {
             return refused(VerifyCode::NotFound, None, prefix);
         };
-        let id = Some(entry.api_key_id);
-        if !entry.is_active {
-            return refused(VerifyCode::Disabled, id, prefix);
-        }
-        if entry.expires_at.is_some_and(|at| now >= at) {
-            return refused(VerifyCode::Expired, id, prefix);
-        }
         let roles = self.directory.roles_of(&entry.user_id);
-        if roles.is_empty() {
-            return refused(VerifyCode::NoRoles, id, prefix);
-        }
-        Verification {
-            code: VerifyCode::Valid,
-            api_key_id: id,
-            hash_prefix: prefix,
-            principal: Some(Principal {
-                user_id: entry.user_id.clone(),
-                api_key_id: entry.api_key_id,
-                roles,
-            }),
-        }
+        decide(entry, roles, prefix, now)
+    }
+}
+
+/// The decision for a known key: active, not expired, and its user holds a role.
+pub fn decide(
+    entry: &LookupEntry,
+    roles: Vec<RoleName>,
+    hash_prefix: Option<String>,
+    now: DateTime<Utc>,
+) -> Verification {
+    let id = Some(entry.api_key_id);
+    if !entry.is_active {
+        return refused(VerifyCode::Disabled, id, hash_prefix);
+    }
+    if entry.expires_at.is_some_and(|at| now >= at) {
+        return refused(VerifyCode::Expired, id, hash_prefix);
+    }
+    if roles.is_empty() {
+        return refused(VerifyCode::NoRoles, id, hash_prefix);
+    }
+    Verification {
+        code: VerifyCode::Valid,
+        api_key_id: id,
+        hash_prefix,
+        principal: Some(Principal {
+            user_id: entry.user_id.clone(),
+            api_key_id: entry.api_key_id,
+            roles,
+        }),
     }
 }
 

@@ -3,7 +3,6 @@ use crate::auth::verify_request;
 use crate::body::JsonBody;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -25,7 +24,7 @@ async fn verify(state: web::Data<AppState>, body: JsonBody<VerifyRequest>) -> Ht
         Some(serde_json::Value::String(s)) => s.as_str(),
         _ => "",
     };
-    let v = state.projector.read().verify(presented, Utc::now());
+    let v = crate::auth::verify_key(&state, presented).await;
     if v.principal.is_none() {
         tracing::info!(
             code = v.code.as_str(),
@@ -47,7 +46,7 @@ async fn verify(state: web::Data<AppState>, body: JsonBody<VerifyRequest>) -> Ht
 
 /// The nginx `auth_request` shape: 200 with identity headers, or 401.
 async fn check(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let Some(p) = verify_request(&state, &req).principal else {
+    let Some(p) = verify_request(&state, &req).await.principal else {
         return crate::error::ApiError::json(
             actix_web::http::StatusCode::UNAUTHORIZED,
             "Unauthorized",

@@ -93,7 +93,7 @@ async fn apply_claims(
                     other => other.map_err(persistence)?,
                 };
             }
-            Some(ClaimAction::Release { scope }) => {
+            Some(ClaimAction::Release { scope, .. }) => {
                 sqlx::query("DELETE FROM unique_claims WHERE scope = ? AND owner = ?")
                     .bind(scope)
                     .bind(&event.aggregate_id)

@@ -1,0 +1,321 @@
+//! cqrs-es `PersistedEventRepository` on DynamoDB: each commit is one TransactWriteItems holding the
+//! events (conditional on their sequence being free), their feed copies and the unique claims.
+use super::item::{get_n, get_s, n, s, Item};
+use super::{DynamoStore, FEED_PARTITION};
+use crate::unique::{ClaimAction, UniqueViolation, RULES};
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use chrono::{SecondsFormat, Utc};
+use cqrs_es::persist::{
+    PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
+};
+use cqrs_es::Aggregate;
+use serde_json::Value;
+
+/// Items per transaction: the limit DynamoDB Local and older regions enforce.
+const MAX_TRANSACTION_ITEMS: usize = 25;
+
+/// What each transaction item is, to explain a cancellation.
+#[derive(Debug, Clone)]
+enum Slot {
+    Event,
+    Feed,
+    Claim { scope: String, value: String },
+    Release,
+}
+
+fn connection<E: std::error::Error + Send + Sync + 'static>(e: E) -> PersistenceError {
+    PersistenceError::ConnectionError(Box::new(e))
+}
+
+fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> PersistenceError {
+    PersistenceError::UnknownError(Box::new(e))
+}
+
+/// The `events` table's hash key for an aggregate.
+pub(super) fn stream_key(aggregate_type: &str, aggregate_id: &str) -> String {
+    format!("{aggregate_type}:{aggregate_id}")
+}
+
+/// The feed cursor of an event: commit time, then identity, so cursors are unique and sort by time.
+pub(super) fn feed_cursor(at: &str, event: &SerializedEvent) -> String {
+    format!(
+        "{at}#{}#{}#{:010}",
+        event.aggregate_type, event.aggregate_id, event.sequence
+    )
+}
+
+fn event_item(event: &SerializedEvent, cursor: &str, at: &str) -> Item {
+    Item::from([
+        (
+            "AggregateTypeAndId".into(),
+            s(stream_key(&event.aggregate_type, &event.aggregate_id)),
+        ),
+        ("AggregateIdSequence".into(), n(event.sequence)),
+        ("AggregateType".into(), s(&event.aggregate_type)),
+        ("AggregateId".into(), s(&event.aggregate_id)),
+        ("EventType".into(), s(&event.event_type)),
+        ("EventVersion".into(), s(&event.event_version)),
+        ("Payload".into(), s(event.payload.to_string())),
+        ("Metadata".into(), s(event.metadata.to_string())),
+        ("Cursor".into(), s(cursor)),
+        ("RecordedAt".into(), s(at)),
+    ])
+}
+
+fn serialized(item: &Item) -> Result<SerializedEvent, PersistenceError> {
+    let text = |name: &str| {
+        get_s(item, name).ok_or_else(|| {
+            PersistenceError::DeserializationError(format!("event item lacks {name}").into())
+        })
+    };
+    Ok(SerializedEvent {
+        aggregate_id: text("AggregateId")?.to_owned(),
+        sequence: get_n(item, "AggregateIdSequence").unwrap_or(0) as usize,
+        aggregate_type: text("AggregateType")?.to_owned(),
+        event_type: text("EventType")?.to_owned(),
+        event_version: text("EventVersion")?.to_owned(),
+        payload: serde_json::from_str(text("Payload")?)?,
+        metadata: serde_json::from_str(text("Metadata")?)?,
+    })
+}
+
+impl DynamoStore {
+    /// Every item of one aggregate's stream after `after`, consistently read, in sequence order.
+    pub(super) async fn stream_items(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        after: usize,
+    ) -> Result<Vec<Item>, aws_sdk_dynamodb::Error> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.events)
+                .key_condition_expression("AggregateTypeAndId = :k AND AggregateIdSequence > :s")
+                .expression_attribute_values(":k", s(stream_key(aggregate_type, aggregate_id)))
+                .expression_attribute_values(":s", n(after))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            items.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    async fn events_of<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        after: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        let items = self
+            .stream_items(A::TYPE, aggregate_id, after)
+            .await
+            .map_err(connection)?;
+        items.iter().map(serialized).collect()
+    }
+
+    fn claim_items(
+        &self,
+        event: &SerializedEvent,
+        items: &mut Vec<(TransactWriteItem, Slot)>,
+    ) -> Result<(), PersistenceError> {
+        for rule in RULES {
+            match rule.action(&event.aggregate_type, &event.event_type, &event.payload) {
+                Some(ClaimAction::Claim { scope, value }) => {
+                    let put = Put::builder()
+                        .table_name(&self.tables.unique)
+                        .item("UniqueKey", s(format!("{scope}#{value}")))
+                        .item("Owner", s(&event.aggregate_id))
+                        .condition_expression("attribute_not_exists(UniqueKey)")
+                        .build()
+                        .map_err(build_error)?;
+                    let slot = Slot::Claim {
+                        scope: scope.to_owned(),
+                        value,
+                    };
+                    items.push((TransactWriteItem::builder().put(put).build(), slot));
+                }
+                Some(ClaimAction::Release {
+                    scope,
+                    value: Some(value),
+                }) => {
+                    let delete = Delete::builder()
+                        .table_name(&self.tables.unique)
+                        .key("UniqueKey", s(format!("{scope}#{value}")))
+                        .condition_expression("attribute_not_exists(UniqueKey) OR #o = :o")
+                        .expression_attribute_names("#o", "Owner")
+                        .expression_attribute_values(":o", s(&event.aggregate_id))
+                        .build()
+                        .map_err(build_error)?;
+                    items.push((
+                        TransactWriteItem::builder().delete(delete).build(),
+                        Slot::Release,
+                    ));
+                }
+                Some(ClaimAction::Release { value: None, .. }) | None => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn transaction(
+        &self,
+        events: &[SerializedEvent],
+    ) -> Result<Vec<(TransactWriteItem, Slot)>, PersistenceError> {
+        let at = Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true);
+        let mut items = Vec::new();
+        for event in events {
+            let cursor = feed_cursor(&at, event);
+            let stored = event_item(event, &cursor, &at);
+            let put = Put::builder()
+                .table_name(&self.tables.events)
+                .set_item(Some(stored.clone()))
+                .condition_expression("attribute_not_exists(AggregateTypeAndId)")
+                .build()
+                .map_err(build_error)?;
+            items.push((TransactWriteItem::builder().put(put).build(), Slot::Event));
+            let mut copy = stored;
+            copy.remove("AggregateTypeAndId");
+            copy.insert("FeedPartition".into(), s(FEED_PARTITION));
+            let put = Put::builder()
+                .table_name(&self.tables.feed)
+                .set_item(Some(copy))
+                .build()
+                .map_err(build_error)?;
+            items.push((TransactWriteItem::builder().put(put).build(), Slot::Feed));
+            self.claim_items(event, &mut items)?;
+        }
+        if items.len() > MAX_TRANSACTION_ITEMS {
+            return Err(PersistenceError::UnknownError(
+                format!("{} items exceed one DynamoDB transaction", items.len()).into(),
+            ));
+        }
+        Ok(items)
+    }
+}
+
+/// Explains a cancelled transaction: a taken sequence is a lost race, a taken claim a duplicate.
+fn cancelled(reasons: &[Option<&str>], slots: &[Slot]) -> Option<PersistenceError> {
+    for (code, slot) in reasons.iter().zip(slots) {
+        if *code != Some("ConditionalCheckFailed") {
+            continue;
+        }
+        return Some(match slot {
+            Slot::Event => PersistenceError::OptimisticLockError,
+            Slot::Claim { scope, value } => {
+                PersistenceError::UnknownError(Box::new(UniqueViolation {
+                    scope: scope.clone(),
+                    value: value.clone(),
+                }))
+            }
+            Slot::Feed | Slot::Release => continue,
+        });
+    }
+    None
+}
+
+impl PersistedEventRepository for DynamoStore {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.events_of::<A>(aggregate_id, 0).await
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        self.events_of::<A>(aggregate_id, last_sequence).await
+    }
+
+    /// Aggregates here have a handful of events; snapshots are not used.
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        _aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        Ok(None)
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        _snapshot: Option<(String, Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let (items, slots): (Vec<_>, Vec<_>) = self.transaction(events)?.into_iter().unzip();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let Err(error) = result else {
+            return Ok(());
+        };
+        if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) =
+            error.as_service_error()
+        {
+            let codes: Vec<Option<&str>> = e.cancellation_reasons().iter().map(|r| r.code()).collect();
+            if let Some(mapped) = cancelled(&codes, &slots) {
+                return Err(mapped);
+            }
+        }
+        Err(PersistenceError::ConnectionError(
+            DisplayErrorContext(error).to_string().into(),
+        ))
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        let events = self.events_of::<A>(aggregate_id, 0).await?;
+        let (mut feed, stream) = ReplayStream::new(events.len().max(1));
+        for event in events {
+            let _ = feed.push(Ok(event)).await;
+        }
+        Ok(stream)
+    }
+
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        let mut events = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.tables.events)
+                .filter_expression("AggregateType = :t")
+                .expression_attribute_values(":t", AttributeValue::S(A::TYPE.to_owned()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| connection(aws_sdk_dynamodb::Error::from(e)))?;
+            for item in page.items() {
+                events.push(serialized(item)?);
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        let (mut feed, stream) = ReplayStream::new(events.len().max(1));
+        for event in events {
+            let _ = feed.push(Ok(event)).await;
+        }
+        Ok(stream)
+    }
+}

@@ -1,0 +1,101 @@
+//! The feed table read as the projections' event log.
+use super::item::s;
+use super::item::{get_n, get_s, Item};
+use super::{unavailable, DynamoStore, FEED_OVERLAP, FEED_PARTITION};
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use projections::{DomainEvent, EventFeed, RecordedEvent, StoreError};
+use std::collections::HashMap;
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// Decodes an `events` or `feed` item.
+fn recorded(item: &Item) -> Result<RecordedEvent, StoreError> {
+    let text =
+        |name: &str| get_s(item, name).ok_or_else(|| corrupt(format!("feed item lacks {name}")));
+    let aggregate_type = text("AggregateType")?.to_owned();
+    let payload: serde_json::Value = serde_json::from_str(text("Payload")?).map_err(corrupt)?;
+    let metadata: HashMap<String, String> =
+        serde_json::from_str(text("Metadata")?).unwrap_or_default();
+    let recorded_at = DateTime::parse_from_rfc3339(text("RecordedAt")?)
+        .map_err(corrupt)?
+        .with_timezone(&Utc);
+    Ok(RecordedEvent {
+        cursor: text("Cursor")?.to_owned(),
+        event: DomainEvent::decode(&aggregate_type, payload).map_err(corrupt)?,
+        aggregate_type,
+        aggregate_id: text("AggregateId")?.to_owned(),
+        sequence: get_n(item, "AggregateIdSequence")
+            .ok_or_else(|| corrupt("feed item lacks sequence"))?,
+        metadata,
+        recorded_at,
+    })
+}
+
+#[async_trait]
+impl EventFeed for DynamoStore {
+    async fn events_after(
+        &self,
+        cursor: &str,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events = Vec::new();
+        let mut start = None;
+        while events.len() < limit {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.tables.feed)
+                .expression_attribute_values(":p", s(FEED_PARTITION));
+            // DynamoDB refuses an empty string in a key condition: "" means "from the start".
+            query = if cursor.is_empty() {
+                query.key_condition_expression("FeedPartition = :p")
+            } else {
+                query
+                    .key_condition_expression("FeedPartition = :p AND #c > :c")
+                    .expression_attribute_names("#c", "Cursor")
+                    .expression_attribute_values(":c", s(cursor))
+            };
+            let page = query
+                .consistent_read(true)
+                .limit((limit - events.len()).min(1000) as i32)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            for item in page.items() {
+                events.push(recorded(item)?);
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(events)
+    }
+
+    async fn aggregate_events(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let items = self
+            .stream_items(aggregate_type, aggregate_id, 0)
+            .await
+            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        items.iter().map(recorded).collect()
+    }
+
+    /// Steps back over [`FEED_OVERLAP`]: the timestamp alone sorts before every cursor carrying it.
+    fn replay_from(&self, checkpoint: &str) -> String {
+        let stamp = checkpoint.split('#').next().unwrap_or("");
+        match DateTime::parse_from_rfc3339(stamp) {
+            Ok(at) => {
+                (at.with_timezone(&Utc) - FEED_OVERLAP).to_rfc3339_opts(SecondsFormat::Nanos, true)
+            }
+            Err(_) => String::new(),
+        }
+    }
+}

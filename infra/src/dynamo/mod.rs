@@ -1,0 +1,85 @@
+//! The AWS backend: DynamoDB tables for the event log, its feed, unique claims, the key lookup and
+//! the other views.
+//!
+//! - `events`: the cqrs-es log (`AggregateTypeAndId`, `AggregateIdSequence`), as dynamo-es lays it out.
+//! - `feed`: every event again, keyed by a commit-time cursor in one partition, written in the same
+//!   transaction; nodes poll it to keep their in-memory read models current.
+//! - `unique`: claims on values that must be unique among live aggregates (key names).
+//! - `lookup`: key hash → key id, user, active, expiry (authentication when memory misses).
+//! - `views`: listing rows, roles, user roles, aggregate versions and checkpoints.
+mod event_repository;
+mod feed;
+mod item;
+mod tables;
+mod view_store;
+
+pub use tables::Tables;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::Client;
+use std::time::Duration;
+
+/// How far back a poll re-reads the feed: commits are stamped with the committing node's clock
+/// before they become visible, so a commit can appear slightly "in the past". This bounds both
+/// transaction latency and clock skew between nodes.
+pub const FEED_OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+
+/// The single feed partition. Key management writes are far below a partition's ~1000 writes/s.
+const FEED_PARTITION: &str = "feed";
+
+/// A handle on the DynamoDB tables; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    tables: Tables,
+}
+
+impl DynamoStore {
+    /// Connects with the standard AWS chain (env, profile, instance role) and endpoint overrides
+    /// (`AWS_ENDPOINT_URL_DYNAMODB`). Short timeouts and few retries: a caller waiting on a dead
+    /// store should get a 503 in seconds, not minutes.
+    pub async fn connect(prefix: &str) -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(2))
+                    .operation_attempt_timeout(Duration::from_secs(3))
+                    .operation_timeout(Duration::from_secs(8))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(2))
+            .load()
+            .await;
+        Self {
+            client: Client::new(&config),
+            tables: Tables::with_prefix(prefix),
+        }
+    }
+
+    /// The table names in use.
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    /// The SDK client (tools and tests).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Whether DynamoDB answers.
+    pub async fn ping(&self) -> bool {
+        self.client
+            .describe_table()
+            .table_name(&self.tables.events)
+            .send()
+            .await
+            .is_ok()
+    }
+}
+
+/// Maps any SDK failure to the projection layer's "retry later".
+fn unavailable<E: std::fmt::Display>(e: E) -> projections::StoreError {
+    projections::StoreError::Unavailable(e.to_string())
+}

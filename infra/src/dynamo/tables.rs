@@ -1,0 +1,144 @@
+//! Table names and idempotent creation (`apikeyd aws init`).
+use super::DynamoStore;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+};
+use std::time::{Duration, Instant};
+
+/// The names of apikeyd's tables under one prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tables {
+    pub events: String,
+    pub feed: String,
+    pub unique: String,
+    pub lookup: String,
+    pub views: String,
+}
+
+impl Tables {
+    /// `<prefix>-events`, `<prefix>-feed`, …
+    pub fn with_prefix(prefix: &str) -> Self {
+        let name = |suffix: &str| format!("{prefix}-{suffix}");
+        Self {
+            events: name("events"),
+            feed: name("feed"),
+            unique: name("unique"),
+            lookup: name("lookup"),
+            views: name("views"),
+        }
+    }
+}
+
+/// A table's key: hash attribute, optional range attribute (name, type).
+struct Spec<'a> {
+    name: &'a str,
+    hash: &'a str,
+    range: Option<(&'a str, ScalarAttributeType)>,
+}
+
+/// How long `init` waits for a new table to become active.
+const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl DynamoStore {
+    /// Creates every table that does not exist yet and waits until all are active. Safe to run
+    /// from several nodes at once.
+    pub async fn init_tables(&self) -> Result<Vec<String>, String> {
+        let t = &self.tables;
+        let specs = [
+            Spec {
+                name: &t.events,
+                hash: "AggregateTypeAndId",
+                range: Some(("AggregateIdSequence", ScalarAttributeType::N)),
+            },
+            Spec {
+                name: &t.feed,
+                hash: "FeedPartition",
+                range: Some(("Cursor", ScalarAttributeType::S)),
+            },
+            Spec {
+                name: &t.unique,
+                hash: "UniqueKey",
+                range: None,
+            },
+            Spec {
+                name: &t.lookup,
+                hash: "KeyHash",
+                range: None,
+            },
+            Spec {
+                name: &t.views,
+                hash: "ViewId",
+                range: None,
+            },
+        ];
+        let mut created = Vec::new();
+        for spec in &specs {
+            if self.create_table(spec).await? {
+                created.push(spec.name.to_owned());
+            }
+        }
+        for spec in &specs {
+            self.wait_active(spec.name).await?;
+        }
+        Ok(created)
+    }
+
+    async fn create_table(&self, spec: &Spec<'_>) -> Result<bool, String> {
+        let key = |name: &str, key_type| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(key_type)
+                .build()
+        };
+        let attr = |name: &str, t| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(t)
+                .build()
+        };
+        let mut request = self
+            .client
+            .create_table()
+            .table_name(spec.name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key(spec.hash, KeyType::Hash).map_err(|e| e.to_string())?)
+            .attribute_definitions(
+                attr(spec.hash, ScalarAttributeType::S).map_err(|e| e.to_string())?,
+            );
+        if let Some((range, t)) = &spec.range {
+            request = request
+                .key_schema(key(range, KeyType::Range).map_err(|e| e.to_string())?)
+                .attribute_definitions(attr(range, t.clone()).map_err(|e| e.to_string())?);
+        }
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(format!(
+                "create table {}: {}",
+                spec.name,
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )),
+        }
+    }
+
+    async fn wait_active(&self, table: &str) -> Result<(), String> {
+        let deadline = Instant::now() + ACTIVE_TIMEOUT;
+        loop {
+            let described = self.client.describe_table().table_name(table).send().await;
+            if let Ok(out) = &described {
+                if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(format!("table {table} not active after {ACTIVE_TIMEOUT:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}

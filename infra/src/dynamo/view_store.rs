@@ -1,0 +1,401 @@
+//! Persisted views on DynamoDB. Every node writes every row it folds; writes are conditional on the
+//! row's aggregate version, so they are idempotent, order-independent and never move a row back.
+//! Deleted rows become tombstones (they keep their version) so a late, older write cannot revive them.
+use super::item::{get_bool, get_n, get_s, n, s, Item};
+use super::{unavailable, DynamoStore};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::future::try_join_all;
+use projections::key_listing::ApiKeyView;
+use projections::key_lookup::LookupEntry;
+use projections::read_model::version_key;
+use projections::role_directory::{RoleView, UserRolesView};
+use projections::{ReadModel, StoreError, ViewChanges, ViewStore};
+use std::collections::HashMap;
+
+/// Checkpoint name of the persisted views.
+const VIEWS_CHECKPOINT: &str = "views";
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn body<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_json::to_string(value)
+        .map(AttributeValue::S)
+        .map_err(corrupt)
+}
+
+impl DynamoStore {
+    /// Puts `item` unless the stored row already has a version ≥ `version`.
+    async fn put_versioned(
+        &self,
+        table: &str,
+        mut item: Item,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        item.insert("Version".into(), n(version));
+        let result = self
+            .client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(Version) OR Version < :v")
+            .expression_attribute_values(":v", n(version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable(DisplayErrorContext(e))),
+        }
+    }
+
+    async fn view_row(
+        &self,
+        id: String,
+        version: u64,
+        payload: Option<AttributeValue>,
+    ) -> Result<(), StoreError> {
+        let mut item = Item::from([("ViewId".into(), s(id))]);
+        match payload {
+            Some(body) => item.insert("Body".into(), body),
+            None => item.insert("Deleted".into(), AttributeValue::Bool(true)),
+        };
+        self.put_versioned(&self.tables.views, item, version).await
+    }
+
+    async fn get_view(&self, id: &str) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.views)
+            .key("ViewId", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+        Ok(out.item().cloned())
+    }
+
+    async fn write_key(
+        &self,
+        id: &uuid::Uuid,
+        view: Option<&ApiKeyView>,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        let row = format!("key#{id}");
+        let hash = match view {
+            Some(v) => Some(v.key_hash),
+            // The hash of a deleted key is only in its previous listing row.
+            None => match self.get_view(&row).await? {
+                Some(item) => get_s(&item, "Body")
+                    .map(serde_json::from_str::<ApiKeyView>)
+                    .transpose()
+                    .map_err(corrupt)?
+                    .map(|old| old.key_hash),
+                None => None,
+            },
+        };
+        if let Some(hash) = hash {
+            let mut lookup = Item::from([("KeyHash".into(), s(hash.to_hex()))]);
+            match view {
+                Some(v) => {
+                    lookup.insert("ApiKeyId".into(), s(v.api_key_id.to_string()));
+                    lookup.insert("UserId".into(), s(v.user_id.as_ref()));
+                    lookup.insert("IsActive".into(), AttributeValue::Bool(v.is_active));
+                    if let Some(at) = v.expires_at {
+                        lookup.insert("ExpiresAt".into(), s(at.to_rfc3339()));
+                    }
+                }
+                None => {
+                    lookup.insert("Deleted".into(), AttributeValue::Bool(true));
+                }
+            }
+            self.put_versioned(&self.tables.lookup, lookup, version)
+                .await?;
+        }
+        self.view_row(row, version, view.map(body).transpose()?)
+            .await
+    }
+
+    async fn scan_all(&self, table: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+            items.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// Deletes every row of a table (rebuild).
+    async fn clear(&self, table: &str, key: &str) -> Result<(), StoreError> {
+        for chunk in self.scan_all(table).await?.chunks(32) {
+            try_join_all(chunk.iter().map(|item| async move {
+                let id = item
+                    .get(key)
+                    .cloned()
+                    .ok_or_else(|| corrupt("row without key"))?;
+                self.client
+                    .delete_item()
+                    .table_name(table)
+                    .key(key, id)
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(DisplayErrorContext(e)))
+                    .map(|_| ())
+            }))
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn write_changes(&self, changes: &ViewChanges) -> Result<(), StoreError> {
+        let versions: HashMap<&str, u64> = changes
+            .versions
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        let version = |t: &str, id: &str| {
+            versions
+                .get(version_key(t, id).as_str())
+                .copied()
+                .unwrap_or(0)
+        };
+        let keys = changes.keys.iter().map(|(id, view)| {
+            self.write_key(id, view.as_ref(), version("ApiKey", &id.to_string()))
+        });
+        try_join_all(keys).await?;
+        let roles = changes.roles.iter().map(|(name, view)| {
+            let payload = view.as_ref().map(body).transpose();
+            async move {
+                self.view_row(
+                    format!("role#{name}"),
+                    version("Role", name.as_ref()),
+                    payload?,
+                )
+                .await
+            }
+        });
+        try_join_all(roles).await?;
+        let users = changes.users.iter().map(|(user, view)| {
+            let payload = view.as_ref().map(body).transpose();
+            async move {
+                self.view_row(
+                    format!("user#{user}"),
+                    version("UserRoles", user.as_ref()),
+                    payload?,
+                )
+                .await
+            }
+        });
+        try_join_all(users).await?;
+        let versioned = changes.versions.iter().map(|(key, v)| {
+            let item = Item::from([("ViewId".into(), s(format!("version#{key}")))]);
+            self.put_versioned(&self.tables.views, item, *v)
+        });
+        try_join_all(versioned).await?;
+        Ok(())
+    }
+
+    fn load_lookup(model: &mut ReadModel, items: &[Item]) -> Result<(), StoreError> {
+        for item in items.iter().filter(|i| !get_bool(i, "Deleted")) {
+            let text = |name: &str| {
+                get_s(item, name).ok_or_else(|| corrupt(format!("lookup row lacks {name}")))
+            };
+            let hash = domain::KeyHash::from_hex(text("KeyHash")?).map_err(corrupt)?;
+            let entry = LookupEntry {
+                api_key_id: text("ApiKeyId")?.parse().map_err(corrupt)?,
+                user_id: domain::UserId::parse(text("UserId")?).map_err(corrupt)?,
+                is_active: get_bool(item, "IsActive"),
+                expires_at: get_s(item, "ExpiresAt")
+                    .map(|e| chrono::DateTime::parse_from_rfc3339(e).map(|t| t.to_utc()))
+                    .transpose()
+                    .map_err(corrupt)?,
+            };
+            model.lookup.insert(hash, entry);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ViewStore for DynamoStore {
+    async fn load(&self) -> Result<(ReadModel, String), StoreError> {
+        let mut model = ReadModel::default();
+        let mut cursor = String::new();
+        for item in self.scan_all(&self.tables.views).await? {
+            let id = get_s(&item, "ViewId").unwrap_or_default();
+            let payload = get_s(&item, "Body").filter(|_| !get_bool(&item, "Deleted"));
+            let (kind, rest) = id.split_once('#').unwrap_or((id, ""));
+            match (kind, payload) {
+                ("key", Some(b)) => model
+                    .listing
+                    .upsert(serde_json::from_str(b).map_err(corrupt)?),
+                ("role", Some(b)) => {
+                    let view: RoleView = serde_json::from_str(b).map_err(corrupt)?;
+                    model
+                        .directory
+                        .roles
+                        .insert(view.definition.role_name.clone(), view);
+                }
+                ("user", Some(b)) => {
+                    let view: UserRolesView = serde_json::from_str(b).map_err(corrupt)?;
+                    model.directory.users.insert(view.user_id.clone(), view);
+                }
+                ("version", _) => {
+                    model.set_version(rest.to_owned(), get_n(&item, "Version").unwrap_or(0))
+                }
+                ("checkpoint", _) if rest == VIEWS_CHECKPOINT => {
+                    cursor = get_s(&item, "Cursor").unwrap_or_default().to_owned();
+                }
+                _ => {}
+            }
+        }
+        Self::load_lookup(&mut model, &self.scan_all(&self.tables.lookup).await?)?;
+        Ok((model, cursor))
+    }
+
+    async fn save(&self, changes: &ViewChanges, cursor: &str) -> Result<(), StoreError> {
+        self.write_changes(changes).await?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.views)
+            .item("ViewId", s(format!("checkpoint#{VIEWS_CHECKPOINT}")))
+            .item("Cursor", s(cursor))
+            .condition_expression("attribute_not_exists(#c) OR #c < :c")
+            .expression_attribute_names("#c", "Cursor")
+            .expression_attribute_values(":c", s(cursor))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(unavailable(DisplayErrorContext(e))),
+        }
+    }
+
+    async fn replace_all(&self, model: &ReadModel, cursor: &str) -> Result<(), StoreError> {
+        self.clear(&self.tables.lookup, "KeyHash").await?;
+        let checkpoints: Vec<Item> = self
+            .scan_all(&self.tables.views)
+            .await?
+            .into_iter()
+            .filter(|i| get_s(i, "ViewId").is_some_and(|id| id.starts_with("checkpoint#")))
+            .collect();
+        self.clear(&self.tables.views, "ViewId").await?;
+        for item in checkpoints {
+            let name = get_s(&item, "ViewId")
+                .unwrap_or_default()
+                .trim_start_matches("checkpoint#");
+            if name != VIEWS_CHECKPOINT {
+                self.set_checkpoint(name, get_s(&item, "Cursor").unwrap_or_default())
+                    .await?;
+            }
+        }
+        let changes = ViewChanges {
+            keys: model
+                .listing
+                .iter()
+                .map(|v| (v.api_key_id, Some(v.clone())))
+                .collect(),
+            roles: model
+                .directory
+                .roles
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+            users: model
+                .directory
+                .users
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone())))
+                .collect(),
+            versions: model.versions().map(|(k, v)| (k.clone(), *v)).collect(),
+        };
+        self.write_changes(&changes).await?;
+        self.set_checkpoint(VIEWS_CHECKPOINT, cursor).await
+    }
+
+    async fn checkpoint(&self, name: &str) -> Result<String, StoreError> {
+        let item = self.get_view(&format!("checkpoint#{name}")).await?;
+        Ok(item
+            .as_ref()
+            .and_then(|i| get_s(i, "Cursor"))
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    async fn set_checkpoint(&self, name: &str, cursor: &str) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.tables.views)
+            .item("ViewId", s(format!("checkpoint#{name}")))
+            .item("Cursor", s(cursor))
+            .send()
+            .await
+            .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl projections::miss::LookupFallback for DynamoStore {
+    async fn lookup(
+        &self,
+        hash: &domain::KeyHash,
+    ) -> Result<Option<(LookupEntry, Vec<domain::RoleName>)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.lookup)
+            .key("KeyHash", s(hash.to_hex()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+        let Some(item) = out.item().filter(|i| !get_bool(i, "Deleted")) else {
+            return Ok(None);
+        };
+        let mut model = ReadModel::default();
+        Self::load_lookup(&mut model, std::slice::from_ref(item))?;
+        let Some((_, entry)) = model.lookup.iter().next() else {
+            return Ok(None);
+        };
+        let entry = entry.clone();
+        let roles = match self.get_view(&format!("user#{}", entry.user_id)).await? {
+            Some(row) if !get_bool(&row, "Deleted") => get_s(&row, "Body")
+                .map(serde_json::from_str::<UserRolesView>)
+                .transpose()
+                .map_err(corrupt)?
+                .map(|v| v.roles.into_iter().collect())
+                .unwrap_or_default(),
+            _ => vec![],
+        };
+        Ok(Some((entry, roles)))
+    }
+}
