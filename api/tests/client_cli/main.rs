@@ -1,0 +1,13 @@
+//! End to end: the real `apikeyd` binary's client commands against a real server on port 0, each
+//! run with its own HOME/XDG_CONFIG_HOME and stdin closed (so never a terminal).
+//!
+//! # Layout
+//! - `helpers`: the server, the client runner and its assertions.
+//! - `stub`: a scripted HTTP server for answers apikeyd never gives (429, odd versions).
+//! - `auth`, `api_keys`, `roles`, `exit_codes`: one module per command family.
+mod api_keys;
+mod auth;
+mod exit_codes;
+mod helpers;
+mod roles;
+mod stub;
