@@ -8,7 +8,10 @@ use tokio::process::{Child, Command};
 
 /// Settings the binary reads from the environment. Cleared before every run so that the shell running
 /// the tests cannot change what a test sees.
-const SETTINGS_ENV: [&str; 9] = [
+const SETTINGS_ENV: [&str; 12] = [
+    "APIKEYD_BACKEND",
+    "APIKEYD_TABLE_PREFIX",
+    "APIKEYD_AWS_CREATE_TABLES",
     "APIKEYD_BIND",
     "APIKEYD_DATA_DIR",
     "APIKEYD_PUBLIC_URL",

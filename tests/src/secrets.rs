@@ -63,6 +63,26 @@ pub fn read_or_empty(path: &Path) -> Vec<u8> {
     }
 }
 
+/// Every file under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let entries =
+            std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("list {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 /// Every line of a JSON-lines audit file, parsed; panics on a line that is not a JSON object.
 pub fn read_audit(path: &Path) -> Vec<Value> {
     let text = String::from_utf8(read_or_empty(path)).expect("the audit file is UTF-8");

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use tests::backend::audit_log;
 use tests::binary::Server;
 use tests::secrets::{
-    find_keys, occurrences, read_audit, read_or_empty, secret_part, sha256_hex, unknown_key,
+    files_under, find_keys, occurrences, read_audit, read_or_empty, secret_part, sha256_hex,
+    unknown_key,
 };
 use tests::{Api, Auth, Backend, CreatedKey};
 
@@ -59,9 +60,11 @@ async fn lifecycle(api: &Api) -> (Vec<CreatedKey>, Vec<(&'static str, String)>) 
     (vec![one, two, three], expected)
 }
 
-/// Every file the scan reads: the store, the audit file, stdout and stderr.
+/// Every file the scan reads: the store, the audit file, any other file in the data directory,
+/// stdout and stderr.
 struct Scanned {
     store: Vec<(PathBuf, Vec<u8>)>,
+    others: Vec<(PathBuf, Vec<u8>)>,
     audit: Vec<u8>,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
@@ -73,6 +76,7 @@ impl Scanned {
         let mut leaks: Vec<String> = self
             .store
             .iter()
+            .chain(&self.others)
             .filter(|(_, bytes)| occurrences(bytes, needle.as_bytes()) > 0)
             .map(|(path, _)| path.display().to_string())
             .collect();
@@ -111,13 +115,22 @@ async fn no_issued_key_appears_in_plaintext_after_a_full_lifecycle() {
     let (stdout, stderr) = (server.stdout.clone(), server.stderr.clone());
     server.stop().await;
 
-    let scanned = Scanned {
-        store: backend
-            .store_files(data.path())
+    let store_files = backend.store_files(data.path());
+    let audit_file = audit_log(data.path());
+    let read_all = |paths: Vec<PathBuf>| -> Vec<(PathBuf, Vec<u8>)> {
+        paths
             .into_iter()
-            .map(|path| (path.clone(), read_or_empty(&path)))
-            .collect(),
-        audit: read_or_empty(&audit_log(data.path())),
+            .map(|p| (p.clone(), read_or_empty(&p)))
+            .collect()
+    };
+    let others = files_under(data.path())
+        .into_iter()
+        .filter(|p| !store_files.contains(p) && *p != audit_file)
+        .collect();
+    let scanned = Scanned {
+        store: read_all(store_files.clone()),
+        others: read_all(others),
+        audit: read_or_empty(&audit_file),
         stdout: read_or_empty(&stdout),
         stderr: read_or_empty(&stderr),
     };
