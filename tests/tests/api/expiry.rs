@@ -70,7 +70,7 @@ async fn a_key_created_to_expire_in_seconds_works_then_stops() {
 async fn an_expiry_set_by_update_also_stops_the_key() {
     let app = spawn_app().await;
     let key = app.key_for_new_user("bot", &["viewer"]).await;
-    let (expires_at, wire) = in_seconds(3);
+    let (expires_at, wire) = in_seconds(4);
     app.update_key(&key.id, &json!({ "expiresAt": wire }))
         .await
         .ok();
