@@ -4,12 +4,16 @@
 //! - [`sqlite`]: the embedded backend. One SQLite file (WAL) holding the event log, the unique-name
 //!   claims, the persisted views and the consumers' checkpoints.
 //! - [`dynamo`]: the AWS backend on DynamoDB (event log, feed, unique claims, lookup and views).
+//! - [`cloudwatch`]: the audit stream in CloudWatch Logs.
 //! - [`audit_file`]: the local JSON-lines audit sink.
+//! - [`chain`]: the per-aggregate hash chain of stored events and its verification.
 //! - [`key_material`]: generating plaintext keys from the OS CSPRNG.
 //! - [`unique`]: which event fields must be unique among live aggregates, enforced by the store.
 #![forbid(unsafe_code)]
 
 pub mod audit_file;
+pub mod chain;
+pub mod cloudwatch;
 pub mod dynamo;
 pub mod key_material;
 pub mod sqlite;

@@ -72,7 +72,7 @@ impl AuditRecord {
         let meta = |k: &str| recorded.metadata.get(k).cloned();
         Self {
             event_id: recorded.event_id(),
-            time: event_time(&recorded.event).unwrap_or(recorded.recorded_at),
+            time: event_time(&recorded.event),
             action: subject.action.to_owned(),
             actor: subject.actor,
             actor_roles: meta(meta::ACTOR_ROLES)
@@ -99,8 +99,9 @@ impl AuditRecord {
     }
 }
 
-fn event_time(event: &DomainEvent) -> Option<DateTime<Utc>> {
-    Some(match event {
+/// When the event happened (the command's clock).
+pub fn event_time(event: &DomainEvent) -> DateTime<Utc> {
+    match event {
         DomainEvent::ApiKey(ApiKeyEvent::ApiKeyCreated { created_at, .. }) => *created_at,
         DomainEvent::ApiKey(ApiKeyEvent::ApiKeyUpdated { updated_at, .. }) => *updated_at,
         DomainEvent::ApiKey(ApiKeyEvent::ApiKeyDeleted { deleted_at, .. }) => *deleted_at,
@@ -109,7 +110,7 @@ fn event_time(event: &DomainEvent) -> Option<DateTime<Utc>> {
         DomainEvent::Role(RoleEvent::RoleDeleted { deleted_at, .. }) => *deleted_at,
         DomainEvent::UserRoles(UserRolesEvent::RolesAssigned { assigned_at, .. }) => *assigned_at,
         DomainEvent::UserRoles(UserRolesEvent::RolesRevoked { revoked_at, .. }) => *revoked_at,
-    })
+    }
 }
 
 fn key_subject(

@@ -9,6 +9,7 @@
 //!   - [`role_directory`]: roles and the roles each user holds.
 //! - [`verify`]: decide whether a presented key authenticates, and as whom.
 //! - [`audit`]: one [`audit::AuditRecord`] per event.
+//! - [`forensics`]: a key or a user as it was at a past instant.
 //! - [`projector`]: keeps the read model, the persisted views and the audit sink caught up with the
 //!   event log through checkpoints, so a failing store never loses an update.
 //! - [`miss`]: bounded store look-ups for keys memory does not know yet (multi-node).
@@ -18,6 +19,7 @@
 pub mod audit;
 pub mod directory;
 pub mod event;
+pub mod forensics;
 pub mod key_listing;
 pub mod key_lookup;
 pub mod miss;

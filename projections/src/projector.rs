@@ -95,6 +95,15 @@ pub trait AuditSink: Send + Sync {
     fn inline(&self) -> bool;
     /// Writes records in order; on error none may be assumed written.
     async fn write(&self, records: &[AuditRecord]) -> Result<(), StoreError>;
+    /// Whether this process should deliver now. A sink shared by several nodes (one CloudWatch log
+    /// group) is delivered by the holder of a lease only, so records are not multiplied by nodes.
+    async fn may_deliver(&self) -> bool {
+        true
+    }
+    /// True when the checkpoint is shared with other nodes and must be re-read before delivering.
+    fn shared(&self) -> bool {
+        false
+    }
 }
 
 struct ViewCursor {
@@ -247,6 +256,15 @@ impl Projector {
     /// window.
     async fn deliver(&self, cursor: &SinkCursor) -> Result<(), StoreError> {
         let mut state = cursor.state.lock().await;
+        if !cursor.sink.may_deliver().await {
+            return Ok(());
+        }
+        if cursor.sink.shared() {
+            let stored = self.views.checkpoint(cursor.sink.name()).await?;
+            if stored > state.checkpoint {
+                state.checkpoint = stored;
+            }
+        }
         let mut from = self.feed.replay_from(&state.checkpoint);
         loop {
             let batch = self.feed.events_after(&from, BATCH).await?;
@@ -339,6 +357,18 @@ impl Projector {
     /// Folds the whole log into a fresh model: what the views must equal. Returns the model, the
     /// cursor of the last event and the number of events read.
     pub async fn rebuild_from(feed: &dyn EventFeed) -> Result<Rebuilt, StoreError> {
+        Self::rebuild_until(feed, None, &mut |_| {}).await
+    }
+
+    /// The fold of every event that happened at or before `until` (all when `None`): the state as
+    /// it was then. `progress` is told the number of events read after each batch.
+    pub async fn rebuild_until(
+        feed: &dyn EventFeed,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        progress: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<Rebuilt, StoreError> {
+        let happened =
+            |e: &RecordedEvent| until.is_none_or(|t| crate::audit::event_time(&e.event) <= t);
         let mut model = ReadModel::default();
         let mut cursor = String::new();
         let mut events = 0;
@@ -349,7 +379,8 @@ impl Projector {
                 break;
             };
             events += batch.len();
-            for event in &batch {
+            progress(events);
+            for event in batch.iter().filter(|e| happened(e)) {
                 if let Applied::Gap {
                     aggregate_type,
                     aggregate_id,

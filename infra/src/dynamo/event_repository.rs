@@ -45,8 +45,11 @@ pub(super) fn feed_cursor(at: &str, event: &SerializedEvent) -> String {
     )
 }
 
-fn event_item(event: &SerializedEvent, cursor: &str, at: &str) -> Item {
+fn event_item(event: &SerializedEvent, cursor: &str, at: &str, previous: &str) -> Item {
+    let stored = crate::chain::StoredEvent::about_to_store(event);
+    let link = stored.expected_link(previous);
     Item::from([
+        ("ChainHash".into(), s(link)),
         (
             "AggregateTypeAndId".into(),
             s(stream_key(&event.aggregate_type, &event.aggregate_id)),
@@ -56,8 +59,8 @@ fn event_item(event: &SerializedEvent, cursor: &str, at: &str) -> Item {
         ("AggregateId".into(), s(&event.aggregate_id)),
         ("EventType".into(), s(&event.event_type)),
         ("EventVersion".into(), s(&event.event_version)),
-        ("Payload".into(), s(event.payload.to_string())),
-        ("Metadata".into(), s(event.metadata.to_string())),
+        ("Payload".into(), s(stored.payload)),
+        ("Metadata".into(), s(stored.metadata)),
         ("Cursor".into(), s(cursor)),
         ("RecordedAt".into(), s(at)),
     ])
@@ -166,15 +169,42 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// The chain link of the event before `event` in its stream (empty for the first event).
+    async fn previous_link(&self, event: &SerializedEvent) -> Result<String, PersistenceError> {
+        if event.sequence <= 1 {
+            return Ok(String::new());
+        }
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.events)
+            .key(
+                "AggregateTypeAndId",
+                s(stream_key(&event.aggregate_type, &event.aggregate_id)),
+            )
+            .key("AggregateIdSequence", n(event.sequence - 1))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| connection(aws_sdk_dynamodb::Error::from(e)))?;
+        Ok(out
+            .item()
+            .and_then(|i| get_s(i, "ChainHash"))
+            .unwrap_or_default()
+            .to_owned())
+    }
+
     fn transaction(
         &self,
         events: &[SerializedEvent],
+        mut previous: String,
     ) -> Result<Vec<(TransactWriteItem, Slot)>, PersistenceError> {
         let at = Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true);
         let mut items = Vec::new();
         for event in events {
             let cursor = feed_cursor(&at, event);
-            let stored = event_item(event, &cursor, &at);
+            let stored = event_item(event, &cursor, &at, &previous);
+            previous = get_s(&stored, "ChainHash").unwrap_or_default().to_owned();
             let put = Put::builder()
                 .table_name(&self.tables.events)
                 .set_item(Some(stored.clone()))
@@ -254,7 +284,9 @@ impl PersistedEventRepository for DynamoStore {
         if events.is_empty() {
             return Ok(());
         }
-        let (items, slots): (Vec<_>, Vec<_>) = self.transaction(events)?.into_iter().unzip();
+        let previous = self.previous_link(&events[0]).await?;
+        let (items, slots): (Vec<_>, Vec<_>) =
+            self.transaction(events, previous)?.into_iter().unzip();
         let result = self
             .client
             .transact_write_items()
@@ -317,5 +349,57 @@ impl PersistedEventRepository for DynamoStore {
             let _ = feed.push(Ok(event)).await;
         }
         Ok(stream)
+    }
+}
+
+fn stored(item: &Item) -> Result<crate::chain::StoredEvent, projections::StoreError> {
+    let text = |name: &str| {
+        get_s(item, name)
+            .map(str::to_owned)
+            .ok_or_else(|| projections::StoreError::Corrupt(format!("event item lacks {name}")))
+    };
+    Ok(crate::chain::StoredEvent {
+        aggregate_type: text("AggregateType")?,
+        aggregate_id: text("AggregateId")?,
+        sequence: get_n(item, "AggregateIdSequence").unwrap_or(0),
+        event_type: text("EventType")?,
+        event_version: text("EventVersion")?,
+        payload: text("Payload")?,
+        metadata: text("Metadata")?,
+        chain_hash: get_s(item, "ChainHash").unwrap_or_default().to_owned(),
+    })
+}
+
+#[async_trait::async_trait]
+impl crate::chain::ChainedLog for DynamoStore {
+    async fn stored_events(
+        &self,
+    ) -> Result<Vec<crate::chain::StoredEvent>, projections::StoreError> {
+        self.scan_all(&self.tables.events)
+            .await?
+            .iter()
+            .map(stored)
+            .collect()
+    }
+
+    async fn mirrored_events(
+        &self,
+    ) -> Result<Option<Vec<crate::chain::StoredEvent>>, projections::StoreError> {
+        let items = self.scan_all(&self.tables.feed).await?;
+        items.iter().map(stored).collect::<Result<_, _>>().map(Some)
+    }
+
+    async fn recorded_versions(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u64>, projections::StoreError> {
+        Ok(self
+            .scan_all(&self.tables.views)
+            .await?
+            .iter()
+            .filter_map(|item| {
+                let id = get_s(item, "ViewId")?.strip_prefix("version#")?;
+                Some((id.to_owned(), get_n(item, "Version")?))
+            })
+            .collect())
     }
 }

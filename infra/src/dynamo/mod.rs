@@ -10,9 +10,11 @@
 mod event_repository;
 mod feed;
 mod item;
+mod lease;
 mod tables;
 mod view_store;
 
+pub use lease::Lease;
 pub use tables::Tables;
 
 use aws_config::retry::RetryConfig;

@@ -71,6 +71,11 @@ impl DynamoStore {
         self.put_versioned(&self.tables.views, item, version).await
     }
 
+    /// One row of the views table, consistently read.
+    pub(super) async fn get_view_item(&self, id: &str) -> Result<Option<Item>, StoreError> {
+        self.get_view(id).await
+    }
+
     async fn get_view(&self, id: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -125,7 +130,7 @@ impl DynamoStore {
             .await
     }
 
-    async fn scan_all(&self, table: &str) -> Result<Vec<Item>, StoreError> {
+    pub(super) async fn scan_all(&self, table: &str) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {

@@ -69,6 +69,23 @@ impl SqliteStore {
     }
 }
 
+/// The link of the event before `event` in its stream (empty for the first event).
+async fn previous_link(
+    tx: &mut Transaction<'_, Sqlite>,
+    event: &SerializedEvent,
+) -> Result<String, PersistenceError> {
+    let link: Option<String> = sqlx::query_scalar(
+        "SELECT chain_hash FROM events WHERE aggregate_type = ? AND aggregate_id = ? AND sequence = ?",
+    )
+    .bind(&event.aggregate_type)
+    .bind(&event.aggregate_id)
+    .bind(event.sequence as i64 - 1)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(persistence)?;
+    Ok(link.unwrap_or_default())
+}
+
 async fn apply_claims(
     tx: &mut Transaction<'_, Sqlite>,
     event: &SerializedEvent,
@@ -139,23 +156,31 @@ impl PersistedEventRepository for SqliteStore {
     ) -> Result<(), PersistenceError> {
         let mut tx = self.pool.begin().await.map_err(persistence)?;
         let recorded_at = Utc::now().to_rfc3339();
+        let mut previous = match events.first() {
+            Some(first) => previous_link(&mut tx, first).await?,
+            None => String::new(),
+        };
         for event in events {
+            let stored = crate::chain::StoredEvent::about_to_store(event);
+            let link = stored.expected_link(&previous);
             sqlx::query(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at, chain_hash)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&event.aggregate_type)
             .bind(&event.aggregate_id)
             .bind(event.sequence as i64)
             .bind(&event.event_type)
             .bind(&event.event_version)
-            .bind(event.payload.to_string())
-            .bind(event.metadata.to_string())
+            .bind(stored.payload)
+            .bind(stored.metadata)
             .bind(&recorded_at)
+            .bind(&link)
             .execute(&mut *tx)
             .await
             .map_err(persistence)?;
             apply_claims(&mut tx, event).await?;
+            previous = link;
         }
         tx.commit().await.map_err(persistence)
     }

@@ -25,6 +25,7 @@ const SCHEMA: &[&str] = &[
         payload TEXT NOT NULL,
         metadata TEXT NOT NULL,
         recorded_at TEXT NOT NULL,
+        chain_hash TEXT NOT NULL DEFAULT '',
         UNIQUE (aggregate_type, aggregate_id, sequence)
     )",
     "CREATE TABLE IF NOT EXISTS unique_claims (
@@ -111,4 +112,60 @@ pub fn position_of(cursor: &str) -> Result<i64, projections::StoreError> {
 /// Maps a driver error to the projection layer's error.
 fn store_error(e: sqlx::Error) -> projections::StoreError {
     projections::StoreError::Unavailable(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl crate::chain::ChainedLog for SqliteStore {
+    async fn stored_events(
+        &self,
+    ) -> Result<Vec<crate::chain::StoredEvent>, projections::StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, chain_hash
+             FROM events ORDER BY aggregate_type, aggregate_id, sequence",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let text = |c: &str| row.try_get::<String, _>(c).map_err(store_error);
+                Ok(crate::chain::StoredEvent {
+                    aggregate_type: text("aggregate_type")?,
+                    aggregate_id: text("aggregate_id")?,
+                    sequence: row.try_get::<i64, _>("sequence").map_err(store_error)? as u64,
+                    event_type: text("event_type")?,
+                    event_version: text("event_version")?,
+                    payload: text("payload")?,
+                    metadata: text("metadata")?,
+                    chain_hash: text("chain_hash")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn mirrored_events(
+        &self,
+    ) -> Result<Option<Vec<crate::chain::StoredEvent>>, projections::StoreError> {
+        Ok(None)
+    }
+
+    async fn recorded_versions(
+        &self,
+    ) -> Result<std::collections::HashMap<String, u64>, projections::StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query("SELECT aggregate, version FROM aggregate_versions")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                let version: i64 = row.try_get("version").map_err(store_error)?;
+                Ok((
+                    row.try_get("aggregate").map_err(store_error)?,
+                    version as u64,
+                ))
+            })
+            .collect()
+    }
 }
