@@ -199,3 +199,68 @@ async fn list_parameters_never_cause_a_server_error() {
         }
     }
 }
+
+#[tokio::test]
+async fn filter_folds_case_beyond_ascii() {
+    let app = app_with_users(&["bot"]).await;
+    app.create_key(&key_body("Ünïcode Schlüssel", "bot", "Überwachung"))
+        .await
+        .ok();
+    for filter in ["üNÏCODE", "SCHLÜSSEL", "überwachung"] {
+        let reply = app.list_keys_with(&[("filter", filter)]).await;
+        let got = names(items(reply.ok(), "Items"));
+        assert_eq!(
+            got,
+            BTreeSet::from(["Ünïcode Schlüssel".to_owned()]),
+            "filter {filter:?}"
+        );
+    }
+}
+
+/// An admin deletes keys while a console pages through the list: the next page still comes, and no
+/// remaining key is skipped or shown twice.
+#[tokio::test]
+async fn paging_survives_deleting_the_key_a_token_points_at() {
+    let app = app_with_users(&["bot"]).await;
+    for i in 0..6 {
+        app.create_key_ok(&format!("paged {i}"), "bot").await;
+    }
+    // Only our keys: deleting the admin's own key would end the test early.
+    let first = app
+        .list_keys_with(&[("maxItems", "2"), ("filter", "paged")])
+        .await;
+    let first_page = items(first.ok(), "Items").to_vec();
+    let token = first.body["NextToken"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    for item in &first_page {
+        app.delete_key(item["apiKeyId"].as_str().unwrap())
+            .await
+            .ok();
+    }
+    let mut seen = Vec::new();
+    let mut token = Some(token);
+    for _ in 0..20 {
+        let Some(current) = token.take() else { break };
+        let reply = app
+            .list_keys_with(&[
+                ("maxItems", "2"),
+                ("filter", "paged"),
+                ("startingToken", &current),
+            ])
+            .await;
+        let body = reply.ok();
+        seen.extend(items(body, "Items").iter().cloned());
+        token = body["NextToken"].as_str().map(str::to_owned);
+    }
+    assert!(token.is_none(), "pages never end");
+    assert_eq!(seen.len(), ids(&seen).len(), "a key shown twice");
+    let remaining = app.list_keys_with(&[("filter", "paged")]).await;
+    assert_eq!(
+        ids(&seen),
+        ids(items(remaining.ok(), "Items")),
+        "keys skipped"
+    );
+    assert_eq!(seen.len(), 4);
+}

@@ -1,6 +1,7 @@
 //! Malformed JSON, unknown routes and methods, oversize bodies: a JSON 4xx and nothing written.
 use reqwest::Method;
 use serde_json::json;
+use std::io::{Read, Write};
 use tests::keys::key_path;
 use tests::spawn_app;
 
@@ -209,5 +210,56 @@ async fn oversize_bodies_get_413_and_write_nothing() {
     let big = json!({ "apiKeyName": "big", "userId": "bot", "description": "x".repeat(16 * 1024) });
     let reply = app.create_key(&big).await;
     tests::Expect::Mentions("description").check(&reply, 400, "16 KiB description");
+    assert_eq!(app.snapshot().await, before);
+}
+
+/// Sends `POST path` with a chunked body of `total` bytes (no Content-Length, so a cap that only
+/// looks at that header is bypassed) over a raw connection and returns the status line.
+fn post_chunked(address: &str, path: &str, key: &str, total: usize) -> String {
+    let host = address.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    // Writes may fail once the server has answered and closed; the answer is what counts.
+    let _ = stream.write_all(head.as_bytes());
+    let opening = br#"{"apiKeyName":"chunked","userId":"bot","description":""#;
+    let chunk = vec![b'x'; 4096];
+    let _ = stream.write_all(format!("{:x}\r\n", opening.len()).as_bytes());
+    let _ = stream.write_all(opening);
+    let _ = stream.write_all(b"\r\n");
+    let mut sent = opening.len();
+    while sent < total {
+        let _ = stream.write_all(format!("{:x}\r\n", chunk.len()).as_bytes());
+        let _ = stream.write_all(&chunk);
+        let _ = stream.write_all(b"\r\n");
+        sent += chunk.len();
+    }
+    let _ = stream.write_all(b"2\r\n\"}\r\n0\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn oversize_chunked_bodies_are_refused_too() {
+    let app = spawn_app().await;
+    app.key_for_new_user("bot", &["viewer"]).await;
+    let before = app.snapshot().await;
+    let (address, key) = (app.address.clone(), app.admin_key.clone());
+    let status_line = tokio::task::spawn_blocking(move || {
+        post_chunked(&address, "/auth/api-keys", &key, 200 * 1024)
+    })
+    .await
+    .unwrap();
+    assert!(
+        status_line.starts_with("HTTP/1.1 413"),
+        "a 200 KiB chunked body got {status_line:?}"
+    );
     assert_eq!(app.snapshot().await, before);
 }

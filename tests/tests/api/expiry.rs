@@ -1,5 +1,5 @@
 //! A key with an expiry works until that instant and is refused from then on (bounded waits).
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, FixedOffset, SecondsFormat, SubsecRound, Utc};
 use serde_json::json;
 use tests::keys::{created, key_body};
 use tests::{spawn_app, TestApp};
@@ -77,4 +77,36 @@ async fn an_expiry_set_by_update_also_stops_the_key() {
     app.assert_key_works(&key.key).await;
     wait_until_expired(&app, &key.key, expires_at).await;
     app.assert_key_refused(&key.key, "EXPIRED").await;
+}
+
+/// The same instant written with an offset or without a zone must expire at that instant: a server
+/// that ignored the offset would be hours off, one that never expired naive times (as VAMS) never stops.
+#[tokio::test]
+async fn expiries_written_with_offsets_or_without_a_zone_are_enforced() {
+    let app = spawn_app().await;
+    app.key_for_new_user("bot", &["viewer"]).await;
+    let at = (Utc::now() + Duration::seconds(5)).trunc_subsecs(0);
+    let east = FixedOffset::east_opt(5 * 3600).unwrap();
+    let west = FixedOffset::west_opt(3 * 3600 + 1800).unwrap();
+    let formats = [
+        ("offset +05:00", at.with_timezone(&east).to_rfc3339()),
+        ("offset -03:30", at.with_timezone(&west).to_rfc3339()),
+        ("naive UTC", at.format("%Y-%m-%dT%H:%M:%S").to_string()),
+    ];
+    let mut keys = Vec::new();
+    for (why, wire) in formats {
+        let mut body = key_body(why, "bot", &wire);
+        body["expiresAt"] = json!(wire);
+        let key = created(&app.create_key(&body).await);
+        let expected = at.to_rfc3339_opts(SecondsFormat::Secs, false);
+        assert_eq!(key.item["expiresAt"], json!(expected), "{why}: {wire}");
+        keys.push(key);
+    }
+    for key in &keys {
+        app.assert_key_works(&key.key).await;
+    }
+    for key in &keys {
+        wait_until_expired(&app, &key.key, at).await;
+        app.assert_key_refused(&key.key, "EXPIRED").await;
+    }
 }

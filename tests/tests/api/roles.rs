@@ -282,3 +282,32 @@ async fn deleting_a_role_by_an_invalid_name_is_refused() {
     }
     assert_eq!(app.snapshot().await, before);
 }
+
+#[tokio::test]
+async fn update_resets_the_optional_fields_it_is_not_given() {
+    let app = spawn_app().await;
+    let full = json!({
+        "roleName": "ops", "description": "d", "source": "INTERNAL_SYSTEM",
+        "sourceIdentifier": "ticket-1", "mfaRequired": true
+    });
+    app.create_role_body(&full).await.ok();
+    app.update_role(&json!({ "roleName": "ops", "description": "only this" }))
+        .await
+        .ok();
+    let role = listed_role(&app, "ops").await.expect("listed");
+    assert_eq!(
+        (
+            &role["description"],
+            &role["mfaRequired"],
+            &role["source"],
+            &role["sourceIdentifier"]
+        ),
+        (
+            &json!("only this"),
+            &json!(false),
+            &Value::Null,
+            &Value::Null
+        ),
+        "PUT overwrites the role as VAMS does: {role}"
+    );
+}

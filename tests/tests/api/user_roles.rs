@@ -263,3 +263,19 @@ async fn invalid_user_role_requests_get_400_and_write_nothing() {
         "DELETE without a body wrote something"
     );
 }
+
+#[tokio::test]
+async fn assign_adds_to_the_roles_already_held() {
+    let app = app_with_roles(&["viewer", "auditor", "ops"]).await;
+    app.assign_roles("alice", &["viewer"]).await.ok();
+    app.assign_roles("alice", &["auditor", "ops"]).await.ok();
+    assert_eq!(
+        app.roles_of("alice").await,
+        vec!["auditor", "ops", "viewer"]
+    );
+    let key = app.create_key_ok("alice key", "alice").await;
+    let verified = app.verify(&key.key).await;
+    let mut roles: Vec<String> = serde_json::from_value(verified.ok()["roles"].clone()).unwrap();
+    roles.sort();
+    assert_eq!(roles, vec!["auditor", "ops", "viewer"]);
+}
