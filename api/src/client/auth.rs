@@ -17,9 +17,9 @@ pub enum AuthAction {
     /// Store an API key in the profile after the server accepts it.
     ///
     /// The key is checked with GET /auth/loginProfile/<user-id>. Unlike vamscli, a refusal is final:
-    /// on 401 (unknown, disabled or expired key) or 403 (the key belongs to another user) nothing is
-    /// saved and the exit code is 1. Other server errors only warn and the key is saved; an
-    /// unreachable server saves nothing (exit 3).
+    /// on 401 (unknown, disabled or expired key), 403 (the key acts as another user) or another 4xx
+    /// (e.g. 400, a malformed user id) nothing is saved and the exit code is 1. A 404 or 5xx only
+    /// warns and the key is saved; an unreachable server saves nothing (exit 3).
     Login(LoginArgs),
     /// Show the profile's server, user, key prefix and local expiry (no request is made).
     ///
@@ -95,32 +95,32 @@ async fn run_login(login: LoginArgs, profile: &Profile, args: &ClientArgs) -> Cl
     Ok(())
 }
 
-/// The server is authoritative: 401/403 stop the login; other errors only warn.
+/// The server is authoritative: a 4xx refusal (401 unknown key, 403 another user's key, 400 bad user
+/// id) stops the login. 404 (no such route: an older server) and 5xx (VAMS answers 500 for a user it
+/// never saw) only warn, as vamscli does.
 async fn validate(api: &Api, user_id: &str) -> ClientResult {
     let path = format!("/auth/loginProfile/{}", segment(user_id));
     match api.get(&path).await {
         Ok(_) => Ok(()),
+        Err(e @ ClientError::Server { status, .. }) if status == 404 || status >= 500 => {
+            note(&format!(
+                "warning: could not validate the key ({e}); saving it anyway"
+            ));
+            Ok(())
+        }
         Err(ClientError::Server {
-            status: status @ (401 | 403),
-            message,
-            ..
+            status, message, ..
         }) => {
-            let why = if status == 401 {
-                "the server does not accept this key".to_owned()
-            } else {
-                format!("the key is valid but does not act as user '{user_id}'")
+            let why = match status {
+                401 => "the server does not accept this key".to_owned(),
+                403 => format!("the key is valid but does not act as user '{user_id}'"),
+                _ => "the server refused the login".to_owned(),
             };
             Err(ClientError::Server {
                 status,
                 message,
                 hint: Some(format!("{why}; nothing was saved")),
             })
-        }
-        Err(e @ ClientError::Server { .. }) => {
-            note(&format!(
-                "warning: could not validate the key ({e}); saving it anyway"
-            ));
-            Ok(())
         }
         Err(e) => Err(e),
     }
@@ -144,65 +144,91 @@ fn read_key(raw: &str) -> ClientResult<SecretString> {
     Ok(SecretString::from(key))
 }
 
+/// What `auth status` reports: the key a command would send, without sending it.
+struct KeyStatus {
+    api_url: Option<String>,
+    user_id: Option<String>,
+    source: &'static str,
+    prefix: Option<String>,
+    expires_at: Option<i64>,
+    expired: bool,
+}
+
+impl KeyStatus {
+    /// `APIKEYD_TOKEN` wins, as in every other command; the stored user and expiry then say nothing
+    /// about the key in use.
+    fn read(profile: &Profile, args: &ClientArgs) -> ClientResult<Self> {
+        let api_url = match &args.api_url {
+            Some(url) => Some(session::normalise_url(url, "--api-url")?),
+            None => profile.config()?.api_url,
+        };
+        if let Some(token) = env_token() {
+            return Ok(Self {
+                api_url,
+                user_id: None,
+                source: TOKEN_ENV,
+                prefix: Some(key_prefix(token.secret.expose_secret())),
+                expires_at: None,
+                expired: false,
+            });
+        }
+        let stored = profile.auth()?;
+        let expires_at = stored.as_ref().and_then(|a| a.expires_at);
+        Ok(Self {
+            api_url,
+            user_id: stored.as_ref().map(|a| a.user_id.clone()),
+            source: if stored.is_some() { "profile" } else { "none" },
+            prefix: stored.as_ref().map(|a| key_prefix(&a.api_key)),
+            expires_at,
+            expired: expires_at.is_some_and(|at| Utc::now().timestamp() >= at),
+        })
+    }
+
+    fn usable(&self) -> bool {
+        self.api_url.is_some() && self.prefix.is_some() && !self.expired
+    }
+
+    fn expiry(&self) -> String {
+        match self.expires_at {
+            None if self.source == "profile" => "Never".to_owned(),
+            None => "-".to_owned(),
+            Some(at) if self.expired => {
+                format!("{} (EXPIRED: run auth login again)", show_unix(at))
+            }
+            Some(at) => show_unix(at),
+        }
+    }
+}
+
 fn status(profile: &Profile, args: &ClientArgs) -> ClientResult {
-    let api_url = match &args.api_url {
-        Some(url) => Some(session::normalise_url(url, "--api-url")?),
-        None => profile.config()?.api_url,
-    };
-    let stored = profile.auth()?;
-    let now = Utc::now().timestamp();
-    let env = env_token();
-    let expired = stored
-        .as_ref()
-        .and_then(|a| a.expires_at)
-        .is_some_and(|at| now >= at);
-    let (source, prefix) = match (&env, &stored) {
-        (Some(token), _) => (TOKEN_ENV.to_owned(), Some(token.secret.expose_secret())),
-        (None, Some(auth)) => ("profile".to_owned(), Some(auth.api_key.as_str())),
-        (None, None) => ("none".to_owned(), None),
-    };
-    let prefix = prefix.map(key_prefix);
-    let usable = api_url.is_some() && (env.is_some() || (stored.is_some() && !expired));
-    // With APIKEYD_TOKEN the stored user says nothing about the key in use.
-    let user_id = stored
-        .as_ref()
-        .filter(|_| env.is_none())
-        .map(|a| a.user_id.clone());
-    let expires_at = stored.as_ref().and_then(|a| a.expires_at);
+    let status = KeyStatus::read(profile, args)?;
     if args.json {
         print_json(&json!({
             "profile": profile.name(),
-            "apiUrl": api_url,
-            "userId": user_id,
-            "keySource": source,
-            "keyPrefix": prefix,
-            "expiresAt": expires_at.map(show_unix),
-            "expired": expired,
-            "usable": usable,
+            "apiUrl": status.api_url,
+            "userId": status.user_id,
+            "keySource": status.source,
+            "keyPrefix": status.prefix,
+            "expiresAt": status.expires_at.map(show_unix),
+            "expired": status.expired,
+            "usable": status.usable(),
         }));
         return Ok(());
     }
-    let expiry = match expires_at {
-        None if stored.is_some() => "Never".to_owned(),
-        None => "-".to_owned(),
-        Some(at) if expired => format!("{} (EXPIRED: run auth login again)", show_unix(at)),
-        Some(at) => show_unix(at),
+    let key = match &status.prefix {
+        Some(prefix) => format!("{prefix} ({})", status.source),
+        None => "none (run auth login)".to_owned(),
     };
+    let not_set_up = "not set up (run apikeyd setup <base-url>)";
     out(&fields(&[
         ("Profile", profile.name().to_owned()),
         (
             "API URL",
-            api_url.unwrap_or_else(|| "not set up (run apikeyd setup <base-url>)".into()),
+            status.api_url.clone().unwrap_or(not_set_up.into()),
         ),
-        ("User", user_id.unwrap_or_else(|| "-".into())),
-        (
-            "Key",
-            prefix.map_or_else(
-                || "none (run auth login)".into(),
-                |p| format!("{p} ({source})"),
-            ),
-        ),
-        ("Expires", expiry),
+        ("User", status.user_id.clone().unwrap_or("-".into())),
+        ("Key", key),
+        ("Expires", status.expiry()),
     ]));
     Ok(())
 }

@@ -119,6 +119,19 @@ async fn login_refused_by_the_server_saves_nothing() {
         .err_has("error (403)")
         .err_has("does not act as user 'someone-else'");
     assert!(!auth_file.exists());
+    client
+        .run(&[
+            "auth",
+            "login",
+            "--user-id",
+            "a",
+            "--token-override",
+            &server.admin_key,
+        ])
+        .await
+        .expect(1)
+        .err_has("error (400)");
+    assert!(!auth_file.exists());
 
     for (expiry, why) in [
         ("+0", "now"),
@@ -303,6 +316,37 @@ async fn setup_checks_the_version_and_the_api_field() {
         .await
         .expect(1)
         .err_has("not JSON");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_saves_with_a_warning_when_the_server_cannot_check() {
+    let client = Client::new("vams_stubkey");
+    let broken = stub::start(Box::new(|_, _: &str| {
+        (
+            500,
+            json_type(),
+            r#"{"message":"Internal server error"}"#.to_owned(),
+        )
+    }))
+    .await;
+    client
+        .run_with(
+            &[
+                "auth",
+                "login",
+                "--user-id",
+                "u-1",
+                "--token-override",
+                "vams_stubkey",
+            ],
+            &[("APIKEYD_API_URL", broken.url.as_str())],
+        )
+        .await
+        .expect(0)
+        .err_has("warning: could not validate the key (error (500)");
+    let auth: Value = read_json(&client.profile_file("default", "auth.json"));
+    assert_eq!(auth["userId"], "u-1");
+    assert!(broken.heads()[0].starts_with("GET /auth/loginProfile/u-1 "));
 }
 
 fn read_json(path: &std::path::Path) -> Value {
