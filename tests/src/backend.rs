@@ -52,12 +52,27 @@ impl Backend {
         }
     }
 
-    /// Files holding the persisted store, read whole by the plaintext scan.
+    /// Local files holding the persisted store (none for a remote store).
     pub fn store_files(self, data_dir: &Path) -> Vec<PathBuf> {
         match self {
             Self::Embedded => ["apikeyd.db", "apikeyd.db-wal", "apikeyd.db-shm"]
                 .iter()
                 .map(|name| data_dir.join(name))
+                .collect(),
+        }
+    }
+
+    /// Everything the store holds, as (label, bytes), for the plaintext scan: the files for the
+    /// embedded store; a remote store would return a dump of its tables here.
+    pub async fn store_dump(self, data_dir: &Path) -> Vec<(String, Vec<u8>)> {
+        match self {
+            Self::Embedded => self
+                .store_files(data_dir)
+                .into_iter()
+                .map(|path| {
+                    let bytes = crate::secrets::read_or_empty(&path);
+                    (path.display().to_string(), bytes)
+                })
                 .collect(),
         }
     }

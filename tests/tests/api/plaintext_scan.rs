@@ -2,7 +2,6 @@
 //! anywhere on disk or in the output; its SHA-256 does appear in the store (so the scan reads the right
 //! bytes); the audit file has one line per event.
 use serde_json::{json, Value};
-use std::path::PathBuf;
 use tests::backend::audit_log;
 use tests::binary::Server;
 use tests::secrets::{
@@ -63,8 +62,8 @@ async fn lifecycle(api: &Api) -> (Vec<CreatedKey>, Vec<(&'static str, String)>) 
 /// Every file the scan reads: the store, the audit file, any other file in the data directory,
 /// stdout and stderr.
 struct Scanned {
-    store: Vec<(PathBuf, Vec<u8>)>,
-    others: Vec<(PathBuf, Vec<u8>)>,
+    store: Vec<(String, Vec<u8>)>,
+    others: Vec<(String, Vec<u8>)>,
     audit: Vec<u8>,
     stdout: Vec<u8>,
     stderr: Vec<u8>,
@@ -78,7 +77,7 @@ impl Scanned {
             .iter()
             .chain(&self.others)
             .filter(|(_, bytes)| occurrences(bytes, needle.as_bytes()) > 0)
-            .map(|(path, _)| path.display().to_string())
+            .map(|(name, _)| name.clone())
             .collect();
         for (name, bytes) in [("audit.log", &self.audit), ("stdout", &self.stdout)] {
             if occurrences(bytes, needle.as_bytes()) > 0 {
@@ -117,26 +116,21 @@ async fn no_issued_key_appears_in_plaintext_after_a_full_lifecycle() {
 
     let store_files = backend.store_files(data.path());
     let audit_file = audit_log(data.path());
-    let read_all = |paths: Vec<PathBuf>| -> Vec<(PathBuf, Vec<u8>)> {
-        paths
-            .into_iter()
-            .map(|p| (p.clone(), read_or_empty(&p)))
-            .collect()
-    };
     let others = files_under(data.path())
         .into_iter()
         .filter(|p| !store_files.contains(p) && *p != audit_file)
+        .map(|p| (p.display().to_string(), read_or_empty(&p)))
         .collect();
     let scanned = Scanned {
-        store: read_all(store_files.clone()),
-        others: read_all(others),
+        store: backend.store_dump(data.path()).await,
+        others,
         audit: read_or_empty(&audit_file),
         stdout: read_or_empty(&stdout),
         stderr: read_or_empty(&stderr),
     };
     assert!(
         scanned.store.iter().any(|(_, b)| !b.is_empty()),
-        "the store files are empty"
+        "the store dump is empty"
     );
     for key in &keys {
         let secret = secret_part(&key.key);
