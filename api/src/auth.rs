@@ -60,10 +60,15 @@ pub async fn verify_key(state: &AppState, presented: &str) -> Verification {
     }
 }
 
-/// Verifies whatever key the request carries (a missing key is malformed), logging refusals.
+/// Verifies whatever key the request carries (a missing key is malformed), logging refusals; a
+/// client IP over the failure limit is refused without a look-up (see [`crate::limits`]).
 pub async fn verify_request(state: &AppState, req: &HttpRequest) -> Verification {
+    if let Some(refused) = crate::limits::refuse_if_limited(state, req) {
+        return refused;
+    }
     let presented = presented_key(req).unwrap_or("");
     let verification = verify_key(state, presented).await;
+    crate::limits::observe(state, req, presented, &verification);
     if verification.principal.is_none() {
         tracing::info!(
             code = verification.code.as_str(),
@@ -73,6 +78,14 @@ pub async fn verify_request(state: &AppState, req: &HttpRequest) -> Verification
             path = req.path(),
             "authentication refused"
         );
+        if let Some(audit) = &state.auth_audit {
+            audit.record(crate::auth_audit::Refusal {
+                verification: &verification,
+                source_ip: source_ip(req),
+                request_id: request_id(req),
+                path: req.path(),
+            });
+        }
     }
     verification
 }

@@ -37,6 +37,21 @@ enum Command {
         #[command(subcommand)]
         action: ProjectionsAction,
     },
+    /// The event log: a key's history, replaying projections, verifying the hash chain.
+    Events {
+        #[command(subcommand)]
+        action: crate::tools::EventsAction,
+    },
+    /// Time travel: a key or a user as they were at an instant.
+    Forensics {
+        #[command(subcommand)]
+        action: crate::tools::ForensicsAction,
+    },
+    /// Read the audit trail (local file or CloudWatch Logs).
+    Audit {
+        #[command(subcommand)]
+        action: crate::tools::AuditAction,
+    },
     /// Client commands, talking to a running server over HTTP.
     #[command(flatten)]
     Client(ClientCommand),
@@ -83,6 +98,11 @@ pub fn main() -> ExitCode {
             Command::Aws {
                 action: AwsAction::Init,
             } => aws_init(cli.settings).await,
+            Command::Events { action } => crate::tools::events(&cli.settings, action).await,
+            Command::Forensics { action } => {
+                crate::tools::forensics_cmd(&cli.settings, action).await
+            }
+            Command::Audit { action } => crate::tools::audit(&cli.settings, action).await,
             Command::Client(command) => Ok(crate::client::run(command, &cli.client).await),
         }
     });
@@ -122,6 +142,18 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 async fn aws_init(settings: Settings) -> anyhow::Result<ExitCode> {
     let store = infra::DynamoStore::connect(&settings.table_prefix).await;
     let created = store.init_tables().await.map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(group) = settings.audit_group() {
+        let sink = infra::cloudwatch::CloudWatchAudit::new(
+            infra::cloudwatch::client().await,
+            &group,
+            None,
+        );
+        let made = sink.ensure_group().await?;
+        println!(
+            "log group {group}: {}",
+            if made { "created" } else { "exists" }
+        );
+    }
     let tables = store.tables();
     for table in [
         &tables.events,

@@ -6,6 +6,16 @@ use std::path::PathBuf;
 /// Default cap on request bodies: far above any valid request, far below a memory problem.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Default cap on the request head's header bytes: a bearer key is ~50 bytes and vamscli sends a
+/// handful of headers, so 16 KiB leaves room for proxies' additions and nothing for abuse.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Default sustained rate of refused keys one client IP may present, per minute.
+pub const DEFAULT_AUTH_FAIL_LIMIT: u32 = 30;
+
+/// Default number of refused keys one client IP may present in a burst before being limited.
+pub const DEFAULT_AUTH_FAIL_BURST: u32 = 20;
+
 /// Where events and views live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
@@ -85,9 +95,36 @@ pub struct Settings {
     /// Largest request body accepted, in bytes (larger → 413).
     #[arg(long, env = "APIKEYD_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES, global = true)]
     pub max_body_bytes: usize,
+    /// CloudWatch Logs group receiving the audit stream (one stream per UTC day). Default on the AWS
+    /// backend: `apikeyd-audit`; on the embedded backend none unless set. Empty disables it.
+    #[arg(long, env = "APIKEYD_AUDIT_LOG_GROUP", global = true)]
+    pub audit_log_group: Option<String>,
+    /// JSON-lines audit file. Default on the embedded backend: `<data dir>/audit.log`; on the AWS
+    /// backend none unless set. Empty disables it.
+    #[arg(long, env = "APIKEYD_AUDIT_FILE", global = true)]
+    pub audit_file: Option<PathBuf>,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "APIKEYD_WORKERS", global = true)]
     pub workers: Option<usize>,
+    /// Largest total size of request header names and values, in bytes (larger → 431).
+    #[arg(long, env = "APIKEYD_MAX_HEADER_BYTES", default_value_t = DEFAULT_MAX_HEADER_BYTES, global = true)]
+    pub max_header_bytes: usize,
+    /// Refused keys one client IP may present per minute, sustained, before its requests that
+    /// authenticate get 429 (0 turns the limit off).
+    #[arg(long, env = "APIKEYD_AUTH_FAIL_LIMIT", default_value_t = DEFAULT_AUTH_FAIL_LIMIT, global = true)]
+    pub auth_fail_limit: u32,
+    /// Refused keys one client IP may present in a burst before the per-minute rate applies.
+    #[arg(long, env = "APIKEYD_AUTH_FAIL_BURST", default_value_t = DEFAULT_AUTH_FAIL_BURST, global = true)]
+    pub auth_fail_burst: u32,
+    /// Peers (comma-separated IPs, e.g. a local nginx) whose `X-Real-IP` / `X-Forwarded-For` names
+    /// the client for rate limiting; every other peer is the client itself.
+    #[arg(
+        long,
+        env = "APIKEYD_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {
@@ -104,6 +141,14 @@ impl Settings {
             bootstrap_admin: "admin".into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             workers: Some(2),
+            audit_log_group: None,
+            audit_file: None,
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+            // Off: suites present many refused keys from one address on purpose; the limit has its
+            // own tests, which turn it on.
+            auth_fail_limit: 0,
+            auth_fail_burst: DEFAULT_AUTH_FAIL_BURST,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -122,9 +167,24 @@ impl Settings {
         self.data_dir.join("apikeyd.db")
     }
 
-    /// The JSON-lines audit file.
-    pub fn audit_path(&self) -> PathBuf {
-        self.data_dir.join("audit.log")
+    /// The JSON-lines audit file, if one is kept.
+    pub fn audit_path(&self) -> Option<PathBuf> {
+        match (&self.audit_file, self.backend) {
+            (Some(path), _) if path.as_os_str().is_empty() => None,
+            (Some(path), _) => Some(path.clone()),
+            (None, BackendKind::Embedded) => Some(self.data_dir.join("audit.log")),
+            (None, BackendKind::Aws) => None,
+        }
+    }
+
+    /// The CloudWatch Logs audit group, if the audit stream goes there.
+    pub fn audit_group(&self) -> Option<String> {
+        match (&self.audit_log_group, self.backend) {
+            (Some(group), _) if group.is_empty() => None,
+            (Some(group), _) => Some(group.clone()),
+            (None, BackendKind::Aws) => Some("apikeyd-audit".to_owned()),
+            (None, BackendKind::Embedded) => None,
+        }
     }
 }
 

@@ -5,15 +5,22 @@
 //! - [`startup`]: [`startup::Application`] wires stores, projections and the HTTP server.
 //! - [`commands`]: the command bus over the cqrs-es frameworks, backend-agnostic.
 //! - [`auth`]: the `Caller`/`AdminCaller` extractors (bearer keys).
+//! - [`auth_audit`]: refused authentications in the audit trail, bounded.
 //! - [`error`]: [`error::ApiError`], the only place that knows HTTP status codes.
 //! - [`routes`]: one module per route family.
 //! - [`bootstrap`]: the first-start admin.
 //! - [`cli`]: the `apikeyd` command line.
 //! - [`client`]: the client commands (`setup`, `auth`, `api-key`, `role`) talking to a server.
 //! - [`telemetry`]: tracing set-up.
+//! - [`tools`]: events, forensics and audit commands working on the store directly.
+//! - [`request_id`]: the per-request id in spans, events and the `X-Request-Id` response header.
+//! - [`metrics`]: Prometheus `/metrics`.
+//! - [`limits`]: refused keys rate-limited per client IP; the header size cap.
+//! - [`openapi`]: the OpenAPI 3 document at `/openapi.json`.
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod auth_audit;
 pub mod body;
 pub mod bootstrap;
 pub mod cli;
@@ -21,7 +28,12 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod request_id;
 pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod tools;

@@ -8,11 +8,16 @@ use crate::state::AppState;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Logger};
+use crate::limits::{AuthFailLimiter, Limits};
+use crate::metrics::Metrics;
+use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::services::Services;
+use crate::auth_audit::AuthFailureAudit;
 use infra::audit_file::AuditFile;
+use infra::cloudwatch::CloudWatchAudit;
+use infra::dynamo::Lease;
 use infra::{DynamoStore, SqliteStore};
 use projections::directory::ReadModelDirectory;
 use projections::miss::{LookupFallback, MissGuard};
@@ -44,6 +49,10 @@ pub struct Backend {
     pub misses: Option<Arc<MissGuard>>,
     /// How often projections poll the log.
     pub poll: Duration,
+    /// Checkpoint names of the audit sinks the projector delivers to.
+    pub audit_sinks: Vec<String>,
+    /// Writes refused authentications to the audit sinks, bounded.
+    pub auth_audit: Option<Arc<AuthFailureAudit>>,
 }
 
 /// The event feed and view store of the configured backend, without starting projections (tools).
@@ -77,19 +86,34 @@ async fn open_dynamo(settings: &Settings) -> anyhow::Result<DynamoStore> {
     Ok(store)
 }
 
+/// The audit sinks the settings ask for. Several nodes on one DynamoDB table set share one CloudWatch
+/// stream, so its delivery is guarded by a lease in the views table.
+async fn audit_sinks(settings: &Settings, shared: Option<&DynamoStore>) -> Vec<Arc<dyn AuditSink>> {
+    let mut sinks: Vec<Arc<dyn AuditSink>> = Vec::new();
+    if let Some(path) = settings.audit_path() {
+        sinks.push(Arc::new(AuditFile::new(path)));
+    }
+    if let Some(group) = settings.audit_group() {
+        let lease = shared.map(|store| Arc::new(Lease::new(store.clone(), "audit-cloudwatch")));
+        let client = infra::cloudwatch::client().await;
+        sinks.push(Arc::new(CloudWatchAudit::new(client, &group, lease)));
+    }
+    sinks
+}
+
 impl Backend {
     /// The backend the settings name.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
         match settings.backend {
             BackendKind::Embedded => {
-                let sinks: Vec<Arc<dyn AuditSink>> =
-                    vec![Arc::new(AuditFile::new(settings.audit_path()))];
+                let sinks = audit_sinks(settings, None).await;
                 Self::assemble(open_sqlite(settings).await?, sinks, None, EMBEDDED_POLL).await
             }
             BackendKind::Aws => {
                 let store = open_dynamo(settings).await?;
+                let sinks = audit_sinks(settings, Some(&store)).await;
                 let fallback: Arc<dyn LookupFallback> = Arc::new(store.clone());
-                Self::assemble(store, vec![], Some(fallback), AWS_POLL).await
+                Self::assemble(store, sinks, Some(fallback), AWS_POLL).await
             }
         }
     }
@@ -105,6 +129,8 @@ impl Backend {
     {
         let feed: Arc<dyn EventFeed> = Arc::new(store.clone());
         let views: Arc<dyn ViewStore> = Arc::new(store.clone());
+        let audit_sinks = sinks.iter().map(|s| s.name().to_owned()).collect();
+        let auth_audit = AuthFailureAudit::start(sinks.clone());
         let projector = Projector::start(feed.clone(), views.clone(), sinks).await?;
         let services = Services::new(Arc::new(ReadModelDirectory(projector.clone())));
         let bus = Arc::new(Frameworks::new(store, services, || {
@@ -117,6 +143,8 @@ impl Backend {
             views,
             misses: fallback.map(MissGuard::new).map(Arc::new),
             poll,
+            audit_sinks,
+            auth_audit,
         })
     }
 }
@@ -159,6 +187,18 @@ impl Application {
             admin_roles: settings.admin_roles.clone(),
             public_url,
             max_body_bytes: settings.max_body_bytes,
+            views: backend.views.clone(),
+            audit_sinks: backend.audit_sinks.clone(),
+            auth_audit: backend.auth_audit.clone(),
+            metrics: Metrics::new(),
+            limits: Limits {
+                auth_failures: AuthFailLimiter::new(
+                    settings.auth_fail_limit,
+                    settings.auth_fail_burst,
+                ),
+                trusted_proxies: settings.trusted_proxies.clone(),
+                max_header_bytes: settings.max_header_bytes,
+            },
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -170,8 +210,13 @@ impl Application {
                     ApiError::BadRequest(format!("Invalid path: {e}")).into()
                 }))
                 .wrap(ErrorHandlers::new().default_handler(json_error_body))
-                .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+                .wrap(from_fn(crate::limits::middleware))
+                .wrap(Logger::new("%a \"%r\" %s %b %Dms rid=%{x-request-id}i"))
+                .wrap(from_fn(crate::metrics::middleware))
+                .wrap(from_fn(crate::request_id::middleware))
                 .configure(routes::config)
+                .configure(crate::metrics::config)
+                .configure(crate::openapi::config)
                 .default_service(web::to(|| async {
                     Err::<actix_web::HttpResponse, _>(ApiError::NotFound("Not Found".into()))
                 }))

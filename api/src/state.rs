@@ -1,6 +1,8 @@
 //! What every handler shares.
 use crate::commands::CommandBus;
-use projections::{EventFeed, Projector};
+use crate::limits::Limits;
+use crate::metrics::Metrics;
+use projections::{EventFeed, Projector, ViewStore};
 use std::sync::Arc;
 
 /// Shared application state.
@@ -19,4 +21,14 @@ pub struct AppState {
     pub public_url: String,
     /// Request body cap.
     pub max_body_bytes: usize,
+    /// Persisted views and consumer checkpoints (backlog metrics).
+    pub views: Arc<dyn ViewStore>,
+    /// Checkpoint names of the audit sinks (backlog metrics).
+    pub audit_sinks: Vec<String>,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Abuse limits.
+    pub limits: Limits,
+    /// Refused authentications to the audit trail, bounded (none without an audit sink).
+    pub auth_audit: Option<Arc<crate::auth_audit::AuthFailureAudit>>,
 }

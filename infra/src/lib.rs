@@ -5,6 +5,7 @@
 //!   claims, the persisted views and the consumers' checkpoints.
 //! - [`dynamo`]: the AWS backend on DynamoDB (event log, feed, unique claims, lookup and views).
 //! - [`cloudwatch`]: the audit stream in CloudWatch Logs.
+//! - [`audit_reader`]: reading the audit trail back with filters.
 //! - [`audit_file`]: the local JSON-lines audit sink.
 //! - [`chain`]: the per-aggregate hash chain of stored events and its verification.
 //! - [`key_material`]: generating plaintext keys from the OS CSPRNG.
@@ -12,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit_file;
+pub mod audit_reader;
 pub mod chain;
 pub mod cloudwatch;
 pub mod dynamo;

@@ -44,6 +44,8 @@ fn get_or_head() -> Route {
 }
 
 /// 308 keeps the method; the page's relative links (`app.js`) resolve only under `/admin/`.
+#[utoipa::path(method(get, head), path = "/admin", tag = "console",
+    responses((status = 308, description = "To `/admin/`", headers(("Location" = String))), crate::openapi::Common))]
 async fn redirect_to_index() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((header::LOCATION, "/admin/"))
@@ -51,6 +53,8 @@ async fn redirect_to_index() -> HttpResponse {
         .finish()
 }
 
+#[utoipa::path(method(get, head), path = "/admin/", tag = "console",
+    responses((status = 200, description = "The console page", content_type = "text/html", body = String), crate::openapi::Common))]
 async fn index() -> HttpResponse {
     asset("text/html; charset=utf-8")
         .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
@@ -58,10 +62,14 @@ async fn index() -> HttpResponse {
         .body(INDEX_HTML)
 }
 
+#[utoipa::path(method(get, head), path = "/admin/app.js", tag = "console",
+    responses((status = 200, description = "The console script", content_type = "application/javascript", body = String), crate::openapi::Common))]
 async fn app_js() -> HttpResponse {
     asset("application/javascript; charset=utf-8").body(APP_JS)
 }
 
+#[utoipa::path(method(get, head), path = "/admin/app.css", tag = "console",
+    responses((status = 200, description = "The console style sheet", content_type = "text/css", body = String), crate::openapi::Common))]
 async fn app_css() -> HttpResponse {
     asset("text/css; charset=utf-8").body(APP_CSS)
 }

@@ -15,6 +15,8 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
+use crate::openapi::schemas::{ApiKeyCreated, ApiKeyList, AuditList, MessageBody};
+use crate::openapi::{Admin, NotFound, WithBody, Writes};
 
 /// Largest page a caller may ask for.
 const MAX_PAGE: usize = 10_000;
@@ -36,9 +38,10 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 /// A key on the wire, exactly as VAMS shapes it (`isActive` is a string; `expiresAt` "" for none).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyItem {
+    #[schema(format = Uuid)]
     api_key_id: String,
     api_key_name: String,
     user_id: String,
@@ -46,7 +49,10 @@ pub struct ApiKeyItem {
     created_by: String,
     created_at: String,
     updated_at: String,
+    /// `""` when the key never expires.
     expires_at: String,
+    /// The string `"true"` or `"false"`, as VAMS stores it.
+    #[schema(value_type = String, pattern = "^(true|false)$")]
     is_active: &'static str,
 }
 
@@ -82,8 +88,9 @@ fn view(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, ApiError> {
         .ok_or_else(|| ApiError::NotFound("API key not found".into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     filter: Option<String>,
     max_items: Option<String>,
@@ -91,6 +98,8 @@ struct ListQuery {
     starting_token: Option<String>,
 }
 
+#[utoipa::path(get, path = "/auth/api-keys", tag = "api-keys", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "Keys, by name", body = ApiKeyList), Admin))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
 async fn list(
     state: web::Data<AppState>,
@@ -127,6 +136,9 @@ async fn list(
     Ok(HttpResponse::Ok().json(body))
 }
 
+#[utoipa::path(get, path = "/auth/api-keys/{api_key_id}", tag = "api-keys", security(("bearer" = [])),
+    params(("api_key_id" = Uuid, Path, description = "The key's UUID")),
+    responses((status = 200, description = "The key", body = ApiKeyItem), Admin, NotFound))]
 async fn get(
     state: web::Data<AppState>,
     _caller: AdminCaller,
@@ -136,15 +148,25 @@ async fn get(
     Ok(HttpResponse::Ok().json(view(&state, &id)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateRequest {
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 256, example = "ci-deploy")]
     api_key_name: Option<String>,
+    /// A user holding at least one role.
+    #[schema(value_type = String, required = true, pattern = r"^[\w\-\.\+\@]{3,256}$", example = "admin")]
     user_id: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 256, example = "Deploys from CI")]
     description: Option<String>,
+    /// ISO 8601 or `YYYY-MM-DD`; `""` for never.
+    #[schema(value_type = String, max_length = 30, example = "2031-01-31")]
     expires_at: Option<String>,
 }
 
+#[utoipa::path(post, path = "/auth/api-keys", tag = "api-keys", security(("bearer" = [])),
+    request_body = CreateRequest,
+    responses((status = 200, description = "Created; the plaintext key is in `apiKey`, shown once", body = ApiKeyCreated),
+        Admin, WithBody, Writes))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id, request_id = %caller.0.request_id))]
 async fn create(
     state: web::Data<AppState>,
@@ -203,13 +225,19 @@ async fn create(
         .json(body))
 }
 
-#[derive(Deserialize)]
+/// At least one field.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct UpdateRequest {
+    #[schema(value_type = String, min_length = 1, max_length = 256)]
     description: Option<String>,
+    /// ISO 8601 or `YYYY-MM-DD`; `""` or `null` clears it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 30)]
     expires_at: Option<Value>,
+    /// `"true"`/`"false"` (vamscli sends strings) or a JSON boolean.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, pattern = "^(true|false)$")]
     is_active: Option<Value>,
 }
 
@@ -226,6 +254,11 @@ fn parse_expiry(raw: &Value, now: chrono::DateTime<Utc>) -> Result<Option<Expira
     }
 }
 
+#[utoipa::path(put, path = "/auth/api-keys/{api_key_id}", tag = "api-keys", security(("bearer" = [])),
+    params(("api_key_id" = Uuid, Path, description = "The key's UUID")),
+    request_body = UpdateRequest,
+    responses((status = 200, description = "The updated key", body = ApiKeyItem),
+        Admin, WithBody, Writes, NotFound))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id, request_id = %caller.0.request_id))]
 async fn update(
     state: web::Data<AppState>,
@@ -269,6 +302,10 @@ async fn update(
     Ok(HttpResponse::Ok().json(view(&state, &id)?))
 }
 
+#[utoipa::path(delete, path = "/auth/api-keys/{api_key_id}", tag = "api-keys", security(("bearer" = [])),
+    params(("api_key_id" = Uuid, Path, description = "The key's UUID")),
+    responses((status = 200, description = "Deleted; the key stops authenticating at once", body = MessageBody),
+        Admin, Writes, NotFound))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id, request_id = %caller.0.request_id))]
 async fn delete(
     state: web::Data<AppState>,
@@ -293,6 +330,11 @@ async fn delete(
 }
 
 /// Every event of one key as audit records, oldest first (deleted keys included).
+#[utoipa::path(get, path = "/auth/api-keys/{api_key_id}/audit", tag = "api-keys", security(("bearer" = [])),
+    params(("api_key_id" = Uuid, Path, description = "The key's UUID")),
+    responses((status = 200, description = "The key's audit trail, oldest first", body = AuditList),
+        Admin, NotFound,
+        (status = 503, description = "Store unavailable", body = crate::openapi::schemas::ErrorBody)))]
 async fn audit(
     state: web::Data<AppState>,
     _caller: AdminCaller,

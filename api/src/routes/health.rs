@@ -2,6 +2,8 @@
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
+use crate::openapi::schemas::{Health, Readiness};
+use crate::openapi::Common;
 
 /// `/healthz` and `/readyz`.
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -9,11 +11,16 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(readyz));
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "ops",
+    responses((status = 200, description = "The process is up", body = Health), Common))]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
 /// Ready when the log can be read and the persisted views have caught up with memory.
+#[utoipa::path(get, path = "/readyz", tag = "ops",
+    responses((status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Store unreachable or persisted views behind memory", body = Readiness), Common))]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let reachable = state.projector.catch_up_views().await.is_ok();
     let (applied, persisted) = state.projector.cursors().await;

@@ -6,6 +6,8 @@ use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use domain::UserId;
 use serde_json::json;
+use crate::openapi::schemas::{AmplifyConfig, ErrorBody, LoginProfile, SecureConfig, Version};
+use crate::openapi::{Authenticated, Common, NotFound};
 
 /// The VAMS version vamscli checks for equality.
 pub const VAMS_VERSION: &str = "2.5.1";
@@ -18,12 +20,16 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/auth/loginProfile/{user_id}", web::get().to(login_profile));
 }
 
+#[utoipa::path(get, path = "/api/version", tag = "config",
+    responses((status = 200, description = "The VAMS version", body = Version), Common))]
 async fn version() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "version": VAMS_VERSION }))
 }
 
 /// Only `api` matters to vamscli with API keys; Cognito fields are the string "undefined" as VAMS
 /// emits for unused ones, which also stops vamscli offering Cognito login.
+#[utoipa::path(get, path = "/api/amplify-config", tag = "config",
+    responses((status = 200, description = "Client configuration", body = AmplifyConfig), Common))]
 async fn amplify_config(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "api": state.public_url,
@@ -41,6 +47,8 @@ async fn amplify_config(state: web::Data<AppState>) -> HttpResponse {
     }))
 }
 
+#[utoipa::path(get, path = "/secure-config", tag = "config", security(("bearer" = [])),
+    responses((status = 200, description = "Feature switches (none)", body = SecureConfig), Authenticated))]
 async fn secure_config(_caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "featuresEnabled": "",
@@ -49,6 +57,14 @@ async fn secure_config(_caller: Caller) -> HttpResponse {
     }))
 }
 
+#[utoipa::path(get, path = "/auth/loginProfile/{user_id}", tag = "config", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "Must be the key's own user", pattern = r"^[\w\-\.\+\@]{3,256}$", example = "admin")),
+    responses(
+        (status = 200, description = "The caller's profile", body = LoginProfile),
+        (status = 400, description = "Invalid user id", body = ErrorBody),
+        (status = 403, description = "Another user's profile", body = ErrorBody),
+        Authenticated, NotFound,
+    ))]
 async fn login_profile(caller: Caller, path: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let user = UserId::parse(&path.into_inner()).map_err(bad)?;
     if user != caller.principal.user_id {

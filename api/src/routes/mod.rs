@@ -1,6 +1,7 @@
 //! HTTP routes, one module per family, and the helpers they share.
 pub mod admin_ui;
 pub mod api_keys;
+pub mod forensics;
 pub mod health;
 pub mod meta;
 pub mod roles;
@@ -19,6 +20,7 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .configure(user_roles::config)
         .configure(verify::config)
         .configure(health::config)
+        .configure(forensics::config)
         .configure(admin_ui::config);
 }
 

@@ -11,6 +11,8 @@ use domain::user_roles::UserRolesCommand;
 use domain::{Description, RoleName};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use crate::openapi::schemas::{MessageBody, RoleDone, RoleList};
+use crate::openapi::{Admin, NotFound, WithBody, Writes};
 
 /// The only `source` VAMS accepts.
 const INTERNAL_SYSTEM: &str = "INTERNAL_SYSTEM";
@@ -26,8 +28,9 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     .route("/roles/{role_name}", web::delete().to(delete));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     max_items: Option<String>,
     page_size: Option<String>,
@@ -43,6 +46,8 @@ fn max_items(q: &PageQuery) -> usize {
         .unwrap_or(30_000)
 }
 
+#[utoipa::path(get, path = "/roles", tag = "roles", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, description = "Roles, by name", body = RoleList), Admin))]
 async fn list(
     state: web::Data<AppState>,
     _caller: AdminCaller,
@@ -79,13 +84,19 @@ async fn list(
     HttpResponse::Ok().json(json!({ "message": { "Items": items, "NextToken": next } }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RoleRequest {
+    #[schema(value_type = String, required = true, pattern = r"^[a-zA-Z0-9\-._\s]{1,256}$", example = "auditor")]
     role_name: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 256, example = "Reads audit trails")]
     description: Option<String>,
+    /// Only `INTERNAL_SYSTEM`.
+    #[schema(value_type = Option<String>, pattern = "^INTERNAL_SYSTEM$")]
     source: Option<String>,
     source_identifier: Option<String>,
+    /// A boolean, or the string `"true"`/`"false"`.
+    #[schema(value_type = Option<bool>)]
     mfa_required: Option<Value>,
 }
 
@@ -128,6 +139,8 @@ fn done(role: &RoleName, operation: &str, verb: &str) -> HttpResponse {
     }))
 }
 
+#[utoipa::path(post, path = "/roles", tag = "roles", security(("bearer" = [])), request_body = RoleRequest,
+    responses((status = 200, description = "Created", body = RoleDone), Admin, WithBody, Writes))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
 async fn create(
     state: web::Data<AppState>,
@@ -149,6 +162,9 @@ async fn create(
     Ok(done(&role, "create", "created"))
 }
 
+#[utoipa::path(put, path = "/roles", tag = "roles", security(("bearer" = [])), request_body = RoleRequest,
+    responses((status = 200, description = "Updated (omitted optional fields are cleared)", body = RoleDone),
+        Admin, WithBody, Writes))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
 async fn update(
     state: web::Data<AppState>,
@@ -171,6 +187,10 @@ async fn update(
 
 /// Takes the role from every holder, then deletes it, as VAMS does. A holder's key stops
 /// authenticating at once if that was its only role.
+#[utoipa::path(delete, path = "/roles/{role_name}", tag = "roles", security(("bearer" = [])),
+    params(("role_name" = String, Path, description = "The role")),
+    responses((status = 200, description = "Deleted, after being taken from every holder", body = MessageBody),
+        Admin, Writes, NotFound))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
 async fn delete(
     state: web::Data<AppState>,

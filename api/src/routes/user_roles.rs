@@ -10,6 +10,8 @@ use domain::user_roles::UserRolesCommand;
 use domain::{RoleName, UserId};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use crate::openapi::schemas::{UserRolesDone, UserRolesList};
+use crate::openapi::{Admin, WithBody, Writes};
 
 /// Routes under `/user-roles`.
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -22,8 +24,9 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     max_items: Option<String>,
     page_size: Option<String>,
@@ -31,6 +34,8 @@ struct PageQuery {
 }
 
 /// Grouped by user, ordered by first assignment; the token is the next item's `createdOn`.
+#[utoipa::path(get, path = "/user-roles", tag = "user-roles", security(("bearer" = [])), params(PageQuery),
+    responses((status = 200, description = "Users and their roles", body = UserRolesList), Admin))]
 async fn list(
     state: web::Data<AppState>,
     _caller: AdminCaller,
@@ -66,10 +71,13 @@ async fn list(
     Ok(HttpResponse::Ok().json(json!({ "message": message })))
 }
 
-#[derive(Deserialize)]
+/// `roleName` is required except for DELETE.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct UserRolesRequest {
+    #[schema(value_type = String, required = true, pattern = r"^[\w\-\.\+\@]{3,256}$", example = "ci-bot")]
     user_id: Option<String>,
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, example = json!(["admin"]))]
     role_name: Option<Vec<String>>,
 }
 
@@ -103,6 +111,9 @@ fn done(user: &UserId, operation: &str, verb: &str) -> HttpResponse {
     }))
 }
 
+#[utoipa::path(post, path = "/user-roles", tag = "user-roles", security(("bearer" = [])),
+    request_body = UserRolesRequest,
+    responses((status = 200, description = "Assigned", body = UserRolesDone), Admin, WithBody, Writes))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
 async fn assign(
     state: web::Data<AppState>,
@@ -123,6 +134,9 @@ async fn assign(
     Ok(done(&user_id, "create", "created"))
 }
 
+#[utoipa::path(put, path = "/user-roles", tag = "user-roles", security(("bearer" = [])),
+    request_body = UserRolesRequest,
+    responses((status = 200, description = "Replaced", body = UserRolesDone), Admin, WithBody, Writes))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
 async fn replace(
     state: web::Data<AppState>,
@@ -143,6 +157,9 @@ async fn replace(
     Ok(done(&user_id, "update", "updated"))
 }
 
+#[utoipa::path(delete, path = "/user-roles", tag = "user-roles", security(("bearer" = [])),
+    request_body = UserRolesRequest,
+    responses((status = 200, description = "Every role removed", body = UserRolesDone), Admin, WithBody, Writes))]
 #[tracing::instrument(skip_all, fields(actor = %caller.0.principal.user_id))]
 async fn remove_all(
     state: web::Data<AppState>,

@@ -5,6 +5,8 @@ use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
+use crate::openapi::schemas::{CheckResult, VerifyResult};
+use crate::openapi::{Authenticated, Common, RateLimited, WithBody};
 
 /// `POST /auth/verify`, `GET /auth/check`.
 pub fn config(cfg: &mut web::ServiceConfig) {
@@ -12,25 +14,48 @@ pub fn config(cfg: &mut web::ServiceConfig) {
         .route("/auth/check", web::get().to(check));
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct VerifyRequest {
+    /// The presented key; anything but a string counts as malformed.
+    #[schema(value_type = String)]
     api_key: Option<serde_json::Value>,
 }
 
-/// Always 200: the answer is in `valid` and `code`.
-async fn verify(state: web::Data<AppState>, body: JsonBody<VerifyRequest>) -> HttpResponse {
+/// Always 200: the answer is in `valid` and `code` (429 when the client IP is over the failure limit).
+#[utoipa::path(post, path = "/auth/verify", tag = "verify", request_body = VerifyRequest,
+    responses((status = 200, description = "The verdict", body = VerifyResult), WithBody, RateLimited, Common))]
+async fn verify(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<VerifyRequest>,
+) -> HttpResponse {
     let presented = match &body.0.api_key {
         Some(serde_json::Value::String(s)) => s.as_str(),
         _ => "",
     };
-    let v = crate::auth::verify_key(&state, presented).await;
+    let v = match crate::limits::refuse_if_limited(&state, &req) {
+        Some(refused) => refused,
+        None => {
+            let v = crate::auth::verify_key(&state, presented).await;
+            crate::limits::observe(&state, &req, presented, &v);
+            v
+        }
+    };
     if v.principal.is_none() {
         tracing::info!(
             code = v.code.as_str(),
             hash_prefix = v.hash_prefix.as_deref().unwrap_or("-"),
             "verify refused"
         );
+        if let Some(audit) = &state.auth_audit {
+            audit.record(crate::auth_audit::Refusal {
+                verification: &v,
+                source_ip: crate::auth::source_ip(&req),
+                request_id: crate::auth::request_id(&req),
+                path: req.path(),
+            });
+        }
     }
     let p = v.principal.as_ref();
     HttpResponse::Ok()
@@ -45,6 +70,11 @@ async fn verify(state: web::Data<AppState>, body: JsonBody<VerifyRequest>) -> Ht
 }
 
 /// The nginx `auth_request` shape: 200 with identity headers, or 401.
+#[utoipa::path(get, path = "/auth/check", tag = "verify", security(("bearer" = [])),
+    responses((status = 200, description = "Valid: identity in `X-Vams-User-Id`, `X-Vams-Roles` (comma-separated), `X-Vams-Api-Key-Id`",
+        body = CheckResult,
+        headers(("X-Vams-User-Id" = String), ("X-Vams-Roles" = String), ("X-Vams-Api-Key-Id" = String))),
+        Authenticated))]
 async fn check(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let Some(p) = verify_request(&state, &req).await.principal else {
         return crate::error::ApiError::json(

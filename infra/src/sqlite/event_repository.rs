@@ -154,7 +154,11 @@ impl PersistedEventRepository for SqliteStore {
         events: &[SerializedEvent],
         _snapshot: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        let mut tx = self.pool.begin().await.map_err(persistence)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(persistence)?;
         let recorded_at = Utc::now().to_rfc3339();
         let mut previous = match events.first() {
             Some(first) => previous_link(&mut tx, first).await?,

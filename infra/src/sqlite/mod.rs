@@ -1,5 +1,9 @@
 //! The embedded backend: one SQLite file in WAL mode.
 //!
+//! Every write transaction starts with `BEGIN IMMEDIATE`: it takes the write lock up front, so a
+//! transaction that reads before writing (the hash chain) waits for its turn instead of failing to
+//! upgrade its lock under concurrency.
+//!
 //! Tables: `events` (the log; `position` is the global order), `unique_claims` (names held by live
 //! keys), `api_key_view`, `api_key_lookup`, `role_view`, `user_roles_view` (persisted projections) and
 //! `checkpoints` (how far each consumer has read the log), `aggregate_versions` (the last sequence folded

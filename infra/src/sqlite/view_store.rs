@@ -191,14 +191,22 @@ impl ViewStore for SqliteStore {
     }
 
     async fn save(&self, changes: &ViewChanges, cursor: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)?;
         write_changes(&mut tx, changes).await?;
         set_position(&mut tx, VIEWS_CHECKPOINT, cursor).await?;
         tx.commit().await.map_err(store_error)
     }
 
     async fn replace_all(&self, model: &ReadModel, cursor: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)?;
         for table in [
             "api_key_view",
             "api_key_lookup",
@@ -246,7 +254,11 @@ impl ViewStore for SqliteStore {
     }
 
     async fn set_checkpoint(&self, name: &str, cursor: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(store_error)?;
         set_position(&mut tx, name, cursor).await?;
         tx.commit().await.map_err(store_error)
     }

@@ -1,0 +1,477 @@
+//! Operator and security-team commands that work on the store directly: event history, replay and
+//! chain verification, time travel, and reading the audit trail.
+use crate::config::{BackendKind, Settings};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use cqrs_es::Aggregate;
+use domain::api_key::ApiKey;
+use domain::UserId;
+use infra::audit_reader::{self, AuditQuery};
+use infra::chain::ChainedLog;
+use projections::audit::AuditRecord;
+use projections::forensics::{self, KeyAt, UserAt};
+use projections::{EventFeed, Projector, ViewStore};
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+use uuid::Uuid;
+
+/// `apikeyd events …`
+#[derive(Debug, Subcommand)]
+pub enum EventsAction {
+    /// Every event of one key, in order, with actors and changes.
+    History {
+        /// The key's id.
+        api_key_id: Uuid,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild projections from the event store, with progress and events/s.
+    Replay {
+        /// Which projection to rebuild.
+        #[arg(long, value_enum, default_value = "all")]
+        projection: ReplayTarget,
+    },
+    /// Walk every aggregate's hash chain and the independent witnesses; exit 1 on any altered,
+    /// removed or reordered event.
+    Verify,
+}
+
+/// What `events replay` rebuilds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReplayTarget {
+    /// Key lookup, key listing, roles and user roles (persisted together).
+    Views,
+    /// The local JSON-lines audit file, rewritten from the log.
+    AuditFile,
+    /// Both.
+    All,
+}
+
+/// `apikeyd forensics …`
+#[derive(Debug, Subcommand)]
+pub enum ForensicsAction {
+    /// The key as it was at an instant: existed? active? expired? could it authenticate?
+    Key {
+        api_key_id: Uuid,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Every key that could act as the user at an instant, with the roles the user held then.
+    User {
+        user_id: String,
+        #[command(flatten)]
+        at: At,
+    },
+}
+
+/// The instant of a forensic question.
+#[derive(Debug, Clone, Args)]
+pub struct At {
+    /// RFC 3339 (`2026-11-26T10:00:00Z`), a naive date-time or a date, read as UTC (default: now).
+    #[arg(long)]
+    at: Option<String>,
+    /// JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `apikeyd audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// The latest audit records.
+    Tail {
+        /// How many.
+        #[arg(short = 'n', long, default_value_t = 20)]
+        lines: usize,
+        #[command(flatten)]
+        source: AuditSource,
+    },
+    /// Audit records matching filters, oldest first.
+    Search {
+        #[arg(long)]
+        api_key_id: Option<String>,
+        #[arg(long)]
+        user_id: Option<String>,
+        #[arg(long)]
+        actor: Option<String>,
+        /// e.g. apiKeyCreate, apiKeyUpdate, apiKeyDelete, roleCreate, userRolesAssign, authFailure.
+        #[arg(long)]
+        action: Option<String>,
+        /// From this instant (RFC 3339 or date, UTC).
+        #[arg(long)]
+        since: Option<String>,
+        /// Up to this instant.
+        #[arg(long)]
+        until: Option<String>,
+        /// At most this many (the latest).
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        source: AuditSource,
+    },
+}
+
+/// Where `audit` reads from.
+#[derive(Debug, Clone, Args)]
+pub struct AuditSource {
+    /// `file` or `cloudwatch` (default: CloudWatch when an audit log group is configured).
+    #[arg(long, value_parser = ["file", "cloudwatch"])]
+    from: Option<String>,
+    /// JSON lines instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+struct Stores {
+    feed: Arc<dyn EventFeed>,
+    views: Arc<dyn ViewStore>,
+    chain: Arc<dyn ChainedLog>,
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Stores> {
+    Ok(match settings.backend {
+        BackendKind::Embedded => {
+            let store = infra::SqliteStore::open(&settings.database_path())
+                .await
+                .with_context(|| format!("cannot open {}", settings.database_path().display()))?;
+            Stores {
+                feed: Arc::new(store.clone()),
+                views: Arc::new(store.clone()),
+                chain: Arc::new(store),
+            }
+        }
+        BackendKind::Aws => {
+            let store = infra::DynamoStore::connect(&settings.table_prefix).await;
+            Stores {
+                feed: Arc::new(store.clone()),
+                views: Arc::new(store.clone()),
+                chain: Arc::new(store),
+            }
+        }
+    })
+}
+
+fn instant(raw: Option<&str>) -> anyhow::Result<DateTime<Utc>> {
+    match raw {
+        None => Ok(Utc::now()),
+        Some(raw) => {
+            forensics::parse_instant(raw).with_context(|| format!("not an instant: {raw}"))
+        }
+    }
+}
+
+fn print_records(records: &[AuditRecord], json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        for r in records {
+            writeln!(out, "{}", serde_json::to_string(r)?)?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<32} {:<16} {:<20} {:<38} {:<20} CHANGES",
+        "TIME", "ACTION", "ACTOR", "SUBJECT", "USER"
+    )?;
+    for r in records {
+        let subject = r
+            .api_key_name
+            .as_ref()
+            .map(|n| format!("{n} ({})", r.api_key_id.as_deref().unwrap_or("")))
+            .or_else(|| r.role_name.clone())
+            .unwrap_or_else(|| r.aggregate_id.clone());
+        let changes = if r.changes.is_null() {
+            String::new()
+        } else {
+            r.changes.to_string()
+        };
+        writeln!(
+            out,
+            "{:<32} {:<16} {:<20} {:<38} {:<20} {}",
+            crate::routes::wire_time(r.time),
+            r.action,
+            r.actor,
+            subject,
+            r.user_id.as_deref().unwrap_or("-"),
+            changes
+        )?;
+    }
+    Ok(())
+}
+
+/// `apikeyd events …`
+pub async fn events(settings: &Settings, action: EventsAction) -> anyhow::Result<ExitCode> {
+    let stores = open(settings).await?;
+    match action {
+        EventsAction::History { api_key_id, json } => {
+            let events = stores
+                .feed
+                .aggregate_events(ApiKey::TYPE, &api_key_id.to_string())
+                .await?;
+            if events.is_empty() {
+                eprintln!("no events for API key {api_key_id}");
+                return Ok(ExitCode::FAILURE);
+            }
+            let records: Vec<AuditRecord> = events.iter().map(AuditRecord::from_event).collect();
+            print_records(&records, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        EventsAction::Replay { projection } => replay(settings, &stores, projection).await,
+        EventsAction::Verify => {
+            let report = infra::chain::verify(
+                stores.chain.stored_events().await?,
+                stores.chain.mirrored_events().await?,
+                &stores.chain.recorded_versions().await?,
+            );
+            for problem in &report.problems {
+                println!("TAMPERED  {problem}");
+            }
+            println!(
+                "{} events in {} aggregates checked: {}",
+                report.events,
+                report.aggregates,
+                if report.problems.is_empty() {
+                    "chain intact".to_owned()
+                } else {
+                    format!("{} problems", report.problems.len())
+                }
+            );
+            Ok(if report.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}
+
+async fn replay(
+    settings: &Settings,
+    stores: &Stores,
+    target: ReplayTarget,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let mut progress = |n: usize| {
+        let rate = n as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        eprint!("\rreplaying: {n} events ({rate:.0} events/s)");
+    };
+    let rebuilt = Projector::rebuild_until(stores.feed.as_ref(), None, &mut progress).await?;
+    eprintln!();
+    if matches!(target, ReplayTarget::Views | ReplayTarget::All) {
+        stores
+            .views
+            .replace_all(&rebuilt.model, &rebuilt.cursor)
+            .await?;
+        println!(
+            "views rebuilt: {} keys, {} roles, {} users with roles",
+            rebuilt.model.listing.len(),
+            rebuilt.model.directory.roles.len(),
+            rebuilt.model.directory.users.len()
+        );
+    }
+    if matches!(target, ReplayTarget::AuditFile | ReplayTarget::All) {
+        match settings.audit_path() {
+            Some(path) => {
+                let written = rewrite_audit_file(stores, &path).await?;
+                println!("audit file {} rewritten: {written} records", path.display());
+            }
+            None => println!("no audit file configured; skipped"),
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "replayed {} events in {seconds:.2}s ({:.0} events/s)",
+        rebuilt.events,
+        rebuilt.events as f64 / seconds.max(1e-9)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rewrites the audit file from the whole log and moves its checkpoint to the end.
+async fn rewrite_audit_file(stores: &Stores, path: &std::path::Path) -> anyhow::Result<usize> {
+    let mut text = String::new();
+    let mut cursor = String::new();
+    let mut count = 0;
+    loop {
+        let batch = stores.feed.events_after(&cursor, 1000).await?;
+        let Some(last) = batch.last() else { break };
+        cursor = last.cursor.clone();
+        for event in &batch {
+            text.push_str(&serde_json::to_string(&AuditRecord::from_event(event))?);
+            text.push('\n');
+            count += 1;
+        }
+    }
+    let tmp = path.with_extension("log.rebuild");
+    tokio::fs::write(&tmp, text).await?;
+    tokio::fs::rename(&tmp, path).await?;
+    stores.views.set_checkpoint("audit-file", &cursor).await?;
+    Ok(count)
+}
+
+fn print_key(key: &KeyAt) {
+    println!("key {} at {}: {}", key.api_key_id, key.at, key.state);
+    if key.state == "LIVE" {
+        println!(
+            "  name         {}",
+            key.api_key_name.as_deref().unwrap_or("")
+        );
+        println!(
+            "  user         {} (roles then: {})",
+            key.user_id.as_deref().unwrap_or(""),
+            roles(&key.user_roles)
+        );
+        println!(
+            "  description  {}",
+            key.description.as_deref().unwrap_or("")
+        );
+        println!("  active       {}", key.is_active.unwrap_or(false));
+        println!(
+            "  expires      {}{}",
+            key.expires_at.as_deref().unwrap_or("never"),
+            if key.expired { " (expired)" } else { "" }
+        );
+    }
+    println!(
+        "  could authenticate: {} ({})",
+        if key.could_authenticate { "yes" } else { "no" },
+        key.verification
+    );
+}
+
+fn roles(list: &[domain::RoleName]) -> String {
+    if list.is_empty() {
+        return "none".to_owned();
+    }
+    list.iter()
+        .map(|r| r.as_ref())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn print_user(user: &UserAt) {
+    println!(
+        "user {} at {}: roles {}",
+        user.user_id,
+        user.at,
+        roles(&user.roles)
+    );
+    let usable: Vec<&KeyAt> = user.keys.iter().filter(|k| k.could_authenticate).collect();
+    println!(
+        "  keys that could authenticate as this user: {}",
+        usable.len()
+    );
+    for key in &user.keys {
+        println!(
+            "  {} {:<30} {}",
+            key.api_key_id,
+            key.api_key_name.as_deref().unwrap_or(""),
+            if key.could_authenticate {
+                "could authenticate".to_owned()
+            } else {
+                format!("refused: {}", key.verification)
+            }
+        );
+    }
+}
+
+/// `apikeyd forensics …`
+pub async fn forensics_cmd(
+    settings: &Settings,
+    action: ForensicsAction,
+) -> anyhow::Result<ExitCode> {
+    let stores = open(settings).await?;
+    let at_of = |a: &At| instant(a.at.as_deref());
+    match action {
+        ForensicsAction::Key { api_key_id, at } => {
+            let instant = at_of(&at)?;
+            let model = Projector::rebuild_until(stores.feed.as_ref(), Some(instant), &mut |_| {})
+                .await?
+                .model;
+            let key = forensics::key(&model, api_key_id, instant);
+            if at.json {
+                println!("{}", serde_json::to_string_pretty(&key)?);
+            } else {
+                print_key(&key);
+            }
+        }
+        ForensicsAction::User { user_id, at } => {
+            let instant = at_of(&at)?;
+            let user = UserId::parse(&user_id).map_err(|e| anyhow::anyhow!(e))?;
+            let model = Projector::rebuild_until(stores.feed.as_ref(), Some(instant), &mut |_| {})
+                .await?
+                .model;
+            let answer = forensics::user(&model, &user, instant);
+            if at.json {
+                println!("{}", serde_json::to_string_pretty(&answer)?);
+            } else {
+                print_user(&answer);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `apikeyd audit …`
+pub async fn audit(settings: &Settings, action: AuditAction) -> anyhow::Result<ExitCode> {
+    let (query, source) = match action {
+        AuditAction::Tail { lines, source } => (
+            AuditQuery {
+                limit: Some(lines),
+                ..Default::default()
+            },
+            source,
+        ),
+        AuditAction::Search {
+            api_key_id,
+            user_id,
+            actor,
+            action,
+            since,
+            until,
+            limit,
+            source,
+        } => (
+            AuditQuery {
+                api_key_id,
+                user_id,
+                actor,
+                action,
+                since: since.as_deref().map(|s| instant(Some(s))).transpose()?,
+                until: until.as_deref().map(|s| instant(Some(s))).transpose()?,
+                limit,
+            },
+            source,
+        ),
+    };
+    let from = source.from.clone().unwrap_or_else(|| {
+        if settings.audit_group().is_some() {
+            "cloudwatch"
+        } else {
+            "file"
+        }
+        .to_owned()
+    });
+    let records = if from == "cloudwatch" {
+        let group = settings
+            .audit_group()
+            .context("no audit log group configured (APIKEYD_AUDIT_LOG_GROUP)")?;
+        let client = infra::cloudwatch::client().await;
+        audit_reader::read_cloudwatch(&client, &group, &query)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?
+    } else {
+        let path = settings
+            .audit_path()
+            .context("no audit file configured (APIKEYD_AUDIT_FILE)")?;
+        audit_reader::read_file(&path, &query)
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?
+    };
+    print_records(&records, source.json)?;
+    Ok(ExitCode::SUCCESS)
+}
