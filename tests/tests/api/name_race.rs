@@ -1,11 +1,20 @@
 //! Parallel creates: one name, exactly one winner; distinct names, every one wins.
 use futures::future::join_all;
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use tests::keys::{created, key_body};
-use tests::{spawn_app, TestApp};
+use tests::{spawn_app, Reply, TestApp};
 
 const RACERS: usize = 60;
+
+/// How many replies had each status, e.g. `{200: 1, 400: 59}`.
+fn statuses(replies: &[Reply]) -> BTreeMap<u16, usize> {
+    let mut counts = BTreeMap::new();
+    for reply in replies {
+        *counts.entry(reply.status).or_insert(0) += 1;
+    }
+    counts
+}
 
 /// Rounds of the race: one round lets a missing guard slip through only sometimes.
 const ROUNDS: usize = 5;
@@ -30,6 +39,16 @@ async fn parallel_creates_of_one_name_yield_exactly_one_key() {
             .map(|i| key_body(&name, "bot", &format!("attempt {i}")))
             .collect();
         let replies = join_all(bodies.iter().map(|body| app.create_key(body))).await;
+        let counts = statuses(&replies);
+        assert_eq!(
+            counts.keys().copied().collect::<Vec<_>>(),
+            vec![200, 400],
+            "round {round}: statuses {counts:?}, e.g. {:?}",
+            replies
+                .iter()
+                .find(|r| r.status != 200 && r.status != 400)
+                .map(|r| &r.text)
+        );
         let (won, lost): (Vec<_>, Vec<_>) = replies.into_iter().partition(|r| r.status == 200);
         let won_ids: Vec<_> = won
             .iter()
@@ -70,6 +89,13 @@ async fn parallel_creates_of_distinct_names_all_succeed() {
         .map(|i| key_body(&format!("parallel {i}"), "bot", "d"))
         .collect();
     let replies = join_all(bodies.iter().map(|body| app.create_key(body))).await;
+    let counts = statuses(&replies);
+    assert_eq!(
+        counts,
+        BTreeMap::from([(200, RACERS)]),
+        "e.g. {:?}",
+        replies.iter().find(|r| r.status != 200).map(|r| &r.text)
+    );
     let keys: Vec<_> = replies.iter().map(created).collect();
     let ids: BTreeSet<_> = keys.iter().map(|k| k.id.clone()).collect();
     let secrets: BTreeSet<_> = keys.iter().map(|k| k.key.clone()).collect();
