@@ -291,26 +291,33 @@ async fn replay(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rewrites the audit file from the whole log and moves its checkpoint to the end.
+/// Rewrites the audit file from the whole log and moves its checkpoint to the end. Records that are
+/// not events (refused authentications) are kept, merged in by time.
 async fn rewrite_audit_file(stores: &Stores, path: &std::path::Path) -> anyhow::Result<usize> {
-    let mut text = String::new();
+    let mut records: Vec<AuditRecord> = audit_reader::read_file(path, &AuditQuery::default())
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?
+        .into_iter()
+        .filter(|r| r.aggregate_type == "Auth")
+        .collect();
     let mut cursor = String::new();
-    let mut count = 0;
     loop {
         let batch = stores.feed.events_after(&cursor, 1000).await?;
         let Some(last) = batch.last() else { break };
         cursor = last.cursor.clone();
-        for event in &batch {
-            text.push_str(&serde_json::to_string(&AuditRecord::from_event(event))?);
-            text.push('\n');
-            count += 1;
-        }
+        records.extend(batch.iter().map(AuditRecord::from_event));
+    }
+    records.sort_by_key(|r| r.time);
+    let mut text = String::new();
+    for record in &records {
+        text.push_str(&serde_json::to_string(record)?);
+        text.push('\n');
     }
     let tmp = path.with_extension("log.rebuild");
     tokio::fs::write(&tmp, text).await?;
     tokio::fs::rename(&tmp, path).await?;
     stores.views.set_checkpoint("audit-file", &cursor).await?;
-    Ok(count)
+    Ok(records.len())
 }
 
 fn print_key(key: &KeyAt) {
