@@ -218,8 +218,13 @@ mod tests {
         }
         assert!(limiter.retry_after(ip(1)).is_none(), "burst not used up");
         limiter.record_failure(ip(1));
-        let wait = limiter.retry_after(ip(1)).expect("limited after 3 failures");
-        assert!(wait <= Duration::from_secs(1), "one token a second: {wait:?}");
+        let wait = limiter
+            .retry_after(ip(1))
+            .expect("limited after 3 failures");
+        assert!(
+            wait <= Duration::from_secs(1),
+            "one token a second: {wait:?}"
+        );
         assert!(limiter.retry_after(ip(2)).is_none(), "other IPs unaffected");
     }
 

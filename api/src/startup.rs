@@ -1,20 +1,20 @@
 //! Wiring: stores, projections, command bus, bootstrap and the HTTP server.
+use crate::auth_audit::AuthFailureAudit;
 use crate::commands::{CommandBus, Frameworks};
 use crate::config::BackendKind;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::limits::{AuthFailLimiter, Limits};
+use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::AppState;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::CONTENT_TYPE;
-use crate::limits::{AuthFailLimiter, Limits};
-use crate::metrics::Metrics;
 use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Logger};
 use actix_web::{web, App, HttpServer};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::services::Services;
-use crate::auth_audit::AuthFailureAudit;
 use infra::audit_file::AuditFile;
 use infra::cloudwatch::CloudWatchAudit;
 use infra::dynamo::Lease;

@@ -17,9 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{
-    ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder,
-};
+use utoipa::openapi::{ContentBuilder, HeaderBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 /// Name of the bearer scheme operations refer to.
@@ -55,6 +53,8 @@ pub const BEARER: &str = "bearer";
         routes::user_roles::remove_all,
         routes::verify::verify,
         routes::verify::check,
+        routes::forensics::key,
+        routes::forensics::user,
         routes::health::healthz,
         routes::health::readyz,
         routes::admin_ui::redirect_to_index,
@@ -72,6 +72,7 @@ pub const BEARER: &str = "bearer";
         (name = "roles", description = "Roles (admin)"),
         (name = "user-roles", description = "Users' roles (admin)"),
         (name = "verify", description = "Key verification for gateways and services"),
+        (name = "forensics", description = "Keys and users as they were at an instant (admin)"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
         (name = "console", description = "The admin web console's static files"),
     )
@@ -144,7 +145,10 @@ pub struct Common;
 
 impl IntoResponses for Common {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        set(&[("431", "Request headers larger than APIKEYD_MAX_HEADER_BYTES")])
+        set(&[(
+            "431",
+            "Request headers larger than APIKEYD_MAX_HEADER_BYTES",
+        )])
     }
 }
 
@@ -178,7 +182,11 @@ fn rate_limited() -> RefOr<Response> {
     response.headers.insert(
         "Retry-After".into(),
         HeaderBuilder::new()
-            .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)))
+            .schema(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1)),
+            )
             .description(Some("Whole seconds to wait"))
             .build(),
     );
@@ -205,7 +213,10 @@ pub struct WithBody;
 impl IntoResponses for WithBody {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         set(&[
-            ("400", "Missing, invalid or ill-shaped JSON body, or invalid values"),
+            (
+                "400",
+                "Missing, invalid or ill-shaped JSON body, or invalid values",
+            ),
             ("413", "Body larger than APIKEYD_MAX_BODY_BYTES"),
         ])
     }

@@ -285,3 +285,41 @@ pub struct Readiness {
     applied_cursor: String,
     persisted_cursor: String,
 }
+
+/// One key at an instant (`GET /forensics/keys/{api_key_id}`).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyAt {
+    #[schema(format = Uuid)]
+    api_key_id: String,
+    at: String,
+    /// `NOT_CREATED`, `DELETED` or `LIVE`.
+    #[schema(pattern = "^(NOT_CREATED|DELETED|LIVE)$")]
+    state: String,
+    #[schema(required = false)]
+    api_key_name: String,
+    #[schema(required = false)]
+    user_id: String,
+    #[schema(required = false)]
+    description: String,
+    #[schema(required = false)]
+    is_active: bool,
+    #[schema(required = false)]
+    expires_at: String,
+    expired: bool,
+    /// The user's roles at that instant.
+    user_roles: Vec<String>,
+    /// Whether the key would have authenticated then: `VALID`, or why not.
+    verification: VerifyCode,
+    could_authenticate: bool,
+}
+
+/// A user at an instant: roles and every live key (`GET /forensics/users/{user_id}`).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserAt {
+    user_id: String,
+    at: String,
+    roles: Vec<String>,
+    keys: Vec<KeyAt>,
+}

@@ -2,6 +2,8 @@
 use crate::auth::AdminCaller;
 use crate::body::JsonBody;
 use crate::error::ApiError;
+use crate::openapi::schemas::{ApiKeyCreated, ApiKeyList, AuditList, MessageBody};
+use crate::openapi::{Admin, NotFound, WithBody, Writes};
 use crate::routes::{bad, required, wire_time};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -15,8 +17,6 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use uuid::Uuid;
-use crate::openapi::schemas::{ApiKeyCreated, ApiKeyList, AuditList, MessageBody};
-use crate::openapi::{Admin, NotFound, WithBody, Writes};
 
 /// Largest page a caller may ask for.
 const MAX_PAGE: usize = 10_000;

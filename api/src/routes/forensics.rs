@@ -1,6 +1,8 @@
 //! Admin-only time travel: the same answers as `apikeyd forensics`, over HTTP.
 use crate::auth::AdminCaller;
 use crate::error::ApiError;
+use crate::openapi::schemas::{KeyAt, UserAt};
+use crate::openapi::Admin;
 use crate::routes::bad;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -17,8 +19,11 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 }
 
 /// `?at=` an instant (RFC 3339, naive date-time or date, UTC); now when absent.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AtQuery {
+    /// RFC 3339, naive date-time or date (UTC); now when absent.
+    #[param(example = "2026-01-31T12:00:00Z")]
     at: Option<String>,
 }
 
@@ -38,6 +43,10 @@ async fn model_at(state: &AppState, at: DateTime<Utc>) -> Result<projections::Re
     )
 }
 
+#[utoipa::path(get, path = "/forensics/keys/{api_key_id}", tag = "forensics", security(("bearer" = [])),
+    params(("api_key_id" = Uuid, Path, description = "The key's UUID"), AtQuery),
+    responses((status = 200, description = "The key as it was at `at`", body = KeyAt), Admin,
+        (status = 503, description = "Store unavailable", body = crate::openapi::schemas::ErrorBody)))]
 async fn key(
     state: web::Data<AppState>,
     _caller: AdminCaller,
@@ -51,6 +60,10 @@ async fn key(
     Ok(HttpResponse::Ok().json(forensics::key(&model, id, at)))
 }
 
+#[utoipa::path(get, path = "/forensics/users/{user_id}", tag = "forensics", security(("bearer" = [])),
+    params(("user_id" = String, Path, description = "The user", pattern = r"^[\w\-\.\+\@]{3,256}$"), AtQuery),
+    responses((status = 200, description = "The user's roles and keys as they were at `at`", body = UserAt), Admin,
+        (status = 503, description = "Store unavailable", body = crate::openapi::schemas::ErrorBody)))]
 async fn user(
     state: web::Data<AppState>,
     _caller: AdminCaller,

@@ -1,9 +1,9 @@
 //! Liveness and readiness.
+use crate::openapi::schemas::{Health, Readiness};
+use crate::openapi::Common;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
-use crate::openapi::schemas::{Health, Readiness};
-use crate::openapi::Common;
 
 /// `/healthz` and `/readyz`.
 pub fn config(cfg: &mut web::ServiceConfig) {

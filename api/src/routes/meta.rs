@@ -1,13 +1,13 @@
 //! Configuration routes vamscli calls during `setup` and `auth login`.
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::openapi::schemas::{AmplifyConfig, ErrorBody, LoginProfile, SecureConfig, Version};
+use crate::openapi::{Authenticated, Common, NotFound};
 use crate::routes::bad;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use domain::UserId;
 use serde_json::json;
-use crate::openapi::schemas::{AmplifyConfig, ErrorBody, LoginProfile, SecureConfig, Version};
-use crate::openapi::{Authenticated, Common, NotFound};
 
 /// The VAMS version vamscli checks for equality.
 pub const VAMS_VERSION: &str = "2.5.1";

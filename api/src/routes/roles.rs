@@ -2,6 +2,8 @@
 use crate::auth::AdminCaller;
 use crate::body::JsonBody;
 use crate::error::ApiError;
+use crate::openapi::schemas::{MessageBody, RoleDone, RoleList};
+use crate::openapi::{Admin, NotFound, WithBody, Writes};
 use crate::routes::{bad, required, wire_time};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -11,8 +13,6 @@ use domain::user_roles::UserRolesCommand;
 use domain::{Description, RoleName};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use crate::openapi::schemas::{MessageBody, RoleDone, RoleList};
-use crate::openapi::{Admin, NotFound, WithBody, Writes};
 
 /// The only `source` VAMS accepts.
 const INTERNAL_SYSTEM: &str = "INTERNAL_SYSTEM";

@@ -2,6 +2,8 @@
 use crate::auth::AdminCaller;
 use crate::body::JsonBody;
 use crate::error::ApiError;
+use crate::openapi::schemas::{UserRolesDone, UserRolesList};
+use crate::openapi::{Admin, WithBody, Writes};
 use crate::routes::{bad, required, wire_time};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -10,8 +12,6 @@ use domain::user_roles::UserRolesCommand;
 use domain::{RoleName, UserId};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use crate::openapi::schemas::{UserRolesDone, UserRolesList};
-use crate::openapi::{Admin, WithBody, Writes};
 
 /// Routes under `/user-roles`.
 pub fn config(cfg: &mut web::ServiceConfig) {

@@ -1,12 +1,12 @@
 //! Verification for gateways and services: open to any caller, no admin key needed.
 use crate::auth::verify_request;
 use crate::body::JsonBody;
+use crate::openapi::schemas::{CheckResult, VerifyResult};
+use crate::openapi::{Authenticated, Common, RateLimited, WithBody};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use crate::openapi::schemas::{CheckResult, VerifyResult};
-use crate::openapi::{Authenticated, Common, RateLimited, WithBody};
 
 /// `POST /auth/verify`, `GET /auth/check`.
 pub fn config(cfg: &mut web::ServiceConfig) {
