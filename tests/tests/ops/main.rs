@@ -1,0 +1,26 @@
+//! Operations tests of apikeyd: what an operator relies on to run it behind a gateway — metrics, the
+//! OpenAPI document, request ids and logs, abuse limits, graceful shutdown and the nginx integration.
+//! Black box like the `api` suite: the real app on port 0 (or the real `apikeyd` binary, built first
+//! with `cargo build -p api --bin apikeyd`), driven over HTTP only.
+//!
+//! # Layout
+//! - `helpers`: requests with arbitrary headers, reading `/metrics`.
+//! - `metrics`: request counters and latency histograms, verification outcomes, backlog gauges.
+//! - `openapi`: `/openapi.json` is OpenAPI 3 and matches the routes the app really serves.
+//! - `request_id`: ids assigned, echoed and recorded on events.
+//! - `rate_limit`: refused keys limited per client IP, 429 with `Retry-After`.
+//! - `limits`: header and body size caps.
+//! - `logs`: JSON logs carry the request id and never a key.
+//! - `shutdown`: SIGTERM finishes an in-flight request and flushes.
+//! - `nginx`: `scripts/nginx-test.sh`, a real nginx in front of a real apikeyd.
+#![forbid(unsafe_code)]
+
+mod helpers;
+mod limits;
+mod logs;
+mod metrics;
+mod nginx;
+mod openapi;
+mod rate_limit;
+mod request_id;
+mod shutdown;
