@@ -22,3 +22,6 @@ cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-4}"
 
 echo "== browser tests"
 bash scripts/browser-test.sh
+
+echo "== OpenAPI contract (schemathesis)"
+bash scripts/schemathesis.sh
