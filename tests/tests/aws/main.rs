@@ -1,0 +1,35 @@
+//! AWS-backend tests of apikeyd against the emulators (DynamoDB Local, moto for CloudWatch Logs):
+//! several nodes on one table set, DynamoDB and CloudWatch outages, the audit stream, and measured
+//! latencies. Black box like the `api` suite: the real `apikeyd` binary (built first with
+//! `cargo build -p api --bin apikeyd`) or the in-process app, driven over HTTP only.
+//!
+//! Every test needs `APIKEYD_EMULATORS` (set by `eval "$(bash scripts/emulators.sh start)"`, always
+//! set in CI); without it each prints why it is skipped and passes. Each test uses its own table
+//! prefix and log group, and the outage tests their own emulator process, so they run in parallel.
+//!
+//! # Layout
+//! - `env`: the emulators or a skip, fresh names, free ports, bounded polling.
+//! - `node`: `apikeyd serve` on the AWS backend as a process; two nodes started together.
+//! - `emulator`: a test's own DynamoDB Local or moto that it can kill and restart on the same port.
+//! - `cloudwatch`: reading a log group with the SDK, waiting for a complete, settled delivery.
+//! - `stats`: medians and percentiles of measured durations.
+//! - `multi_node`: one bootstrap, keys across nodes, revocation within 1 s, a split name race.
+//! - `fault`: DynamoDB Local killed and restarted: 503s, nothing written, recovery, projections verify.
+//! - `measurements`: create, cold and cached verify, propagation (printed, not asserted).
+//! - `audit_lifecycle`: every lifecycle event once, in order, in its day stream, without plaintext.
+//! - `audit_outage`: moto killed and restarted: every record written meanwhile arrives once, in order.
+//! - `audit_leadership`: two nodes, one log group, each event once.
+#![forbid(unsafe_code)]
+
+mod cloudwatch;
+mod emulator;
+mod env;
+mod node;
+mod stats;
+
+mod audit_leadership;
+mod audit_lifecycle;
+mod audit_outage;
+mod fault;
+mod measurements;
+mod multi_node;
