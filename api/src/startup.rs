@@ -211,7 +211,7 @@ impl Application {
                 }))
                 .wrap(ErrorHandlers::new().default_handler(json_error_body))
                 .wrap(from_fn(crate::limits::middleware))
-                .wrap(Logger::new("%a \"%r\" %s %b %Dms rid=%{x-request-id}i"))
+                .wrap(access_log())
                 .wrap(from_fn(crate::metrics::middleware))
                 .wrap(from_fn(crate::request_id::middleware))
                 .configure(routes::config)
@@ -259,6 +259,13 @@ impl Application {
         }
         result
     }
+}
+
+/// The access log: peer, method and path (never the query string or a header that could carry a
+/// key), status, size, duration and the request id.
+fn access_log() -> Logger {
+    Logger::new("%a \"%{request}xi\" %s %b %Dms rid=%{x-request-id}i")
+        .custom_request_replace("request", |req| format!("{} {}", req.method(), req.path()))
 }
 
 /// Rewrites any error response that is not already JSON (routing 404/405, framework errors) into
