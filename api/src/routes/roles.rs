@@ -33,6 +33,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 struct PageQuery {
     max_items: Option<String>,
+    /// Sent by vamscli; as in VAMS it sizes store pages and does not limit the rows returned.
+    #[allow(dead_code)]
     page_size: Option<String>,
     starting_token: Option<String>,
 }
@@ -53,7 +55,6 @@ async fn list(
     _caller: AdminCaller,
     query: web::Query<PageQuery>,
 ) -> HttpResponse {
-    let _ = &query.page_size;
     let model = state.projector.read();
     let start = query.starting_token.clone().unwrap_or_default();
     let limit = max_items(&query);
