@@ -12,6 +12,7 @@ mod api_keys_create;
 mod api_keys_delete;
 mod api_keys_list;
 mod api_keys_update;
+mod api_keys_validation;
 mod authentication;
 mod bad_input;
 mod cli;
