@@ -18,7 +18,8 @@
 //! - `measurements`: create, cold and cached verify, propagation (printed, not asserted).
 //! - `audit_lifecycle`: every lifecycle event once, in order, in its day stream, without plaintext.
 //! - `audit_outage`: moto killed and restarted: every record written meanwhile arrives once, in order.
-//! - `audit_leadership`: two nodes, one log group, each event once.
+//! - `audit_leadership`: two nodes, one log group, each event once; the delivering node leaving or
+//!   restarting neither loses nor repeats a record.
 #![forbid(unsafe_code)]
 
 mod cloudwatch;
