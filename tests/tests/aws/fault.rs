@@ -33,6 +33,13 @@ async fn dynamodb_outage_gives_503_writes_nothing_and_recovers() {
     dynamo.kill().await;
     let outage_started = Instant::now();
     management_calls(&api, &kept.id, &other.id).await;
+    let ready = api.get("/readyz").anonymous().send().await;
+    eprintln!(
+        "fault: /readyz during the outage -> {} {}",
+        ready.status, ready.text
+    );
+    ready.assert_status(503);
+    assert_eq!(ready.body["storeReachable"], false, "{}", ready.text);
     verification_during_outage(&api, &kept.key).await;
     eprintln!("fault: outage lasted {:?}", outage_started.elapsed());
 
@@ -55,6 +62,19 @@ async fn dynamodb_outage_gives_503_writes_nothing_and_recovers() {
     .await;
     eprintln!("fault: first successful create {took:?} after the restart");
     api.assert_key_works(&recovered.key).await;
+    eventually(
+        "/readyz answers 200 after recovery",
+        Duration::from_secs(20),
+        Duration::from_millis(250),
+        || async {
+            let ready = api.get("/readyz").anonymous().send().await;
+            match ready.status {
+                200 => Ok(()),
+                _ => Err(format!("{} {}", ready.status, ready.text)),
+            }
+        },
+    )
+    .await;
     api.assert_key_works(&kept.key).await;
     api.assert_key_works(&other.key).await;
 
