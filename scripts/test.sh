@@ -1,27 +1,45 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine: installs and starts what the tests need (emulators,
-# Debian's chromium), runs every Rust test (unit, given/when/then, end-to-end), then the browser tests.
-# Every server it starts listens on loopback only and is stopped on exit.
-set -euo pipefail
+# The whole test suite, on a fresh machine: installs and starts what the tests need (DynamoDB Local and
+# moto, Debian's chromium, nginx, schemathesis), runs every Rust test (unit, given/when/then,
+# end-to-end on the embedded store), the end-to-end suite again on the AWS backend, the browser tests
+# and the OpenAPI contract check. Every server it starts listens on loopback only and is stopped on
+# exit. Every stage runs even if an earlier one failed; the exit status says whether all passed.
+set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+THREADS="${TEST_THREADS:-4}"
+failed=()
+
+stage() {
+  local name="$1"
+  shift
+  echo
+  echo "== $name"
+  if ! "$@"; then
+    failed+=("$name")
+  fi
+}
 
 echo "== build"
-cargo build --workspace --all-targets
+cargo build --workspace --all-targets || exit 1
 
-if [ -f scripts/emulators.sh ]; then
-  echo "== emulators"
-  bash scripts/emulators.sh install
-  # shellcheck disable=SC1090
-  source <(bash scripts/emulators.sh start)
-  trap 'bash scripts/emulators.sh stop || true' EXIT
+echo "== emulators"
+bash scripts/emulators.sh install || exit 1
+exports="$(bash scripts/emulators.sh start)" || { echo "emulators did not start"; exit 1; }
+eval "$exports"
+trap 'bash scripts/emulators.sh stop >/dev/null 2>&1 || true' EXIT
+[ "${APIKEYD_EMULATORS:-}" = 1 ] || { echo "emulator environment missing"; exit 1; }
+
+stage "rust tests (embedded backend; AWS tests on the emulators)" \
+  cargo test --workspace --no-fail-fast -- --test-threads="$THREADS"
+stage "end-to-end suite on the AWS backend (DynamoDB Local)" \
+  env APIKEYD_TEST_BACKEND=aws cargo test -p tests --test api -- --test-threads="$THREADS"
+stage "browser tests" bash scripts/browser-test.sh
+stage "OpenAPI contract (schemathesis)" bash scripts/schemathesis.sh
+
+echo
+if [ "${#failed[@]}" -gt 0 ]; then
+  printf 'FAILED: %s\n' "${failed[@]}"
+  exit 1
 fi
-
-echo "== rust tests"
-cargo test --workspace --no-fail-fast -- --test-threads="${TEST_THREADS:-4}"
-
-echo "== browser tests"
-bash scripts/browser-test.sh
-
-echo "== OpenAPI contract (schemathesis)"
-bash scripts/schemathesis.sh
+echo "all test stages passed"

@@ -170,7 +170,7 @@ impl Settings {
     /// The JSON-lines audit file, if one is kept.
     pub fn audit_path(&self) -> Option<PathBuf> {
         match (&self.audit_file, self.backend) {
-            (Some(path), _) if path.as_os_str().is_empty() => None,
+            (Some(path), _) if path.as_os_str().is_empty() || path.as_os_str() == "none" => None,
             (Some(path), _) => Some(path.clone()),
             (None, BackendKind::Embedded) => Some(self.data_dir.join("audit.log")),
             (None, BackendKind::Aws) => None,
@@ -180,7 +180,7 @@ impl Settings {
     /// The CloudWatch Logs audit group, if the audit stream goes there.
     pub fn audit_group(&self) -> Option<String> {
         match (&self.audit_log_group, self.backend) {
-            (Some(group), _) if group.is_empty() => None,
+            (Some(group), _) if group.is_empty() || group == "none" => None,
             (Some(group), _) => Some(group.clone()),
             (None, BackendKind::Aws) => Some("apikeyd-audit".to_owned()),
             (None, BackendKind::Embedded) => None,

@@ -26,6 +26,16 @@ async fn user_at(app: &Api, user: &str, at: &str) -> Value {
     .clone()
 }
 
+/// (instant, when, state, description, active, verification) expected at that instant.
+type Expected<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<bool>,
+    &'a str,
+);
+
 #[tokio::test]
 async fn key_and_user_as_they_were() {
     let app = spawn_app().await;
@@ -50,7 +60,7 @@ async fn key_and_user_as_they_were() {
     app.delete_key(&key.id).await.assert_status(200);
     let t5 = iso(pause_at().await);
 
-    let cases: [(&str, &str, &str, Option<&str>, Option<bool>, &str); 6] = [
+    let cases: [Expected; 6] = [
         (
             t0.as_str(),
             "before create",
