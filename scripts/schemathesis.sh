@@ -45,10 +45,13 @@ trap cleanup EXIT
 # (user "admin", role "admin") and the fuzzer may revoke, delete or reassign anything else, and the
 # run would go on as a locked-out caller. "admin" exists as an ordinary role and user to give the
 # examples something to act on.
+# The failed-authentication limit is off: the generated /auth/verify and /auth/check calls present
+# hundreds of refused keys from one address, and the limit would then answer 429 to everything after
+# them, leaving the operations behind it untested. Its 429s are covered by the ops tests.
 ROOT_NAME="st-root-$RANDOM$RANDOM"
-env -u APIKEYD_CONFIG -u APIKEYD_PUBLIC_URL -u APIKEYD_AUTH_FAIL_LIMIT -u APIKEYD_TRUSTED_PROXIES \
+env -u APIKEYD_CONFIG -u APIKEYD_PUBLIC_URL -u APIKEYD_TRUSTED_PROXIES \
   -u APIKEYD_BACKEND -u APIKEYD_MAX_BODY_BYTES -u APIKEYD_MAX_HEADER_BYTES \
-  APIKEYD_ADMIN_ROLES="$ROOT_NAME" APIKEYD_BOOTSTRAP_ADMIN="$ROOT_NAME" \
+  APIKEYD_ADMIN_ROLES="$ROOT_NAME" APIKEYD_BOOTSTRAP_ADMIN="$ROOT_NAME" APIKEYD_AUTH_FAIL_LIMIT=0 \
   APIKEYD_DATA_DIR="$WORK/data" APIKEYD_BIND=127.0.0.1:0 RUST_LOG=warn \
   "$APIKEYD" serve >"$WORK/server.stdout" 2>"$WORK/server.stderr" &
 SERVER_PID=$!
@@ -71,36 +74,50 @@ fixture POST /roles '{"roleName":"admin","description":"example role for the gen
 fixture POST /user-roles '{"userId":"admin","roleName":["admin"]}'
 echo "== schemathesis $SCHEMATHESIS_VERSION against $ADDRESS (max $MAX_EXAMPLES examples per operation, seed $SEED)"
 
-started=$(date +%s)
-set +e
-(cd "$WORK" && timeout "$RUN_TIMEOUT" "$VENV/bin/schemathesis" run "$ADDRESS/openapi.json" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-  --header "Authorization: Bearer $KEY" \
-  --generation-with-security-parameters false \
-  --max-examples "$MAX_EXAMPLES" \
-  --seed "$SEED" \
-  --max-redirects 0 \
-  --request-timeout 10 \
-  --generation-database none \
-  --output-sanitize true \
-  --no-color) | tee "$WORK/schemathesis.out"
-status=${PIPESTATUS[0]}
-set -e
-elapsed=$(( $(date +%s) - started ))
+# Operations that can take the caller's own rights away (delete its role, replace or remove its user's
+# roles, deactivate or delete its key: the fuzzer finds their names in the listings) run in a second
+# pass, so that everything else is exercised by a caller that still has them.
+REVOKING=(roles.delete user-roles.replace user-roles.remove_all api-keys.update api-keys.delete)
+keep=() only=()
+for id in "${REVOKING[@]}"; do keep+=(--exclude-operation-id "$id"); only+=(--include-operation-id "$id"); done
 
-if grep -q "panicked" "$WORK/server.stderr"; then
-  echo "apikeyd panicked during the run:" >&2
-  grep -A5 "panicked" "$WORK/server.stderr" >&2
+total=0
+run_pass() { # label filter-args…
+  local label="$1"; shift
+  local out="$WORK/schemathesis-$label.out" status cases
+  echo "== pass: $label"
+  set +e
+  (cd "$WORK" && timeout "$RUN_TIMEOUT" "$VENV/bin/schemathesis" run "$ADDRESS/openapi.json" "$@" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --header "Authorization: Bearer $KEY" \
+    --generation-with-security-parameters false \
+    --max-examples "$MAX_EXAMPLES" \
+    --seed "$SEED" \
+    --max-redirects 0 \
+    --request-timeout 10 \
+    --generation-database none \
+    --output-sanitize true \
+    --no-color) | tee "$out"
+  status=${PIPESTATUS[0]}
+  set -e
+  if grep -q "panicked" "$WORK/server.stderr"; then
+    echo "apikeyd panicked during the run:" >&2
+    grep -A5 "panicked" "$WORK/server.stderr" >&2
+    exit 1
+  fi
+  [ "$status" -eq 0 ] || { echo "schemathesis failed (exit $status) in pass $label" >&2; exit "$status"; }
+  # The summary reads e.g. "Test cases:\n  1234 generated, 1234 passed".
+  cases="$(grep -Eo '[0-9]+ generated' "$out" | tail -n1 | grep -Eo '[0-9]+' || true)"
+  [ -n "$cases" ] || { echo "no case count in the output of pass $label" >&2; exit 1; }
+  total=$((total + cases))
+}
+
+started=$(date +%s)
+run_pass keeps-rights "${keep[@]}"
+run_pass revoking "${only[@]}"
+elapsed=$(( $(date +%s) - started ))
+if [ "$total" -lt "$MIN_CASES" ]; then
+  echo "only $total cases ran; at least $MIN_CASES required" >&2
   exit 1
 fi
-if [ "$status" -ne 0 ]; then
-  echo "schemathesis failed (exit $status) after ${elapsed}s" >&2
-  exit "$status"
-fi
-# The summary line reads e.g. "Test cases:\n  1234 generated, 1234 passed".
-cases="$(grep -Eo '[0-9]+ generated' "$WORK/schemathesis.out" | tail -n1 | grep -Eo '[0-9]+' || true)"
-if [ -z "$cases" ] || [ "$cases" -lt "$MIN_CASES" ]; then
-  echo "only ${cases:-an unknown number of} cases ran; at least $MIN_CASES required" >&2
-  exit 1
-fi
-echo "== schemathesis passed: $cases cases in ${elapsed}s"
+echo "== schemathesis passed: $total cases in ${elapsed}s"

@@ -65,7 +65,7 @@ pub const BEARER: &str = "bearer";
         openapi_json,
     ),
     components(schemas(schemas::ErrorBody)),
-    modifiers(&BearerScheme),
+    modifiers(&BearerScheme, &OperationIds),
     tags(
         (name = "config", description = "What vamscli calls during setup and login"),
         (name = "api-keys", description = "API key management (admin)"),
@@ -96,6 +96,35 @@ impl Modify for BearerScheme {
                     .build(),
             ),
         );
+    }
+}
+
+/// Handler names repeat across families (`list`, `create`, …) and a GET+HEAD handler is one
+/// operation per method; operation ids must be unique, so each becomes `<tag>.<handler>`
+/// (`api-keys.create`, `roles.list`), HEAD ones `<tag>.<handler>.head`.
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                (&mut item.get, ""),
+                (&mut item.put, ""),
+                (&mut item.post, ""),
+                (&mut item.delete, ""),
+                (&mut item.head, ".head"),
+                (&mut item.patch, ""),
+            ];
+            for (operation, suffix) in operations {
+                let Some(operation) = operation.as_mut() else {
+                    continue;
+                };
+                let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned();
+                if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut()) {
+                    *id = format!("{tag}.{id}{suffix}");
+                }
+            }
+        }
     }
 }
 

@@ -109,8 +109,14 @@ async fn document_is_openapi_3_with_bearer_auth_and_message_errors() {
     assert_eq!(error["required"], serde_json::json!(["message"]));
     assert_eq!(error["properties"]["message"]["type"], "string");
 
+    let mut operation_ids = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                operation_ids.insert(id.to_owned()),
+                "{method} {path}: operationId {id:?} missing or not unique"
+            );
             let responses = op["responses"].as_object().expect("responses");
             assert!(responses.contains_key("431"), "{method} {path}: no 431");
             for (status, response) in responses.iter().filter(|(s, _)| s.as_str() >= "400") {
@@ -170,8 +176,7 @@ async fn document_covers_exactly_the_routes_the_app_serves() {
                 assert!(
                     unrouted,
                     "{method} {path} is served but not documented: {} {}",
-                    reply.status,
-                    reply.text
+                    reply.status, reply.text
                 );
             }
         }
