@@ -36,8 +36,21 @@ pub async fn run(
     if !views.checkpoint(DONE).await?.is_empty() {
         return Ok(None);
     }
+    let user = ensure_admin(bus, projector, admin_role, admin_user).await?;
+    let issued = issue_key(bus, BOOTSTRAP_KEY_NAME, &user, "First-start admin key").await?;
+    views.set_checkpoint(DONE, "done").await?;
+    Ok(issued)
+}
+
+/// Makes sure the admin role exists and `admin_user` holds it (each step idempotent).
+pub async fn ensure_admin(
+    bus: &dyn CommandBus,
+    projector: &Projector,
+    admin_role: &str,
+    admin_user: &str,
+) -> Result<UserId, anyhow::Error> {
     let role = RoleName::parse(admin_role).map_err(|e| anyhow::anyhow!("admin role: {e}"))?;
-    let user = UserId::parse(admin_user).map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?;
+    let user = UserId::parse(admin_user).map_err(|e| anyhow::anyhow!("admin user: {e}"))?;
     let create_role = RoleCommand::Create {
         id: uuid::Uuid::new_v4(),
         definition: RoleDefinition {
@@ -67,27 +80,36 @@ pub async fn run(
             Err(e) => return Err(anyhow::anyhow!(ApiError::from(e).to_string())),
         }
     }
+    Ok(user)
+}
+
+/// Issues a key named `name` for `user` as the system; `None` when a live key already has the name
+/// (another process won the race).
+pub async fn issue_key(
+    bus: &dyn CommandBus,
+    name: &str,
+    user: &UserId,
+    description: &str,
+) -> Result<Option<SecretString>, anyhow::Error> {
     let key = infra::key_material::generate()?;
     let id = uuid::Uuid::new_v4();
     let create_key = ApiKeyCommand::Create(CreateApiKey {
         api_key_id: id,
-        name: ApiKeyName::parse(BOOTSTRAP_KEY_NAME)?,
-        user_id: user,
-        description: Description::parse("First-start admin key")?,
+        name: ApiKeyName::parse(name)?,
+        user_id: user.clone(),
+        description: Description::parse(description)?,
         expires_at: None,
         key_hash: key.hash,
         actor: Actor::system(),
         at: Utc::now(),
     });
-    let issued = match bus.api_key(&id.to_string(), create_key, system()).await {
-        Ok(()) => Some(key.plaintext),
-        Err(AggregateError::UserError(ApiKeyError::NameTaken(_))) => None,
+    match bus.api_key(&id.to_string(), create_key, system()).await {
+        Ok(()) => Ok(Some(key.plaintext)),
+        Err(AggregateError::UserError(ApiKeyError::NameTaken(_))) => Ok(None),
         Err(e) => match ApiError::from(e) {
-            // Another process won the unique-name race.
-            ApiError::BadRequest(_) => None,
-            other => return Err(anyhow::anyhow!(other.to_string())),
+            // The store's unique-name claim: another process won the race.
+            ApiError::BadRequest(_) => Ok(None),
+            other => Err(anyhow::anyhow!(other.to_string())),
         },
-    };
-    views.set_checkpoint(DONE, "done").await?;
-    Ok(issued)
+    }
 }

@@ -27,6 +27,13 @@ enum Command {
     /// Run the HTTP service. On an empty store it first creates the admin role, gives it to the
     /// bootstrap admin user and prints one admin API key to stderr, once.
     Serve,
+    /// Regain access: make sure the first admin role exists and USER holds it, then issue a new admin
+    /// key for USER (printed once to stderr). Works on the store directly; the server may be running.
+    Recover {
+        /// The user to give admin access (default: APIKEYD_BOOTSTRAP_ADMIN).
+        #[arg(long)]
+        user_id: Option<String>,
+    },
     /// AWS backend administration.
     Aws {
         #[command(subcommand)]
@@ -98,6 +105,7 @@ pub fn main() -> ExitCode {
             Command::Aws {
                 action: AwsAction::Init,
             } => aws_init(cli.settings).await,
+            Command::Recover { user_id } => recover(cli.settings, user_id).await,
             Command::Events { action } => crate::tools::events(&cli.settings, action).await,
             Command::Forensics { action } => {
                 crate::tools::forensics_cmd(&cli.settings, action).await
@@ -136,6 +144,25 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     eprintln!("apikeyd listening on {address}");
     app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn recover(settings: Settings, user_id: Option<String>) -> anyhow::Result<ExitCode> {
+    let backend = crate::startup::Backend::open(&settings).await?;
+    let role = settings.admin_roles.first().map_or("admin", String::as_str);
+    let user_id = user_id.unwrap_or_else(|| settings.bootstrap_admin.clone());
+    let user =
+        crate::bootstrap::ensure_admin(backend.bus.as_ref(), &backend.projector, role, &user_id)
+            .await?;
+    let name = format!("recovery-{}", chrono::Utc::now().format("%Y%m%dT%H%M%S"));
+    let key = crate::bootstrap::issue_key(backend.bus.as_ref(), &name, &user, "Recovery admin key")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("a key named {name} already exists; retry in a second"))?;
+    backend.projector.flush_audit().await?;
+    eprintln!(
+        "apikeyd recover: user '{user}' holds role '{role}'. New admin key '{name}', shown ONCE:\n\n{}\n",
+        secrecy::ExposeSecret::expose_secret(&key)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -14,7 +14,7 @@ use crate::role_directory::{RoleView, UserRolesView};
 use async_trait::async_trait;
 use cqrs_es::{Aggregate, EventEnvelope, Query};
 use domain::{RoleName, UserId};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
@@ -55,6 +55,11 @@ pub trait EventFeed: Send + Sync {
     /// steps back over the window in which a slower commit can still appear.
     fn replay_from(&self, checkpoint: &str) -> String {
         checkpoint.to_owned()
+    }
+    /// Cursors before this bound can no longer be preceded by a late commit (`None`: every visible
+    /// event is settled). Audit delivery stops at it so its checkpoint is exact.
+    fn settled_before(&self) -> Option<String> {
+        None
     }
 }
 
@@ -114,8 +119,6 @@ struct ViewCursor {
 
 struct SinkState {
     checkpoint: String,
-    /// Event ids delivered inside the re-read window, so re-reads do not deliver them twice.
-    recent: HashMap<String, String>,
 }
 
 struct SinkCursor {
@@ -144,10 +147,7 @@ impl Projector {
         let mut cursors = Vec::new();
         for sink in sinks {
             let checkpoint = views.checkpoint(sink.name()).await?;
-            let state = Mutex::new(SinkState {
-                checkpoint,
-                recent: HashMap::new(),
-            });
+            let state = Mutex::new(SinkState { checkpoint });
             cursors.push(SinkCursor { sink, state });
         }
         let projector = Arc::new(Self {
@@ -265,32 +265,24 @@ impl Projector {
                 state.checkpoint = stored;
             }
         }
-        let mut from = self.feed.replay_from(&state.checkpoint);
+        // Only settled events are delivered: no commit can still appear before them, so the
+        // checkpoint alone says what was delivered, across restarts and lease hand-overs.
+        let settled = self.feed.settled_before();
         loop {
-            let batch = self.feed.events_after(&from, BATCH).await?;
-            let Some(last) = batch.last().map(|e| e.cursor.clone()) else {
+            let batch = self.feed.events_after(&state.checkpoint, BATCH).await?;
+            let ready: Vec<&RecordedEvent> = batch
+                .iter()
+                .take_while(|e| settled.as_ref().is_none_or(|s| e.cursor < *s))
+                .collect();
+            let Some(last) = ready.last().map(|e| e.cursor.clone()) else {
                 return Ok(());
             };
-            let fresh: Vec<&RecordedEvent> = batch
-                .iter()
-                .filter(|e| !state.recent.contains_key(&e.event_id()))
-                .collect();
-            if !fresh.is_empty() {
-                let records: Vec<AuditRecord> =
-                    fresh.iter().map(|e| AuditRecord::from_event(e)).collect();
-                cursor.sink.write(&records).await?;
-                for event in &fresh {
-                    state.recent.insert(event.event_id(), event.cursor.clone());
-                }
-            }
-            if last > state.checkpoint {
-                state.checkpoint = last.clone();
-                self.views.set_checkpoint(cursor.sink.name(), &last).await?;
-            }
-            let window = self.feed.replay_from(&state.checkpoint);
-            state.recent.retain(|_, at| *at >= window);
-            from = last;
-            if batch.len() < BATCH {
+            let records: Vec<AuditRecord> =
+                ready.iter().map(|e| AuditRecord::from_event(e)).collect();
+            cursor.sink.write(&records).await?;
+            state.checkpoint = last.clone();
+            self.views.set_checkpoint(cursor.sink.name(), &last).await?;
+            if ready.len() < BATCH {
                 return Ok(());
             }
         }

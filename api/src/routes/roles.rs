@@ -199,6 +199,13 @@ async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let role = RoleName::parse(&path.into_inner()).map_err(bad)?;
+    // Deleting an admin role would lock every administrator out at once (VAMS allows it; a restart
+    // does not bootstrap again). Take the role off APIKEYD_ADMIN_ROLES first if that is the intent.
+    if state.admin_roles.iter().any(|a| a == role.as_ref()) {
+        return Err(ApiError::BadRequest(format!(
+            "Role '{role}' is an admin role (APIKEYD_ADMIN_ROLES) and cannot be deleted"
+        )));
+    }
     let holders = {
         let model = state.projector.read();
         if !model.directory.roles.contains_key(&role) {

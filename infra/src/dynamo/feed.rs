@@ -88,6 +88,11 @@ impl EventFeed for DynamoStore {
         items.iter().map(recorded).collect()
     }
 
+    /// A commit stamped more than [`FEED_OVERLAP`] ago is visible by now.
+    fn settled_before(&self) -> Option<String> {
+        Some((Utc::now() - FEED_OVERLAP).to_rfc3339_opts(SecondsFormat::Nanos, true))
+    }
+
     /// Steps back over [`FEED_OVERLAP`]: the timestamp alone sorts before every cursor carrying it.
     fn replay_from(&self, checkpoint: &str) -> String {
         let stamp = checkpoint.split('#').next().unwrap_or("");
