@@ -20,6 +20,7 @@ mod expiry;
 mod name_race;
 mod plaintext_scan;
 mod public_routes;
+mod recovery;
 mod restart;
 mod revocation;
 mod roles;
