@@ -76,6 +76,28 @@ pub struct ViewChanges {
     pub versions: Vec<(String, u64)>,
 }
 
+impl ViewChanges {
+    /// Every row of `model`, as a rebuild writes them.
+    pub fn everything(model: &ReadModel) -> Self {
+        Self {
+            keys: model
+                .listing
+                .iter()
+                .map(|v| (v.api_key_id, Some(v.clone())))
+                .collect(),
+            roles: all_rows(&model.directory.roles),
+            users: all_rows(&model.directory.users),
+            versions: model.versions().map(|(k, v)| (k.clone(), *v)).collect(),
+        }
+    }
+}
+
+fn all_rows<K: Clone, V: Clone>(map: &std::collections::BTreeMap<K, V>) -> Vec<(K, Option<V>)> {
+    map.iter()
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
+        .collect()
+}
+
 /// Where the views are persisted, with their checkpoint.
 #[async_trait]
 pub trait ViewStore: Send + Sync {

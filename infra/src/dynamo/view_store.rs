@@ -76,6 +76,17 @@ impl DynamoStore {
         self.get_view(id).await
     }
 
+    /// A JSON-bodied row, or its tombstone when `view` is `None`.
+    async fn body_row<T: serde::Serialize>(
+        &self,
+        id: String,
+        version: u64,
+        view: Option<&T>,
+    ) -> Result<(), StoreError> {
+        self.view_row(id, version, view.map(body).transpose()?)
+            .await
+    }
+
     async fn get_view(&self, id: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -190,27 +201,13 @@ impl DynamoStore {
         });
         try_join_all(keys).await?;
         let roles = changes.roles.iter().map(|(name, view)| {
-            let payload = view.as_ref().map(body).transpose();
-            async move {
-                self.view_row(
-                    format!("role#{name}"),
-                    version("Role", name.as_ref()),
-                    payload?,
-                )
-                .await
-            }
+            let row = format!("role#{name}");
+            self.body_row(row, version("Role", name.as_ref()), view.as_ref())
         });
         try_join_all(roles).await?;
         let users = changes.users.iter().map(|(user, view)| {
-            let payload = view.as_ref().map(body).transpose();
-            async move {
-                self.view_row(
-                    format!("user#{user}"),
-                    version("UserRoles", user.as_ref()),
-                    payload?,
-                )
-                .await
-            }
+            let row = format!("user#{user}");
+            self.body_row(row, version("UserRoles", user.as_ref()), view.as_ref())
         });
         try_join_all(users).await?;
         let versioned = changes.versions.iter().map(|(key, v)| {
@@ -322,26 +319,7 @@ impl ViewStore for DynamoStore {
                     .await?;
             }
         }
-        let changes = ViewChanges {
-            keys: model
-                .listing
-                .iter()
-                .map(|v| (v.api_key_id, Some(v.clone())))
-                .collect(),
-            roles: model
-                .directory
-                .roles
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
-                .collect(),
-            users: model
-                .directory
-                .users
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
-                .collect(),
-            versions: model.versions().map(|(k, v)| (k.clone(), *v)).collect(),
-        };
+        let changes = ViewChanges::everything(model);
         self.write_changes(&changes).await?;
         self.set_checkpoint(VIEWS_CHECKPOINT, cursor).await
     }

@@ -218,26 +218,7 @@ impl ViewStore for SqliteStore {
                 .await
                 .map_err(store_error)?;
         }
-        let changes = ViewChanges {
-            keys: model
-                .listing
-                .iter()
-                .map(|v| (v.api_key_id, Some(v.clone())))
-                .collect(),
-            roles: model
-                .directory
-                .roles
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
-                .collect(),
-            users: model
-                .directory
-                .users
-                .iter()
-                .map(|(k, v)| (k.clone(), Some(v.clone())))
-                .collect(),
-            versions: model.versions().map(|(k, v)| (k.clone(), *v)).collect(),
-        };
+        let changes = ViewChanges::everything(model);
         write_changes(&mut tx, &changes).await?;
         set_position(&mut tx, VIEWS_CHECKPOINT, cursor).await?;
         tx.commit().await.map_err(store_error)
