@@ -9,6 +9,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 THREADS="${TEST_THREADS:-4}"
 failed=()
+LOG="$(mktemp -t apikeyd-test-XXXXXX.log)"
+exec > >(tee "$LOG") 2>&1
 
 stage() {
   local name="$1"
@@ -37,9 +39,16 @@ stage "end-to-end suite on the AWS backend (DynamoDB Local)" \
 stage "browser tests" bash scripts/browser-test.sh
 stage "OpenAPI contract (schemathesis)" bash scripts/schemathesis.sh
 
+# One closing line over every runner: cargo's "test result" lines and node's "# pass/# fail".
+totals="$(sed 's/\x1b\[[0-9;]*m//g' "$LOG" | awk '
+  /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^# pass / { p += $3 } /^# fail / { f += $3 }
+  END { printf "%d passed, %d failed", p, f }')"
 echo
 if [ "${#failed[@]}" -gt 0 ]; then
   printf 'FAILED: %s\n' "${failed[@]}"
+  echo "tests: $totals"
   exit 1
 fi
 echo "all test stages passed"
+echo "tests: $totals"
