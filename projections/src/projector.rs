@@ -14,7 +14,7 @@ use crate::role_directory::{RoleView, UserRolesView};
 use async_trait::async_trait;
 use cqrs_es::{Aggregate, EventEnvelope, Query};
 use domain::{RoleName, UserId};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
@@ -141,6 +141,8 @@ struct ViewCursor {
 
 struct SinkState {
     checkpoint: String,
+    /// Event ids delivered inside the feed's re-read window (a node's own sinks).
+    recent: HashMap<String, String>,
 }
 
 struct SinkCursor {
@@ -169,7 +171,10 @@ impl Projector {
         let mut cursors = Vec::new();
         for sink in sinks {
             let checkpoint = views.checkpoint(sink.name()).await?;
-            let state = Mutex::new(SinkState { checkpoint });
+            let state = Mutex::new(SinkState {
+                checkpoint,
+                recent: HashMap::new(),
+            });
             cursors.push(SinkCursor { sink, state });
         }
         let projector = Arc::new(Self {
@@ -281,17 +286,26 @@ impl Projector {
         if !cursor.sink.may_deliver().await {
             return Ok(());
         }
-        if cursor.sink.shared() {
-            let stored = self.views.checkpoint(cursor.sink.name()).await?;
-            if stored > state.checkpoint {
-                state.checkpoint = stored;
+        // A sink shared by several nodes gets only settled events (no commit can still appear before
+        // them), so its shared checkpoint alone says what was delivered across restarts and lease
+        // hand-overs. A node's own sink gets everything at once and re-reads the feed's window,
+        // skipping what it already delivered.
+        let settled = match cursor.sink.shared() {
+            true => {
+                let stored = self.views.checkpoint(cursor.sink.name()).await?;
+                if stored > state.checkpoint {
+                    state.checkpoint = stored;
+                }
+                self.feed.settled_before()
             }
-        }
-        // Only settled events are delivered: no commit can still appear before them, so the
-        // checkpoint alone says what was delivered, across restarts and lease hand-overs.
-        let settled = self.feed.settled_before();
+            false => None,
+        };
+        let mut from = match settled {
+            Some(_) => state.checkpoint.clone(),
+            None => self.feed.replay_from(&state.checkpoint),
+        };
         loop {
-            let batch = self.feed.events_after(&state.checkpoint, BATCH).await?;
+            let batch = self.feed.events_after(&from, BATCH).await?;
             let ready: Vec<&RecordedEvent> = batch
                 .iter()
                 .take_while(|e| settled.as_ref().is_none_or(|s| e.cursor < *s))
@@ -299,11 +313,25 @@ impl Projector {
             let Some(last) = ready.last().map(|e| e.cursor.clone()) else {
                 return Ok(());
             };
-            let records: Vec<AuditRecord> =
-                ready.iter().map(|e| AuditRecord::from_event(e)).collect();
-            cursor.sink.write(&records).await?;
-            state.checkpoint = last.clone();
-            self.views.set_checkpoint(cursor.sink.name(), &last).await?;
+            let fresh: Vec<&&RecordedEvent> = ready
+                .iter()
+                .filter(|e| !state.recent.contains_key(&e.event_id()))
+                .collect();
+            if !fresh.is_empty() {
+                let records: Vec<AuditRecord> =
+                    fresh.iter().map(|e| AuditRecord::from_event(e)).collect();
+                cursor.sink.write(&records).await?;
+                for event in &fresh {
+                    state.recent.insert(event.event_id(), event.cursor.clone());
+                }
+            }
+            if last > state.checkpoint {
+                state.checkpoint = last.clone();
+                self.views.set_checkpoint(cursor.sink.name(), &last).await?;
+            }
+            let window = self.feed.replay_from(&state.checkpoint);
+            state.recent.retain(|_, at| *at >= window);
+            from = last;
             if ready.len() < BATCH {
                 return Ok(());
             }
