@@ -96,11 +96,11 @@ pub struct Settings {
     #[arg(long, env = "APIKEYD_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES, global = true)]
     pub max_body_bytes: usize,
     /// CloudWatch Logs group receiving the audit stream (one stream per UTC day). Default on the AWS
-    /// backend: `apikeyd-audit`; on the embedded backend none unless set. Empty disables it.
+    /// backend: `apikeyd-audit`; on the embedded backend none unless set. `none` disables it.
     #[arg(long, env = "APIKEYD_AUDIT_LOG_GROUP", global = true)]
     pub audit_log_group: Option<String>,
     /// JSON-lines audit file. Default on the embedded backend: `<data dir>/audit.log`; on the AWS
-    /// backend none unless set. Empty disables it.
+    /// backend none unless set. `none` disables it.
     #[arg(long, env = "APIKEYD_AUDIT_FILE", global = true)]
     pub audit_file: Option<PathBuf>,
     /// HTTP worker threads (default: one per core).
