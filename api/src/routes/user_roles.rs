@@ -111,6 +111,22 @@ fn done(user: &UserId, operation: &str, verb: &str) -> HttpResponse {
     }))
 }
 
+/// Runs a command on `user_id`'s roles and answers as VAMS does.
+async fn execute(
+    state: &AppState,
+    caller: &AdminCaller,
+    user_id: &UserId,
+    command: UserRolesCommand,
+    operation: &str,
+    verb: &str,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .bus
+        .user_roles(user_id.as_ref(), command, caller.0.metadata())
+        .await?;
+    Ok(done(user_id, operation, verb))
+}
+
 #[utoipa::path(post, path = "/user-roles", tag = "user-roles", security(("bearer" = [])),
     request_body = UserRolesRequest,
     responses((status = 200, description = "Assigned", body = UserRolesDone), Admin, WithBody, Writes))]
@@ -127,11 +143,7 @@ async fn assign(
         actor: caller.0.actor(),
         at: Utc::now(),
     };
-    state
-        .bus
-        .user_roles(user_id.as_ref(), command, caller.0.metadata())
-        .await?;
-    Ok(done(&user_id, "create", "created"))
+    execute(&state, &caller, &user_id, command, "create", "created").await
 }
 
 #[utoipa::path(put, path = "/user-roles", tag = "user-roles", security(("bearer" = [])),
@@ -150,11 +162,7 @@ async fn replace(
         actor: caller.0.actor(),
         at: Utc::now(),
     };
-    state
-        .bus
-        .user_roles(user_id.as_ref(), command, caller.0.metadata())
-        .await?;
-    Ok(done(&user_id, "update", "updated"))
+    execute(&state, &caller, &user_id, command, "update", "updated").await
 }
 
 #[utoipa::path(delete, path = "/user-roles", tag = "user-roles", security(("bearer" = [])),
@@ -172,9 +180,5 @@ async fn remove_all(
         actor: caller.0.actor(),
         at: Utc::now(),
     };
-    state
-        .bus
-        .user_roles(user_id.as_ref(), command, caller.0.metadata())
-        .await?;
-    Ok(done(&user_id, "delete", "deleted"))
+    execute(&state, &caller, &user_id, command, "delete", "deleted").await
 }
