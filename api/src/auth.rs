@@ -54,10 +54,15 @@ pub async fn verify_key(state: &AppState, presented: &str) -> Verification {
     else {
         return verification;
     };
-    match misses.resolve(&KeyHash::of(presented)).await {
-        Some((entry, roles)) => decide(&entry, roles, verification.hash_prefix, Utc::now()),
-        None => verification,
+    let Some((entry, roles)) = misses.resolve(&KeyHash::of(presented)).await else {
+        return verification;
+    };
+    // The store knows a key this node has not folded yet (another process committed it since the
+    // last poll). Catch up before answering, so a key that authenticates here is also listed here.
+    if let Err(error) = state.projector.catch_up_views().await {
+        tracing::warn!(%error, "catch-up after a store look-up failed; the poll will retry");
     }
+    decide(&entry, roles, verification.hash_prefix, Utc::now())
 }
 
 /// Verifies whatever key the request carries (a missing key is malformed), logging refusals; a

@@ -562,11 +562,17 @@
       }
     });
     value.addEventListener('focus', () => value.select());
-    dialog.addEventListener('close', () => {
+    // Forget the key in the same task that hides the dialog: the 'close' event runs a task later, so
+    // clearing only there leaves the key in the DOM after the dialog is gone. Done (capture phase, before
+    // the shared closer) and Escape ('cancel') clear at once; 'close' stays for any other way out.
+    const forget = () => {
       value.value = '';
       $('#ks-name').textContent = '';
       status.textContent = '';
-    });
+    };
+    dialog.querySelector('[data-close]').addEventListener('click', forget, { capture: true });
+    dialog.addEventListener('cancel', forget);
+    dialog.addEventListener('close', forget);
   }
 
   let editing = null; // { item, initial } of the key in the edit dialog
