@@ -166,7 +166,14 @@ impl Metrics {
 
     /// Measures the backlogs, then renders every metric in the text format.
     pub async fn render(&self, state: &AppState) -> String {
-        self.measure(state).await;
+        // A scrape answers even while the store hangs: what could not be measured in time keeps its
+        // last value, and the store counts as down.
+        if tokio::time::timeout(crate::routes::health::STORE_PROBE, self.measure(state))
+            .await
+            .is_err()
+        {
+            self.store_up.set(0);
+        }
         let mut out = Vec::new();
         TextEncoder::new()
             .encode(&self.registry.gather(), &mut out)
@@ -175,7 +182,7 @@ impl Metrics {
     }
 
     async fn measure(&self, state: &AppState) {
-        let (applied, persisted) = state.projector.cursors().await;
+        let (applied, persisted) = state.projector.cursors();
         self.views_unsaved.set(i64::from(applied != persisted));
         let Ok(pending) = state.feed.events_after(&applied, BACKLOG_SCAN).await else {
             self.store_up.set(0);

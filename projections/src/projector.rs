@@ -156,6 +156,9 @@ pub struct Projector {
     views: Arc<dyn ViewStore>,
     model: RwLock<ReadModel>,
     cursor: Mutex<ViewCursor>,
+    /// The cursors of `cursor` as last published: probes read them without waiting for a catch-up
+    /// that may be stuck on an unresponsive store.
+    published: std::sync::Mutex<(String, String)>,
     sinks: Vec<SinkCursor>,
     wake: Notify,
 }
@@ -181,6 +184,7 @@ impl Projector {
             feed,
             views,
             model: RwLock::new(model),
+            published: std::sync::Mutex::new((cursor.clone(), cursor.clone())),
             cursor: Mutex::new(ViewCursor {
                 applied: cursor.clone(),
                 persisted: cursor,
@@ -200,10 +204,18 @@ impl Projector {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Cursor of the last event in the in-memory model, and of the persisted views.
-    pub async fn cursors(&self) -> (String, String) {
-        let cursor = self.cursor.lock().await;
-        (cursor.applied.clone(), cursor.persisted.clone())
+    /// Cursor of the last event in the in-memory model, and of the persisted views. Never waits: it
+    /// is what the last catch-up left, even while another one is stuck on the store.
+    pub fn cursors(&self) -> (String, String) {
+        self.published
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn publish(&self, cursor: &ViewCursor) {
+        *self.published.lock().unwrap_or_else(|p| p.into_inner()) =
+            (cursor.applied.clone(), cursor.persisted.clone());
     }
 
     /// Brings the in-memory model and persisted views up to the log's end, then the inline sinks, and
@@ -263,6 +275,7 @@ impl Projector {
             }
             if last > cursor.applied {
                 cursor.applied = last.clone();
+                self.publish(cursor);
             }
             from = last;
             if batch.len() < BATCH {
@@ -276,6 +289,7 @@ impl Projector {
         self.views.save(&changes, &cursor.applied).await?;
         cursor.persisted = cursor.applied.clone();
         cursor.dirty.clear();
+        self.publish(cursor);
         Ok(())
     }
 

@@ -284,6 +284,8 @@ pub struct Readiness {
     store_reachable: bool,
     applied_cursor: String,
     persisted_cursor: String,
+    /// Why the node is not ready (absent when it is).
+    reason: Option<String>,
 }
 
 /// One key at an instant (`GET /forensics/keys/{api_key_id}`).

@@ -62,6 +62,30 @@ impl Emulator {
             .expect("wait for the emulator");
     }
 
+    /// Freezes the process (SIGSTOP): connections are accepted by the kernel but nothing answers,
+    /// as with a hung server or a network black hole.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused process run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self
+            .child
+            .as_ref()
+            .and_then(Child::id)
+            .expect("the emulator is running");
+        let status = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {signal} {pid} failed: {status}");
+    }
+
     /// Starts it again on the same port (and, for DynamoDB Local, the same data).
     pub async fn restart(&mut self) {
         assert!(self.child.is_none(), "restart after kill only");

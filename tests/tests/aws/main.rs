@@ -15,6 +15,7 @@
 //! - `stats`: medians and percentiles of measured durations.
 //! - `multi_node`: one bootstrap, keys across nodes, revocation within 1 s, a split name race.
 //! - `fault`: DynamoDB Local killed and restarted: 503s, nothing written, recovery, projections verify.
+//! - `paused`: DynamoDB Local frozen (SIGSTOP): `/readyz` and `/metrics` still answer at once.
 //! - `measurements`: create, cold and cached verify, propagation (printed, not asserted).
 //! - `audit_lifecycle`: every lifecycle event once, in order, in its day stream, without plaintext.
 //! - `audit_outage`: moto killed and restarted: every record written meanwhile arrives once, in order.
@@ -34,3 +35,4 @@ mod audit_outage;
 mod fault;
 mod measurements;
 mod multi_node;
+mod paused;
