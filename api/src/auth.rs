@@ -11,6 +11,7 @@ use domain::Actor;
 use domain::KeyHash;
 use futures::future::LocalBoxFuture;
 use projections::audit::meta;
+use projections::read_model::Touched;
 use projections::verify::{decide, VerifyCode};
 use projections::verify::{Principal, Verification};
 
@@ -43,8 +44,9 @@ pub fn request_id(req: &HttpRequest) -> String {
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
 }
 
-/// Verifies a presented key: the in-memory model first; for a key it does not know, a bounded look-up
-/// in the store (a key another node created since the last poll).
+/// Verifies a presented key: the in-memory model first; for a key it does not know, within the miss
+/// budget, memory caught up with the log (another node may have committed the key since the last
+/// poll), then a look-up in the store.
 pub async fn verify_key(state: &AppState, presented: &str) -> Verification {
     let verification = state.projector.read().verify(presented, Utc::now());
     let Some(misses) = state
@@ -54,15 +56,33 @@ pub async fn verify_key(state: &AppState, presented: &str) -> Verification {
     else {
         return verification;
     };
-    let Some((entry, roles)) = misses.resolve(&KeyHash::of(presented)).await else {
+    let hash = KeyHash::of(presented);
+    if !misses.admit(&hash) {
         return verification;
-    };
-    // The store knows a key this node has not folded yet (another process committed it since the
-    // last poll). Catch up before answering, so a key that authenticates here is also listed here.
-    if let Err(error) = state.projector.catch_up_views().await {
-        tracing::warn!(%error, "catch-up after a store look-up failed; the poll will retry");
     }
-    decide(&entry, roles, verification.hash_prefix, Utc::now())
+    // The change feed is written in the same transaction as the events, so catching up finds a key
+    // committed anywhere; and a key that authenticates here is then listed here as well.
+    if let Err(error) = state.projector.catch_up_memory().await {
+        tracing::warn!(%error, "catch-up for an unknown key failed; asking the look-up table");
+    }
+    let again = state.projector.read().verify(presented, Utc::now());
+    if again.code != VerifyCode::NotFound {
+        return again;
+    }
+    match misses.look_up(&hash).await {
+        // The look-up table is a persisted view and may trail memory: a key memory has folded and
+        // still does not find was deleted, and deletion is final.
+        Some((entry, _))
+            if state
+                .projector
+                .read()
+                .knows(&Touched::ApiKey(entry.api_key_id)) =>
+        {
+            again
+        }
+        Some((entry, roles)) => decide(&entry, roles, again.hash_prefix, Utc::now()),
+        None => again,
+    }
 }
 
 /// Verifies whatever key the request carries (a missing key is malformed), logging refusals; a

@@ -1,5 +1,6 @@
-//! The domain's `Directory` answered from the read model, caught up first so a decision always sees
-//! every committed event (including those other processes appended).
+//! The domain's `Directory` answered from the in-memory read model, folded up to the log's end first
+//! so a decision always sees every committed event (including those other processes appended). It
+//! never waits for the persisted views: a failing view table cannot fail a command.
 use crate::projector::Projector;
 use async_trait::async_trait;
 use domain::services::{Directory, DirectoryUnavailable};
@@ -12,7 +13,7 @@ pub struct ReadModelDirectory(pub Arc<Projector>);
 impl ReadModelDirectory {
     async fn fresh(&self) -> Result<(), DirectoryUnavailable> {
         self.0
-            .catch_up_views()
+            .catch_up_memory()
             .await
             .map_err(|e| DirectoryUnavailable(e.to_string()))
     }

@@ -56,8 +56,9 @@ impl MissGuard {
         }
     }
 
-    /// Whether this miss may go to the store now.
-    fn admit(&self, hash: &KeyHash) -> bool {
+    /// Whether this miss may go to the store now: not a recent miss, and within the budget. Each
+    /// admitted miss may spend a feed catch-up and one look-up.
+    pub fn admit(&self, hash: &KeyHash) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if state
@@ -95,6 +96,11 @@ impl MissGuard {
         if !self.admit(hash) {
             return None;
         }
+        self.look_up(hash).await
+    }
+
+    /// The store's answer for a miss already [admitted](Self::admit); a miss is remembered.
+    pub async fn look_up(&self, hash: &KeyHash) -> Option<(LookupEntry, Vec<RoleName>)> {
         match self.fallback.lookup(hash).await {
             Ok(Some(found)) => Some(found),
             Ok(None) => {
@@ -130,6 +136,7 @@ mod tests {
     #[tokio::test]
     async fn repeated_and_flooding_misses_are_bounded() {
         let store = Arc::new(Counting(AtomicUsize::new(0)));
+        let started = Instant::now();
         let guard = MissGuard::new(store.clone());
         let same = KeyHash::of("vams_same");
         for _ in 0..50 {
@@ -140,9 +147,13 @@ mod tests {
             guard.resolve(&KeyHash::of(&format!("vams_{n}"))).await;
         }
         let reads = store.0.load(Ordering::SeqCst);
+        // The bucket's own bound, however slowly a busy machine ran the loop: the burst plus what
+        // refilled meanwhile.
+        let bound = MISS_BURST + started.elapsed().as_secs_f64() * MISS_RATE + 1.0;
         assert!(
-            reads <= (MISS_BURST as usize) + 20,
-            "flood bounded by the bucket: {reads}"
+            (reads as f64) <= bound,
+            "flood bounded by the bucket: {reads} reads, bound {bound}"
         );
+        assert!(reads < 10_000, "most of the flood never reached the store");
     }
 }

@@ -14,7 +14,7 @@ use crate::role_directory::{RoleView, UserRolesView};
 use async_trait::async_trait;
 use cqrs_es::{Aggregate, EventEnvelope, Query};
 use domain::{RoleName, UserId};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
@@ -133,10 +133,13 @@ pub trait AuditSink: Send + Sync {
     }
 }
 
-struct ViewCursor {
+/// How far memory has folded, and what it changed that the views do not have yet.
+struct MemoryCursor {
     applied: String,
-    persisted: String,
-    dirty: BTreeSet<Touched>,
+    /// Rows to write, each with the fold pass that last touched it: a save removes only rows no pass
+    /// touched after it took its snapshot, so a save that fails or is cancelled loses nothing.
+    dirty: BTreeMap<Touched, u64>,
+    pass: u64,
 }
 
 struct SinkState {
@@ -155,9 +158,11 @@ pub struct Projector {
     feed: Arc<dyn EventFeed>,
     views: Arc<dyn ViewStore>,
     model: RwLock<ReadModel>,
-    cursor: Mutex<ViewCursor>,
-    /// The cursors of `cursor` as last published: probes read them without waiting for a catch-up
-    /// that may be stuck on an unresponsive store.
+    memory: Mutex<MemoryCursor>,
+    /// The views' cursor; held while they are written, so one save runs at a time.
+    persisted: Mutex<String>,
+    /// (applied, persisted) as last published: probes read them without waiting for a catch-up that
+    /// may be stuck on an unresponsive store.
     published: std::sync::Mutex<(String, String)>,
     sinks: Vec<SinkCursor>,
     wake: Notify,
@@ -185,15 +190,20 @@ impl Projector {
             views,
             model: RwLock::new(model),
             published: std::sync::Mutex::new((cursor.clone(), cursor.clone())),
-            cursor: Mutex::new(ViewCursor {
+            memory: Mutex::new(MemoryCursor {
                 applied: cursor.clone(),
-                persisted: cursor,
-                dirty: BTreeSet::new(),
+                dirty: BTreeMap::new(),
+                pass: 0,
             }),
+            persisted: Mutex::new(cursor),
             sinks: cursors,
             wake: Notify::new(),
         });
-        projector.catch_up_views().await?;
+        projector.catch_up_memory().await?;
+        // Unwritable views must not keep the service from starting: the background task retries.
+        if let Err(error) = projector.persist_views().await {
+            tracing::error!(%error, "persisting the views at start failed; will retry");
+        }
         Ok(projector)
     }
 
@@ -213,35 +223,42 @@ impl Projector {
             .clone()
     }
 
-    fn publish(&self, cursor: &ViewCursor) {
-        *self.published.lock().unwrap_or_else(|p| p.into_inner()) =
-            (cursor.applied.clone(), cursor.persisted.clone());
+    fn publish(&self, applied: Option<&str>, persisted: Option<&str>) {
+        let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(applied) = applied {
+            published.0 = applied.to_owned();
+        }
+        if let Some(persisted) = persisted {
+            published.1 = persisted.to_owned();
+        }
     }
 
-    /// Brings the in-memory model and persisted views up to the log's end, then the inline sinks, and
-    /// wakes the background delivery for the others.
+    /// What a commit waits for: the in-memory model up to the log's end, then the inline sinks. The
+    /// persisted views follow in the background (woken here), so a failing view table never fails or
+    /// slows a command.
     pub async fn catch_up(&self) -> Result<(), StoreError> {
-        let views = self.catch_up_views().await;
+        let memory = self.catch_up_memory().await;
         let mut audit = Ok(());
         for cursor in self.sinks.iter().filter(|c| c.sink.inline()) {
             audit = audit.and(self.deliver(cursor).await);
         }
         self.wake.notify_one();
-        views.and(audit)
+        memory.and(audit)
     }
 
     /// Folds events into memory; returns the aggregates whose earlier events are missing.
     fn fold(
         &self,
         events: &[RecordedEvent],
-        dirty: &mut BTreeSet<Touched>,
+        dirty: &mut BTreeMap<Touched, u64>,
+        pass: u64,
     ) -> BTreeSet<(String, String)> {
         let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
         let mut gaps = BTreeSet::new();
         for event in events {
             match model.apply(event) {
                 Applied::Changed(touched) => {
-                    dirty.insert(touched);
+                    dirty.insert(touched, pass);
                 }
                 Applied::Duplicate => {}
                 Applied::Gap {
@@ -255,41 +272,65 @@ impl Projector {
         gaps
     }
 
-    /// Applies new events to memory, then writes the touched rows and the checkpoint.
+    /// Brings memory, then the persisted views, up to the log's end (probes, the background task).
     pub async fn catch_up_views(&self) -> Result<(), StoreError> {
-        let mut guard = self.cursor.lock().await;
+        self.catch_up_memory().await?;
+        self.persist_views().await
+    }
+
+    /// Folds every event after memory's cursor into the in-memory model: all a command or a look-up
+    /// waits for.
+    pub async fn catch_up_memory(&self) -> Result<(), StoreError> {
+        let mut guard = self.memory.lock().await;
         let cursor = &mut *guard;
+        cursor.pass += 1;
+        let pass = cursor.pass;
         let mut from = self.feed.replay_from(&cursor.applied);
         loop {
             let batch = self.feed.events_after(&from, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.cursor.clone()) else {
                 break;
             };
-            let gaps = self.fold(&batch, &mut cursor.dirty);
+            let gaps = self.fold(&batch, &mut cursor.dirty, pass);
             for (aggregate_type, aggregate_id) in gaps {
                 let history = self
                     .feed
                     .aggregate_events(&aggregate_type, &aggregate_id)
                     .await?;
-                self.fold(&history, &mut cursor.dirty);
+                self.fold(&history, &mut cursor.dirty, pass);
             }
             if last > cursor.applied {
                 cursor.applied = last.clone();
-                self.publish(cursor);
+                self.publish(Some(&last), None);
             }
             from = last;
             if batch.len() < BATCH {
                 break;
             }
         }
-        if cursor.applied == cursor.persisted && cursor.dirty.is_empty() {
-            return Ok(());
-        }
-        let changes = self.changes_for(&cursor.dirty);
-        self.views.save(&changes, &cursor.applied).await?;
-        cursor.persisted = cursor.applied.clone();
-        cursor.dirty.clear();
-        self.publish(cursor);
+        Ok(())
+    }
+
+    /// Writes the rows memory changed, and the views' checkpoint. Safe to cancel or fail: the rows
+    /// stay marked until a save of them succeeds.
+    pub async fn persist_views(&self) -> Result<(), StoreError> {
+        let mut persisted = self.persisted.lock().await;
+        let (applied, pass, changes) = {
+            let memory = self.memory.lock().await;
+            if memory.applied == *persisted && memory.dirty.is_empty() {
+                return Ok(());
+            }
+            let changes = self.changes_for(memory.dirty.keys());
+            (memory.applied.clone(), memory.pass, changes)
+        };
+        self.views.save(&changes, &applied).await?;
+        self.memory
+            .lock()
+            .await
+            .dirty
+            .retain(|_, touched_in| *touched_in > pass);
+        self.publish(None, Some(&applied));
+        *persisted = applied;
         Ok(())
     }
 
@@ -372,10 +413,10 @@ impl Projector {
                     _ = tokio::time::sleep(period) => {}
                     _ = projector.wake.notified() => {}
                 }
-                let result = match projector.catch_up_views().await {
-                    Ok(()) => projector.flush_audit().await,
-                    Err(e) => Err(e),
-                };
+                // Each follower on its own: unwritable views must not hold up audit delivery.
+                let memory = projector.catch_up_memory().await;
+                let views = projector.persist_views().await;
+                let result = memory.and(views).and(projector.flush_audit().await);
                 match (result, failing) {
                     (Err(e), false) => {
                         tracing::error!(error = %e, "projection catch-up failing; will retry");
@@ -391,7 +432,7 @@ impl Projector {
         })
     }
 
-    fn changes_for(&self, dirty: &BTreeSet<Touched>) -> ViewChanges {
+    fn changes_for<'a>(&self, dirty: impl Iterator<Item = &'a Touched>) -> ViewChanges {
         let model = self.read();
         let mut changes = ViewChanges::default();
         for touched in dirty {

@@ -83,6 +83,11 @@ impl ReadModel {
         self.versions.get(key).copied().unwrap_or(0)
     }
 
+    /// Whether any event of this aggregate has been folded (a deleted one included).
+    pub fn knows(&self, aggregate: &Touched) -> bool {
+        self.version(&aggregate.version_key()) > 0
+    }
+
     /// Records a version read back from a store.
     pub fn set_version(&mut self, key: String, version: u64) {
         self.versions.insert(key, version);

@@ -38,11 +38,40 @@ struct Spec<'a> {
 
 /// How long `init` waits for a new table to become active.
 const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Per attempt of a table call. Creating tables is set-up, not the request path: a busy or cold
+/// DynamoDB (an emulator's JVM warming up) may take far longer than the request path's 3 s.
+const SETUP_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl DynamoStore {
     /// Creates every table that does not exist yet and waits until all are active. Safe to run
     /// from several nodes at once.
     pub async fn init_tables(&self) -> Result<Vec<String>, String> {
+        let patient = self.patient();
+        patient.create_all().await
+    }
+
+    /// The same tables through a client with set-up timeouts instead of request-path ones.
+    fn patient(&self) -> DynamoStore {
+        let config = self
+            .client
+            .config()
+            .to_builder()
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(SETUP_ATTEMPT_TIMEOUT)
+                    .operation_timeout(SETUP_ATTEMPT_TIMEOUT * 3)
+                    .build(),
+            )
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
+            .build();
+        DynamoStore {
+            client: aws_sdk_dynamodb::Client::from_conf(config),
+            tables: self.tables.clone(),
+        }
+    }
+
+    async fn create_all(&self) -> Result<Vec<String>, String> {
         let t = &self.tables;
         let specs = [
             Spec {

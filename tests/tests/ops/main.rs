@@ -12,6 +12,7 @@
 //! - `limits`: header and body size caps.
 //! - `logs`: JSON logs carry the request id and never a key.
 //! - `shutdown`: SIGTERM finishes an in-flight request and flushes.
+//! - `views_fault`: unwritable view tables slow or fail no command; the views catch up after.
 //! - `nginx`: `scripts/nginx-test.sh`, a real nginx in front of a real apikeyd.
 #![forbid(unsafe_code)]
 
@@ -24,3 +25,4 @@ mod openapi;
 mod rate_limit;
 mod request_id;
 mod shutdown;
+mod views_fault;
