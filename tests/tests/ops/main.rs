@@ -13,8 +13,11 @@
 //! - `logs`: JSON logs carry the request id and never a key.
 //! - `shutdown`: SIGTERM finishes an in-flight request and flushes.
 //! - `nginx`: `scripts/nginx-test.sh`, a real nginx in front of a real apikeyd.
+//! - `deploy`: the CloudFormation template's audit queries, filters and alarms, and the Prometheus
+//!   rules (cfn-lint and promtool when installed).
 #![forbid(unsafe_code)]
 
+mod deploy;
 mod helpers;
 mod limits;
 mod logs;
