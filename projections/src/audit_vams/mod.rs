@@ -205,7 +205,9 @@ fn summary(r: &AuditRecord) -> Py {
     if let Some(id) = &r.request_id {
         context.push(("requestId", Py::str(id.as_str())));
     }
-    context.push(("http", Py::object(http)));
+    if !http.is_empty() {
+        context.push(("http", Py::object(http)));
+    }
     let apikeyd = Py::object([
         ("eventId", Py::str(r.event_id.as_str())),
         ("action", Py::str(r.action.as_str())),
@@ -217,10 +219,13 @@ fn summary(r: &AuditRecord) -> Py {
         ("aggregateId", Py::str(r.aggregate_id.as_str())),
         ("sequence", Py::Number(r.sequence.to_string())),
     ]);
-    Py::object([
-        ("requestContext", Py::object(context)),
-        ("apikeyd", apikeyd),
-    ])
+    // System actions (the first-start bootstrap) have no request: only apikeyd's part.
+    let mut parts = Vec::new();
+    if !context.is_empty() {
+        parts.push(("requestContext", Py::object(context)));
+    }
+    parts.push(("apikeyd", apikeyd));
+    Py::object(parts)
 }
 
 #[cfg(test)]

@@ -51,6 +51,17 @@ fn an_update_line_has_vams_frame_payload_and_a_request_summary() {
 }
 
 #[test]
+fn a_system_action_has_no_request_context() {
+    let mut r = record("roleCreate", None, Value::Null);
+    (r.request_id, r.source_ip) = (None, None);
+    let text = line(&r).expect("a line");
+    assert!(
+        text.contains(r#" --- [event: {"apikeyd": {"eventId": "#),
+        "{text}"
+    );
+}
+
+#[test]
 fn which_events_of_a_request_become_lines() {
     let cases = [
         (
