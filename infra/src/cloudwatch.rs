@@ -71,6 +71,12 @@ pub enum AuditFormat {
     Vams,
 }
 
+/// One batch's log messages, and the VAMS request keys they complete.
+struct Lines<'a> {
+    lines: Vec<(&'a AuditRecord, String)>,
+    requests: Vec<String>,
+}
+
 /// Delivers audit records to a log group.
 pub struct CloudWatchAudit {
     client: Client,
@@ -104,17 +110,17 @@ impl CloudWatchAudit {
 
     /// The lines of `records` in this sink's format, with the request keys they write (VAMS writes
     /// one line per request; a record of a request already written is left out).
-    fn lines<'a>(
-        &self,
-        records: &'a [AuditRecord],
-    ) -> Result<(Vec<(&'a AuditRecord, String)>, Vec<String>), StoreError> {
+    fn lines<'a>(&self, records: &'a [AuditRecord]) -> Result<Lines<'a>, StoreError> {
         if self.format == AuditFormat::Json {
             let lines = records
                 .iter()
                 .map(|r| serde_json::to_string(r).map(|line| (r, line)))
                 .collect::<Result<_, _>>()
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            return Ok((lines, Vec::new()));
+            return Ok(Lines {
+                lines,
+                requests: Vec::new(),
+            });
         }
         let written = self
             .written_requests
@@ -132,7 +138,10 @@ impl CloudWatchAudit {
                 lines.push((record, line));
             }
         }
-        Ok((lines, batch.into_iter().collect()))
+        Ok(Lines {
+            lines,
+            requests: batch.into_iter().collect(),
+        })
     }
 
     /// Remembers requests written (after the write succeeded: a failed one is repeated whole).
@@ -246,7 +255,7 @@ impl AuditSink for CloudWatchAudit {
     /// within a call, so a timestamp earlier than its predecessor's is raised to it (the record's own
     /// `time` field keeps the exact instant).
     async fn write(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
-        let (lines, requests) = self.lines(records)?;
+        let Lines { lines, requests } = self.lines(records)?;
         let mut streams: BTreeMap<String, Vec<InputLogEvent>> = BTreeMap::new();
         let mut last = i64::MIN;
         for (record, message) in lines {

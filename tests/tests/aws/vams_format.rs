@@ -180,7 +180,7 @@ async fn vams_format_lines_match_what_vams_writes() {
         );
         assert_eq!(line.stream, day_of(line), "stream of {}", line.message);
     }
-    let bootstrap: Vec<&str> = lines[..3].iter().map(|l| vams_type(l)).collect();
+    let bootstrap: Vec<&str> = lines[..3].iter().map(vams_type).collect();
     assert_eq!(bootstrap, ["roleCreate", "userRoleCreate", "apiKeyCreate"]);
     let ours = &lines[3..];
     let (heads, summaries): (Vec<&str>, Vec<&str>) = ours.iter().map(split).unzip();
