@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs and starts what the tests need (DynamoDB Local and
-# moto, Debian's chromium, nginx, schemathesis), runs every Rust test (unit, given/when/then,
-# end-to-end on the embedded store), the end-to-end suite again on the AWS backend, the browser tests
-# and the OpenAPI contract check. Every server it starts listens on loopback only and is stopped on
+# moto, Debian's chromium, nginx, schemathesis, cfn-lint, promtool), lints deploy/, runs every Rust
+# test (unit, given/when/then, end-to-end on the embedded store), the end-to-end suite again on the
+# AWS backend, the browser tests and the OpenAPI contract check. Every server it starts listens on loopback only and is stopped on
 # exit. Every stage runs even if an earlier one failed; the exit status says whether all passed.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,6 +32,8 @@ eval "$exports"
 trap 'bash scripts/emulators.sh stop >/dev/null 2>&1 || true' EXIT
 [ "${APIKEYD_EMULATORS:-}" = 1 ] || { echo "emulator environment missing"; exit 1; }
 
+stage "deploy lint (cfn-lint on the CloudFormation template, promtool on the Prometheus rules)" \
+  bash scripts/deploy-lint.sh
 stage "rust tests (embedded backend; AWS tests on the emulators)" \
   cargo test --workspace --no-fail-fast -- --test-threads="$THREADS"
 stage "end-to-end suite on the AWS backend (DynamoDB Local)" \

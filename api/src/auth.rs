@@ -108,6 +108,7 @@ pub async fn verify_request(state: &AppState, req: &HttpRequest) -> Verification
                 verification: &verification,
                 source_ip: source_ip(req),
                 request_id: request_id(req),
+                method: req.method().as_str(),
                 path: req.path(),
             });
         }
@@ -124,6 +125,10 @@ pub struct Caller {
     pub request_id: String,
     /// Where the request came from.
     pub source_ip: Option<String>,
+    /// The request's method and path (recorded with events for the audit trail).
+    pub method: String,
+    /// See `method`; never the query string.
+    pub path: String,
 }
 
 impl Caller {
@@ -143,6 +148,19 @@ impl Caller {
         if let Some(ip) = &self.source_ip {
             m.insert(meta::SOURCE_IP.into(), ip.clone());
         }
+        m.insert(meta::METHOD.into(), self.method.clone());
+        m.insert(meta::PATH.into(), self.path.clone());
+        m
+    }
+
+    /// [`Self::metadata`] plus what the request asked for, in VAMS's audit vocabulary, and the
+    /// request facts events do not keep (see `projections::audit::meta::REQUEST_FIELDS`).
+    pub fn metadata_for(&self, operation: &str, fields: serde_json::Value) -> Metadata {
+        let mut m = self.metadata();
+        m.insert(meta::OPERATION.into(), operation.into());
+        if !fields.is_null() {
+            m.insert(meta::REQUEST_FIELDS.into(), fields.to_string());
+        }
         m
     }
 
@@ -158,6 +176,8 @@ impl Caller {
             principal,
             request_id: request_id(req),
             source_ip: source_ip(req),
+            method: req.method().to_string(),
+            path: req.path().to_owned(),
         })
     }
 }

@@ -5,7 +5,7 @@
 //! counted and reported as one `authFailureSuppressed` record per flush. Delivery is best effort: a
 //! sink that is down loses these records (the log says so), unlike event records.
 use chrono::Utc;
-use projections::audit::AuditRecord;
+use projections::audit::{AuditRecord, RequestFacts};
 use projections::verify::Verification;
 use projections::AuditSink;
 use serde_json::json;
@@ -35,6 +35,7 @@ pub struct Refusal<'a> {
     pub verification: &'a Verification,
     pub source_ip: Option<String>,
     pub request_id: String,
+    pub method: &'a str,
     pub path: &'a str,
 }
 
@@ -95,6 +96,12 @@ fn record(refusal: Refusal<'_>) -> AuditRecord {
         role_name: None,
         changed_fields: vec![],
         changes: json!({ "reason": v.code.as_str(), "keyHashPrefix": prefix, "path": refusal.path }),
+        request: Some(RequestFacts {
+            method: refusal.method.to_owned(),
+            path: refusal.path.to_owned(),
+            operation: None,
+            fields: serde_json::Value::Null,
+        }),
     }
 }
 
@@ -117,6 +124,7 @@ fn suppressed_record(count: u64) -> AuditRecord {
         role_name: None,
         changed_fields: vec![],
         changes: json!({ "suppressed": count }),
+        request: None,
     }
 }
 

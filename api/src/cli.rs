@@ -169,13 +169,12 @@ async fn recover(settings: Settings, user_id: Option<String>) -> anyhow::Result<
 async fn aws_init(settings: Settings) -> anyhow::Result<ExitCode> {
     let store = infra::DynamoStore::connect(&settings.table_prefix).await;
     let created = store.init_tables().await.map_err(|e| anyhow::anyhow!(e))?;
-    if let Some(group) = settings.audit_group() {
-        let sink = infra::cloudwatch::CloudWatchAudit::new(
-            infra::cloudwatch::client().await,
-            &group,
-            None,
-        );
-        let made = sink.ensure_group().await?;
+    let client = infra::cloudwatch::client().await;
+    for group in [settings.audit_group(), settings.audit_group_vams()]
+        .into_iter()
+        .flatten()
+    {
+        let made = infra::cloudwatch::ensure_group(&client, &group).await?;
         println!(
             "log group {group}: {}",
             if made { "created" } else { "exists" }

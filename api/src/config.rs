@@ -25,6 +25,15 @@ pub enum BackendKind {
     Aws,
 }
 
+/// The line format of the audit log group (`APIKEYD_AUDIT_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    /// apikeyd's JSON records (see docs/AUDIT.md).
+    Json,
+    /// The `[AUTHCHANGES]` lines VAMS 2.5.1 writes to its VAMSAuditAuthChanges group.
+    Vams,
+}
+
 /// Everything `apikeyd serve` needs.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -99,6 +108,20 @@ pub struct Settings {
     /// backend: `apikeyd-audit`; on the embedded backend none unless set. `none` disables it.
     #[arg(long, env = "APIKEYD_AUDIT_LOG_GROUP", global = true)]
     pub audit_log_group: Option<String>,
+    /// Line format of APIKEYD_AUDIT_LOG_GROUP: `json` (apikeyd's records) or `vams` (VAMS 2.5.1's
+    /// `[AUTHCHANGES]` lines, so VAMS's queries and metric filters keep working).
+    #[arg(
+        long,
+        env = "APIKEYD_AUDIT_FORMAT",
+        value_enum,
+        default_value = "json",
+        global = true
+    )]
+    pub audit_format: AuditFormat,
+    /// A second CloudWatch Logs group that receives the same audit trail as VAMS lines, with its own
+    /// checkpoint (switch a team over gradually). Default none.
+    #[arg(long, env = "APIKEYD_AUDIT_LOG_GROUP_VAMS", global = true)]
+    pub audit_log_group_vams: Option<String>,
     /// JSON-lines audit file. Default on the embedded backend: `<data dir>/audit.log`; on the AWS
     /// backend none unless set. `none` disables it.
     #[arg(long, env = "APIKEYD_AUDIT_FILE", global = true)]
@@ -142,6 +165,8 @@ impl Settings {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             workers: Some(2),
             audit_log_group: None,
+            audit_format: AuditFormat::Json,
+            audit_log_group_vams: None,
             audit_file: None,
             max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
             // Off: suites present many refused keys from one address on purpose; the limit has its
@@ -185,6 +210,13 @@ impl Settings {
             (None, BackendKind::Aws) => Some("apikeyd-audit".to_owned()),
             (None, BackendKind::Embedded) => None,
         }
+    }
+
+    /// The second, VAMS-format audit group, if one is configured.
+    pub fn audit_group_vams(&self) -> Option<String> {
+        self.audit_log_group_vams
+            .clone()
+            .filter(|g| !g.is_empty() && g != "none")
     }
 }
 

@@ -1,8 +1,7 @@
 //! Wiring: stores, projections, command bus, bootstrap and the HTTP server.
 use crate::auth_audit::AuthFailureAudit;
 use crate::commands::{CommandBus, Frameworks};
-use crate::config::BackendKind;
-use crate::config::Settings;
+use crate::config::{AuditFormat, BackendKind, Settings};
 use crate::error::ApiError;
 use crate::limits::{AuthFailLimiter, Limits};
 use crate::metrics::Metrics;
@@ -16,7 +15,7 @@ use actix_web::{web, App, HttpServer};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::services::Services;
 use infra::audit_file::AuditFile;
-use infra::cloudwatch::CloudWatchAudit;
+use infra::cloudwatch::{AuditFormat as CloudFormat, CloudWatchAudit};
 use infra::dynamo::Lease;
 use infra::{DynamoStore, SqliteStore};
 use projections::directory::ReadModelDirectory;
@@ -93,10 +92,27 @@ async fn audit_sinks(settings: &Settings, shared: Option<&DynamoStore>) -> Vec<A
     if let Some(path) = settings.audit_path() {
         sinks.push(Arc::new(AuditFile::new(path)));
     }
-    if let Some(group) = settings.audit_group() {
-        let lease = shared.map(|store| Arc::new(Lease::new(store.clone(), "audit-cloudwatch")));
+    let format = match settings.audit_format {
+        AuditFormat::Json => CloudFormat::Json,
+        AuditFormat::Vams => CloudFormat::Vams,
+    };
+    // Each group has its own checkpoint (and lease), so the VAMS group can be added, or the JSON
+    // one dropped, at any time without re-sending or skipping the other's records.
+    let groups = [
+        (settings.audit_group(), format, "audit-cloudwatch"),
+        (
+            settings.audit_group_vams(),
+            CloudFormat::Vams,
+            "audit-cloudwatch-vams",
+        ),
+    ];
+    for (group, format, name) in groups {
+        let Some(group) = group else { continue };
+        let lease = shared.map(|store| Arc::new(Lease::new(store.clone(), name)));
         let client = infra::cloudwatch::client().await;
-        sinks.push(Arc::new(CloudWatchAudit::new(client, &group, lease)));
+        sinks.push(Arc::new(CloudWatchAudit::new(
+            client, &group, format, name, lease,
+        )));
     }
     sinks
 }

@@ -121,6 +121,10 @@ pub struct AuditSource {
     /// `file` or `cloudwatch` (default: CloudWatch when an audit log group is configured).
     #[arg(long, value_parser = ["file", "cloudwatch"])]
     from: Option<String>,
+    /// With `--from cloudwatch`: the log group to read (default APIKEYD_AUDIT_LOG_GROUP); JSON
+    /// records and `[AUTHCHANGES]` lines are both read, so the VAMS group (or VAMS's own) works too.
+    #[arg(long)]
+    log_group: Option<String>,
     /// JSON lines instead of a table.
     #[arg(long)]
     json: bool,
@@ -456,7 +460,7 @@ pub async fn audit(settings: &Settings, action: AuditAction) -> anyhow::Result<E
         ),
     };
     let from = source.from.clone().unwrap_or_else(|| {
-        if settings.audit_group().is_some() {
+        if settings.audit_group().is_some() || source.log_group.is_some() {
             "cloudwatch"
         } else {
             "file"
@@ -464,9 +468,11 @@ pub async fn audit(settings: &Settings, action: AuditAction) -> anyhow::Result<E
         .to_owned()
     });
     let records = if from == "cloudwatch" {
-        let group = settings
-            .audit_group()
-            .context("no audit log group configured (APIKEYD_AUDIT_LOG_GROUP)")?;
+        let group = source
+            .log_group
+            .clone()
+            .or_else(|| settings.audit_group())
+            .context("no audit log group configured (APIKEYD_AUDIT_LOG_GROUP or --log-group)")?;
         let client = infra::cloudwatch::client().await;
         audit_reader::read_cloudwatch(&client, &group, &query)
             .await

@@ -1,4 +1,5 @@
-//! Reading the audit trail back: from the local JSON-lines file or from CloudWatch Logs.
+//! Reading the audit trail back: from the local JSON-lines file or from CloudWatch Logs, whose groups
+//! may hold apikeyd's JSON records, VAMS-format `[AUTHCHANGES]` lines (apikeyd's or VAMS's own), or both.
 use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 use chrono::{DateTime, Utc};
 use projections::audit::AuditRecord;
@@ -32,7 +33,8 @@ impl AuditQuery {
     }
 
     /// The most selective plain term for a server-side filter (CloudWatch filter patterns; moto
-    /// understands only plain and quoted terms, so no JSON patterns).
+    /// understands only plain and one quoted term, so no JSON patterns and no term lists). Each
+    /// value occurs verbatim in both formats: an action is in the VAMS summary's `apikeyd.action`.
     fn term(&self) -> Option<String> {
         [&self.api_key_id, &self.user_id, &self.actor, &self.action]
             .into_iter()
@@ -65,44 +67,57 @@ pub async fn read_file(path: &Path, query: &AuditQuery) -> Result<Vec<AuditRecor
     let records = text
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok())
+        .filter_map(|l| parse_message(l, 0))
         .collect();
     Ok(query.finish(records))
 }
 
-/// Reads matching records from a CloudWatch Logs group (FilterLogEvents over all day streams).
+/// The sink raises a log event's timestamp to its predecessor's within one call (CloudWatch wants
+/// them non-decreasing), so an event may be stamped a little after the record's own `time`: the
+/// server-side window is widened by this much and the exact range applied to `time` afterwards.
+const STAMP_SLACK_MS: i64 = 60_000;
+
+/// Pages read at most, so a misbehaving endpoint that keeps answering with tokens cannot loop forever.
+const MAX_PAGES: usize = 100_000;
+
+/// One log message as a record, whichever format it is in (`None` for anything else).
+pub fn parse_message(message: &str, timestamp: i64) -> Option<AuditRecord> {
+    match message.trim_start().starts_with('{') {
+        true => serde_json::from_str(message).ok(),
+        false => projections::audit_vams::parse::parse(message, timestamp).ok(),
+    }
+}
+
+/// Reads matching records from a CloudWatch Logs group: FilterLogEvents over all day streams with
+/// the time range and the most selective term pushed to CloudWatch, every page followed.
 pub async fn read_cloudwatch(
     client: &aws_sdk_cloudwatchlogs::Client,
     group: &str,
     query: &AuditQuery,
 ) -> Result<Vec<AuditRecord>, String> {
     let mut records = Vec::new();
-    let mut token = None;
-    loop {
-        let mut request = client
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = client
             .filter_log_events()
             .log_group_name(group)
             .set_filter_pattern(query.term())
-            .set_next_token(token);
-        if let Some(since) = query.since {
-            request = request.start_time(since.timestamp_millis());
-        }
-        if let Some(until) = query.until {
-            request = request.end_time(until.timestamp_millis() + 1);
-        }
-        let page = request
+            .set_start_time(query.since.map(|t| t.timestamp_millis()))
+            .set_end_time(query.until.map(|t| t.timestamp_millis() + STAMP_SLACK_MS))
+            .set_next_token(token.clone())
             .send()
             .await
             .map_err(|e| format!("CloudWatch Logs: {}", DisplayErrorContext(e)))?;
-        for event in page.events() {
-            if let Some(record) = event.message().and_then(|m| serde_json::from_str(m).ok()) {
-                records.push(record);
-            }
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() || page.events().is_empty() {
+        records.extend(page.events().iter().filter_map(|event| {
+            parse_message(event.message()?, event.timestamp().unwrap_or_default())
+        }));
+        // A page may be empty while CloudWatch is still searching: only a missing (or repeated)
+        // token ends the search.
+        let next = page.next_token().map(str::to_owned);
+        if next.is_none() || next == token {
             break;
         }
+        token = next;
     }
     Ok(query.finish(records))
 }

@@ -1,5 +1,7 @@
 //! The audit stream in CloudWatch Logs: one stream per UTC day (`YYYY/MM/DD`, as VAMS does), batched
 //! PutLogEvents, groups and streams created on demand (so an emptied or new log group heals itself).
+//! Each group is written in one [`AuditFormat`]: apikeyd's JSON records, or VAMS's `[AUTHCHANGES]`
+//! lines ([`projections::audit_vams`]); two sinks with their own checkpoints can write both at once.
 use crate::dynamo::Lease;
 use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
@@ -10,8 +12,8 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_cloudwatchlogs::Client;
 use projections::audit::AuditRecord;
 use projections::{AuditSink, StoreError};
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// PutLogEvents takes at most 10 000 events or 1 MiB; stay well inside both.
@@ -42,41 +44,120 @@ pub fn stream_of(record: &AuditRecord) -> String {
     record.time.format("%Y/%m/%d").to_string()
 }
 
+/// Creates `group` if missing (`apikeyd aws init`, and a sink whose group was deleted); true when
+/// it created it.
+pub async fn ensure_group(client: &Client, group: &str) -> Result<bool, StoreError> {
+    match client.create_log_group().log_group_name(group).send().await {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_already_exists_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(unavailable(DisplayErrorContext(e))),
+    }
+}
+
+/// How many requests' keys a VAMS-format sink remembers to write a multi-event request once.
+const RECENT_REQUESTS: usize = 1024;
+
+/// What a log group's lines look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// One apikeyd JSON record per line.
+    Json,
+    /// VAMS 2.5.1's `[AUTHCHANGES]` lines.
+    Vams,
+}
+
+/// One batch's log messages, and the VAMS request keys they complete.
+struct Lines<'a> {
+    lines: Vec<(&'a AuditRecord, String)>,
+    requests: Vec<String>,
+}
+
 /// Delivers audit records to a log group.
 pub struct CloudWatchAudit {
     client: Client,
     group: String,
     lease: Option<Arc<Lease>>,
+    format: AuditFormat,
+    name: String,
+    /// Requests already written as one VAMS line although they caused several events.
+    written_requests: Mutex<VecDeque<String>>,
 }
 
 impl CloudWatchAudit {
-    /// A sink for `group`; with a lease, only its holder delivers (several nodes, one stream).
-    pub fn new(client: Client, group: &str, lease: Option<Arc<Lease>>) -> Self {
+    /// A sink for `group` in `format` whose checkpoint (and lease) is called `name`; with a lease,
+    /// only its holder delivers (several nodes, one stream).
+    pub fn new(
+        client: Client,
+        group: &str,
+        format: AuditFormat,
+        name: &str,
+        lease: Option<Arc<Lease>>,
+    ) -> Self {
         Self {
             client,
             group: group.to_owned(),
             lease,
+            format,
+            name: name.to_owned(),
+            written_requests: Mutex::new(VecDeque::new()),
         }
     }
 
-    /// Creates the log group if missing (`apikeyd aws init`).
-    pub async fn ensure_group(&self) -> Result<bool, StoreError> {
-        match self
-            .client
-            .create_log_group()
-            .log_group_name(&self.group)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_already_exists_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable(DisplayErrorContext(e))),
+    /// The lines of `records` in this sink's format, with the request keys they write (VAMS writes
+    /// one line per request; a record of a request already written is left out).
+    fn lines<'a>(&self, records: &'a [AuditRecord]) -> Result<Lines<'a>, StoreError> {
+        if self.format == AuditFormat::Json {
+            let lines = records
+                .iter()
+                .map(|r| serde_json::to_string(r).map(|line| (r, line)))
+                .collect::<Result<_, _>>()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            return Ok(Lines {
+                lines,
+                requests: Vec::new(),
+            });
         }
+        let written = self
+            .written_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let mut batch: HashSet<String> = HashSet::new();
+        let mut lines = Vec::new();
+        for record in records {
+            if let Some(key) = projections::audit_vams::request_key(record) {
+                if written.contains(&key) || !batch.insert(key) {
+                    continue;
+                }
+            }
+            if let Some(line) = projections::audit_vams::line(record) {
+                lines.push((record, line));
+            }
+        }
+        Ok(Lines {
+            lines,
+            requests: batch.into_iter().collect(),
+        })
+    }
+
+    /// Remembers requests written (after the write succeeded: a failed one is repeated whole).
+    fn remember(&self, keys: Vec<String>) {
+        let mut written = self
+            .written_requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        written.extend(keys);
+        while written.len() > RECENT_REQUESTS {
+            written.pop_front();
+        }
+    }
+
+    async fn ensure_group(&self) -> Result<bool, StoreError> {
+        ensure_group(&self.client, &self.group).await
     }
 
     async fn ensure_stream(&self, stream: &str) -> Result<(), StoreError> {
@@ -152,7 +233,7 @@ impl CloudWatchAudit {
 #[async_trait]
 impl AuditSink for CloudWatchAudit {
     fn name(&self) -> &str {
-        "audit-cloudwatch"
+        &self.name
     }
 
     fn inline(&self) -> bool {
@@ -174,11 +255,10 @@ impl AuditSink for CloudWatchAudit {
     /// within a call, so a timestamp earlier than its predecessor's is raised to it (the record's own
     /// `time` field keeps the exact instant).
     async fn write(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        let Lines { lines, requests } = self.lines(records)?;
         let mut streams: BTreeMap<String, Vec<InputLogEvent>> = BTreeMap::new();
         let mut last = i64::MIN;
-        for record in records {
-            let message =
-                serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        for (record, message) in lines {
             last = last.max(record.time.timestamp_millis());
             let event = InputLogEvent::builder()
                 .timestamp(last)
@@ -192,6 +272,7 @@ impl AuditSink for CloudWatchAudit {
                 self.put(&stream, chunk.to_vec()).await?;
             }
         }
+        self.remember(requests);
         Ok(())
     }
 }

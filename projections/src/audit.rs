@@ -17,6 +17,44 @@ pub mod meta {
     pub const REQUEST_ID: &str = "requestId";
     /// The caller's address.
     pub const SOURCE_IP: &str = "sourceIp";
+    /// The HTTP method of the request that caused the event.
+    pub const METHOD: &str = "method";
+    /// The request path (no query string: it is never recorded).
+    pub const PATH: &str = "path";
+    /// What the request asked for, in VAMS's audit vocabulary (`userRoleUpdate`, `roleDelete`, …):
+    /// one request can cause several events (a role delete first revokes it from its holders).
+    pub const OPERATION: &str = "operation";
+    /// A JSON object of request facts the events do not keep: `expiresAt` as sent, the names of the
+    /// fields an update sent, the `roleName` list as sent. Never a key or a header.
+    pub const REQUEST_FIELDS: &str = "requestFields";
+}
+
+/// The request behind a record, without headers or body: method, path, and what it asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestFacts {
+    pub method: String,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// See [`meta::REQUEST_FIELDS`].
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub fields: Value,
+}
+
+impl RequestFacts {
+    /// The facts recorded in an event's metadata, when it came from an HTTP request.
+    fn from_metadata(metadata: &std::collections::HashMap<String, String>) -> Option<Self> {
+        Some(Self {
+            method: metadata.get(meta::METHOD)?.clone(),
+            path: metadata.get(meta::PATH)?.clone(),
+            operation: metadata.get(meta::OPERATION).cloned(),
+            fields: metadata
+                .get(meta::REQUEST_FIELDS)
+                .and_then(|f| serde_json::from_str(f).ok())
+                .unwrap_or(Value::Null),
+        })
+    }
 }
 
 /// An audit line. Never holds a plaintext key (events never do).
@@ -51,6 +89,9 @@ pub struct AuditRecord {
     /// Field → `{"old": …, "new": …}` for updates; the created values for creates.
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub changes: Value,
+    /// The request that caused it (absent for system actions and older events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestFacts>,
 }
 
 /// The subject-specific part of a record.
@@ -95,6 +136,7 @@ impl AuditRecord {
             role_name: subject.role_name,
             changed_fields: subject.changed_fields,
             changes: subject.changes,
+            request: RequestFacts::from_metadata(&recorded.metadata),
         }
     }
 }

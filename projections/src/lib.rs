@@ -9,6 +9,7 @@
 //!   - [`role_directory`]: roles and the roles each user holds.
 //! - [`verify`]: decide whether a presented key authenticates, and as whom.
 //! - [`audit`]: one [`audit::AuditRecord`] per event.
+//!   - [`audit_vams`]: the same records as VAMS's `[AUTHCHANGES]` audit lines, and back.
 //! - [`forensics`]: a key or a user as it was at a past instant.
 //! - [`projector`]: keeps the read model, the persisted views and the audit sink caught up with the
 //!   event log through checkpoints, so a failing store never loses an update.
@@ -17,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod audit_vams;
 pub mod directory;
 pub mod event;
 pub mod forensics;

@@ -147,6 +147,10 @@ pub struct AuditRecord {
     /// Field → `{"old", "new"}` for updates; the created values for creates.
     #[schema(required = false, value_type = Object)]
     changes: serde_json::Value,
+    /// The request behind it: `method`, `path`, `operation` (VAMS's audit type), `fields` (what it
+    /// sent that the event does not keep). Never a header or a body.
+    #[schema(required = false, value_type = Object)]
+    request: serde_json::Value,
 }
 
 /// `GET /auth/api-keys/{api_key_id}/audit`, oldest first.

@@ -185,6 +185,8 @@ async fn create(
     };
     let key = infra::key_material::generate().map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let id = Uuid::new_v4();
+    // VAMS's audit line carries expiresAt as sent (trimmed), "" when none.
+    let sent_expiry = req.expires_at.as_deref().map_or("", str::trim).to_owned();
     let command = CreateApiKey {
         api_key_id: id,
         name,
@@ -213,7 +215,9 @@ async fn create(
         .api_key(
             &id.to_string(),
             ApiKeyCommand::Create(command),
-            caller.0.metadata(),
+            caller
+                .0
+                .metadata_for("apiKeyCreate", json!({ "expiresAt": sent_expiry })),
         )
         .await?;
     tracing::info!(api_key_id = %id, "api key created");
@@ -269,6 +273,14 @@ async fn update(
     let id = key_id(&path)?;
     let req = body.0;
     let now = Utc::now();
+    let sent: Vec<&str> = [
+        ("description", req.description.is_some()),
+        ("expiresAt", req.expires_at.is_some()),
+        ("isActive", req.is_active.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect();
     let command = UpdateApiKey {
         description: req
             .description
@@ -296,7 +308,9 @@ async fn update(
         .api_key(
             &id.to_string(),
             ApiKeyCommand::Update(command),
-            caller.0.metadata(),
+            caller
+                .0
+                .metadata_for("apiKeyUpdate", json!({ "updatedFields": sent })),
         )
         .await?;
     Ok(HttpResponse::Ok().json(view(&state, &id)?))
@@ -322,7 +336,7 @@ async fn delete(
         .api_key(
             &id.to_string(),
             ApiKeyCommand::Delete(command),
-            caller.0.metadata(),
+            caller.0.metadata_for("apiKeyDelete", Value::Null),
         )
         .await?;
     Ok(HttpResponse::Ok()

@@ -158,7 +158,11 @@ async fn create(
     };
     state
         .bus
-        .role(role.as_ref(), command, caller.0.metadata())
+        .role(
+            role.as_ref(),
+            command,
+            caller.0.metadata_for("roleCreate", Value::Null),
+        )
         .await?;
     Ok(done(&role, "create", "created"))
 }
@@ -181,7 +185,11 @@ async fn update(
     };
     state
         .bus
-        .role(role.as_ref(), command, caller.0.metadata())
+        .role(
+            role.as_ref(),
+            command,
+            caller.0.metadata_for("roleUpdate", Value::Null),
+        )
         .await?;
     Ok(done(&role, "update", "updated"))
 }
@@ -215,6 +223,8 @@ async fn delete(
         }
         model.directory.holders_of(&role)
     };
+    // One request, one VAMS audit line (`roleDelete`): the revocations are part of it.
+    let meta = caller.0.metadata_for("roleDelete", Value::Null);
     for user_id in holders {
         let command = UserRolesCommand::Revoke {
             user_id: user_id.clone(),
@@ -224,16 +234,13 @@ async fn delete(
         };
         state
             .bus
-            .user_roles(user_id.as_ref(), command, caller.0.metadata())
+            .user_roles(user_id.as_ref(), command, meta.clone())
             .await?;
     }
     let command = RoleCommand::Delete {
         actor: caller.0.actor(),
         at: Utc::now(),
     };
-    state
-        .bus
-        .role(role.as_ref(), command, caller.0.metadata())
-        .await?;
+    state.bus.role(role.as_ref(), command, meta).await?;
     Ok(HttpResponse::Ok().json(json!({ "message": "success" })))
 }

@@ -111,18 +111,29 @@ fn done(user: &UserId, operation: &str, verb: &str) -> HttpResponse {
     }))
 }
 
-/// Runs a command on `user_id`'s roles and answers as VAMS does.
+/// Runs a command on `user_id`'s roles and answers as VAMS does. `sent` is the `roleName` list as
+/// the request gave it, for the audit trail.
 async fn execute(
     state: &AppState,
     caller: &AdminCaller,
     user_id: &UserId,
     command: UserRolesCommand,
-    operation: &str,
-    verb: &str,
+    (operation, verb): (&str, &str),
+    sent: Option<Vec<String>>,
 ) -> Result<HttpResponse, ApiError> {
+    let audit_type = format!(
+        "userRole{}{}",
+        operation[..1].to_uppercase(),
+        &operation[1..]
+    );
+    let fields = sent.map_or(Value::Null, |names| json!({ "roleName": names }));
     state
         .bus
-        .user_roles(user_id.as_ref(), command, caller.0.metadata())
+        .user_roles(
+            user_id.as_ref(),
+            command,
+            caller.0.metadata_for(&audit_type, fields),
+        )
         .await?;
     Ok(done(user_id, operation, verb))
 }
@@ -143,7 +154,16 @@ async fn assign(
         actor: caller.0.actor(),
         at: Utc::now(),
     };
-    execute(&state, &caller, &user_id, command, "create", "created").await
+    let sent = body.0.role_name;
+    execute(
+        &state,
+        &caller,
+        &user_id,
+        command,
+        ("create", "created"),
+        sent,
+    )
+    .await
 }
 
 #[utoipa::path(put, path = "/user-roles", tag = "user-roles", security(("bearer" = [])),
@@ -162,7 +182,16 @@ async fn replace(
         actor: caller.0.actor(),
         at: Utc::now(),
     };
-    execute(&state, &caller, &user_id, command, "update", "updated").await
+    let sent = body.0.role_name;
+    execute(
+        &state,
+        &caller,
+        &user_id,
+        command,
+        ("update", "updated"),
+        sent,
+    )
+    .await
 }
 
 #[utoipa::path(delete, path = "/user-roles", tag = "user-roles", security(("bearer" = [])),
@@ -180,5 +209,13 @@ async fn remove_all(
         actor: caller.0.actor(),
         at: Utc::now(),
     };
-    execute(&state, &caller, &user_id, command, "delete", "deleted").await
+    execute(
+        &state,
+        &caller,
+        &user_id,
+        command,
+        ("delete", "deleted"),
+        None,
+    )
+    .await
 }

@@ -53,6 +53,7 @@ async fn verify(
                 verification: &v,
                 source_ip: crate::auth::source_ip(&req),
                 request_id: crate::auth::request_id(&req),
+                method: req.method().as_str(),
                 path: req.path(),
             });
         }

@@ -12,7 +12,8 @@ pub struct Line {
     pub stream: String,
     /// The message exactly as stored.
     pub message: String,
-    /// The message parsed (`Null` when it is not JSON).
+    /// The message parsed (`Null` when it is not JSON); for an `[AUTHCHANGES]` line, the `apikeyd`
+    /// part of its summary (`eventId`, `action`, `aggregateType`, …).
     pub record: Value,
 }
 
@@ -69,7 +70,7 @@ pub async fn read_group(client: &Client, group: &str) -> Result<Vec<Line>, Strin
                 let message = event.message().unwrap_or_default().to_owned();
                 lines.push(Line {
                     stream: stream.clone(),
-                    record: serde_json::from_str(&message).unwrap_or(Value::Null),
+                    record: record_of(&message),
                     message,
                 });
             }
@@ -81,6 +82,19 @@ pub async fn read_group(client: &Client, group: &str) -> Result<Vec<Line>, Strin
         }
     }
     Ok(lines)
+}
+
+/// A JSON record as it is; a VAMS-format line's `apikeyd` summary (after ` --- [event: `).
+fn record_of(message: &str) -> Value {
+    let summary = message
+        .split_once(" --- [event: ")
+        .and_then(|(_, rest)| rest.strip_suffix(']'));
+    match summary {
+        Some(summary) => {
+            serde_json::from_str::<Value>(summary).map_or(Value::Null, |s| s["apikeyd"].clone())
+        }
+        None => serde_json::from_str(message).unwrap_or(Value::Null),
+    }
 }
 
 /// The stream names of `group`, sorted; empty when the group does not exist.

@@ -21,6 +21,10 @@
 //! - `audit_outage`: moto killed and restarted: every record written meanwhile arrives once, in order.
 //! - `audit_leadership`: two nodes, one log group, each event once; the delivering node leaving or
 //!   restarting neither loses nor repeats a record.
+//! - `vams_format`: `APIKEYD_AUDIT_FORMAT=vams` lines equal the ones VAMS's own code builds
+//!   (`vams_expected.py`, run in Python).
+//! - `dual_format`: a JSON and a VAMS group at once, each event once in each across a restart;
+//!   `audit search --since/--until` returns only the range, from either.
 #![forbid(unsafe_code)]
 
 mod cloudwatch;
@@ -32,7 +36,9 @@ mod stats;
 mod audit_leadership;
 mod audit_lifecycle;
 mod audit_outage;
+mod dual_format;
 mod fault;
 mod measurements;
 mod multi_node;
 mod paused;
+mod vams_format;

@@ -14,8 +14,11 @@
 //! - `shutdown`: SIGTERM finishes an in-flight request and flushes.
 //! - `views_fault`: unwritable view tables slow or fail no command; the views catch up after.
 //! - `nginx`: `scripts/nginx-test.sh`, a real nginx in front of a real apikeyd.
+//! - `deploy`: the CloudFormation template's audit queries, filters and alarms, and the Prometheus
+//!   rules (cfn-lint and promtool when installed).
 #![forbid(unsafe_code)]
 
+mod deploy;
 mod helpers;
 mod limits;
 mod logs;
