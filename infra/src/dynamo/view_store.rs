@@ -226,7 +226,7 @@ impl DynamoStore {
             let hash = domain::KeyHash::from_hex(text("KeyHash")?).map_err(corrupt)?;
             let entry = LookupEntry {
                 api_key_id: text("ApiKeyId")?.parse().map_err(corrupt)?,
-                user_id: domain::UserId::parse(text("UserId")?).map_err(corrupt)?,
+                user_id: domain::UserId::from_stored(text("UserId")?),
                 is_active: get_bool(item, "IsActive"),
                 expires_at: get_s(item, "ExpiresAt")
                     .map(|e| chrono::DateTime::parse_from_rfc3339(e).map(|t| t.to_utc()))
