@@ -17,6 +17,7 @@ mod authentication;
 mod bad_input;
 mod cli;
 mod expiry;
+mod expiry_range;
 mod name_race;
 mod plaintext_scan;
 mod public_routes;
