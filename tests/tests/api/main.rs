@@ -19,6 +19,7 @@ mod cli;
 mod expiry;
 mod expiry_range;
 mod name_race;
+mod names;
 mod plaintext_scan;
 mod public_routes;
 mod recovery;
