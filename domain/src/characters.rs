@@ -17,6 +17,10 @@ use unicode_general_category::{get_general_category, GeneralCategory};
 /// controls, BOM, soft hyphen, word joiner, tag characters, …) and the line and paragraph separators
 /// (Zl, Zp).
 pub fn is_hidden(c: char) -> bool {
+    // Printable ASCII, most of any text, is never hidden: skip the table lookup.
+    if matches!(c, ' '..='~') {
+        return false;
+    }
     matches!(
         get_general_category(c),
         GeneralCategory::Control
