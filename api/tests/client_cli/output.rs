@@ -34,6 +34,14 @@ fn has_raw_hidden(text: &str) -> bool {
         .any(|c| c != '\n' && domain::characters::is_hidden(c))
 }
 
+/// The client environment for talking to `stub`.
+fn stub_env(stub: &stub::Stub) -> [(&'static str, &str); 2] {
+    [
+        ("APIKEYD_TOKEN", "vams_stubkey"),
+        ("APIKEYD_API_URL", stub.url.as_str()),
+    ]
+}
+
 async fn stub_answering(body: String) -> stub::Stub {
     stub::start(Box::new(move |_, _: &str| (200, json_type(), body.clone()))).await
 }
@@ -43,10 +51,7 @@ async fn server_data_is_escaped_for_people_and_exact_in_json() {
     let listing = json!({ "Items": HOSTILE.iter().enumerate().map(|(n, (raw, _))| item(n, raw)).collect::<Vec<_>>() });
     let server = stub_answering(listing.to_string()).await;
     let client = Client::new("vams_stubkey");
-    let env = [
-        ("APIKEYD_TOKEN", "vams_stubkey"),
-        ("APIKEYD_API_URL", server.url.as_str()),
-    ];
+    let env = stub_env(&server);
     let table = client.run_with(&["api-key", "list"], &env).await;
     table.expect(0);
     assert!(!has_raw_hidden(&table.stdout), "{table:#?}");
@@ -62,10 +67,7 @@ async fn server_data_is_escaped_for_people_and_exact_in_json() {
 
     let (raw, shown) = HOSTILE[0];
     let one = stub_answering(item(7, raw).to_string()).await;
-    let env = [
-        ("APIKEYD_TOKEN", "vams_stubkey"),
-        ("APIKEYD_API_URL", one.url.as_str()),
-    ];
+    let env = stub_env(&one);
     let fields = client
         .run_with(&["api-key", "get", "--api-key-id", "x"], &env)
         .await;
@@ -82,10 +84,7 @@ async fn roles_messages_and_errors_are_escaped_too() {
     }], "NextToken": null } });
     let server = stub_answering(roles.to_string()).await;
     let client = Client::new("vams_stubkey");
-    let env = [
-        ("APIKEYD_TOKEN", "vams_stubkey"),
-        ("APIKEYD_API_URL", server.url.as_str()),
-    ];
+    let env = stub_env(&server);
     let listed = client.run_with(&["role", "list"], &env).await;
     listed.expect(0).out_has(shown).out_has(HOSTILE[0].1);
     assert!(!has_raw_hidden(&listed.stdout), "{listed:#?}");
@@ -95,10 +94,7 @@ async fn roles_messages_and_errors_are_escaped_too() {
         (400, json_type(), refusal.to_string())
     }))
     .await;
-    let env = [
-        ("APIKEYD_TOKEN", "vams_stubkey"),
-        ("APIKEYD_API_URL", refusing.url.as_str()),
-    ];
+    let env = stub_env(&refusing);
     let args = [
         "api-key",
         "create",

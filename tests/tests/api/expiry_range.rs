@@ -1,13 +1,14 @@
 //! Expiries end with 9999-12-31T23:59:59Z: later ones are refused on create and update, the last
 //! accepted instant survives restarts, and a log an older version filled with a year-10000 expiry
 //! still starts, verifies and recovers.
+use crate::seed::{app_with_bot, edit_sqlite};
 use serde_json::{json, Value};
 use std::path::Path;
 use tests::backend::Backend;
 use tests::binary::{describe, run, Server};
 use tests::keys::{created, key_body};
 use tests::secrets::find_keys;
-use tests::{spawn_app, Api, Expect, TestApp};
+use tests::{Api, Expect};
 
 /// What every too-late expiry is told.
 const TOO_LATE: &str = "expiresAt must be no later than 9999-12-31T23:59:59Z";
@@ -40,13 +41,6 @@ const LAST_ACCEPTED: [(&str, &str); 5] = [
     ("9999-12-31T23:59:59", "9999-12-31T23:59:59+00:00"),
     ("9999-12-31T23:59:59+05:00", "9999-12-31T18:59:59+00:00"),
 ];
-
-async fn app_with_bot() -> TestApp {
-    let app = spawn_app().await;
-    app.ensure_role("viewer").await;
-    app.assign_roles("bot", &["viewer"]).await.ok();
-    app
-}
 
 #[tokio::test]
 async fn create_refuses_expiries_after_year_9999() {
@@ -104,29 +98,22 @@ async fn the_last_second_of_9999_is_accepted_and_survives_a_restart() {
 /// expiry into exactly that state. The event loses its chain hash, as events stored before chaining
 /// have none, so the log still verifies.
 async fn make_it_year_10000(data: &Path, key_id: &str, ordinary: &str) {
-    let db = data.join("apikeyd.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
     let edits = [
         "UPDATE events SET payload = replace(payload, ?1, '+10000-01-01T00:59:59Z'), chain_hash = '' WHERE aggregate_id = ?2 AND payload LIKE '%' || ?1 || '%'",
         "UPDATE api_key_view SET body = replace(body, ?1, '+10000-01-01T00:59:59Z') WHERE api_key_id = ?2 AND body LIKE '%' || ?1 || '%'",
         "UPDATE api_key_lookup SET expires_at = '+10000-01-01T00:59:59+00:00' WHERE api_key_id = ?2 AND ?1 <> ''",
     ];
-    for sql in edits {
-        let done = sqlx::query(sql)
-            .bind(ordinary)
-            .bind(key_id)
-            .execute(&pool)
-            .await
-            .unwrap();
-        assert_eq!(done.rows_affected(), 1, "{sql}");
-    }
-    pool.close().await;
+    edit_sqlite(data, &edits, &[ordinary, key_id]).await;
 }
 
-fn succeeded(output: &std::process::Output, what: &str) -> String {
-    assert!(output.status.success(), "{what}: {}", describe(output));
+/// Runs `apikeyd args` on the embedded store in `data`, asserts it succeeded, returns its output.
+async fn run_ok(data: &Path, args: &[&str]) -> std::process::Output {
+    let output = run(Backend::Embedded, data, args, &[]).await;
+    assert!(output.status.success(), "{args:?}: {}", describe(&output));
+    output
+}
+
+fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -149,16 +136,10 @@ async fn a_year_10000_expiry_in_the_log_never_stops_the_service() {
     first.stop().await;
     make_it_year_10000(data.path(), &key.id, "2999-01-01T00:00:00Z").await;
 
-    let verify = run(
-        Backend::Embedded,
-        data.path(),
-        &["projections", "verify"],
-        &[],
-    )
-    .await;
-    assert!(succeeded(&verify, "projections verify").contains("projections match"));
-    let chain = run(Backend::Embedded, data.path(), &["events", "verify"], &[]).await;
-    assert!(succeeded(&chain, "events verify").contains("chain intact"));
+    let verify = run_ok(data.path(), &["projections", "verify"]).await;
+    assert!(stdout(&verify).contains("projections match"));
+    let chain = run_ok(data.path(), &["events", "verify"]).await;
+    assert!(stdout(&chain).contains("chain intact"));
 
     let second = Server::start(Backend::Embedded, data.path(), logs.path(), "second", &[]).await;
     let api = Api::new(second.address.clone(), admin);
@@ -167,18 +148,10 @@ async fn a_year_10000_expiry_in_the_log_never_stops_the_service() {
     assert_eq!(api.verify_code(&key.key).await, "VALID");
     second.stop().await;
 
-    let recover = run(Backend::Embedded, data.path(), &["recover"], &[]).await;
-    succeeded(&recover, "recover");
+    let recover = run_ok(data.path(), &["recover"]).await;
     let rescued = find_keys(&String::from_utf8_lossy(&recover.stderr));
     assert_eq!(rescued.len(), 1, "{}", describe(&recover));
-    let verify = run(
-        Backend::Embedded,
-        data.path(),
-        &["projections", "verify"],
-        &[],
-    )
-    .await;
-    succeeded(&verify, "projections verify after recover");
+    run_ok(data.path(), &["projections", "verify"]).await;
     let third = Server::start(Backend::Embedded, data.path(), logs.path(), "third", &[]).await;
     let api = Api::new(third.address.clone(), rescued[0].clone());
     assert_eq!(

@@ -26,5 +26,6 @@ mod recovery;
 mod restart;
 mod revocation;
 mod roles;
+mod seed;
 mod user_roles;
 mod verify_check;

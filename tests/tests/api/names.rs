@@ -2,10 +2,11 @@
 //! `bob-key`); descriptions refuse control characters other than newline and tab, and bidi controls.
 //! Every input VAMS accepts that shows as what it is stays accepted, and a log that already holds such
 //! characters still loads.
+use crate::seed::{app_with_bot, edit_sqlite};
 use serde_json::{json, Value};
 use tests::backend::Backend;
 use tests::keys::{created, key_body};
-use tests::{spawn_app, Expect, TestApp};
+use tests::Expect;
 
 const NAME_RULE: &str = "apiKeyName must not contain control or invisible formatting characters";
 const USER_RULE: &str = r"userId is invalid. Must follow the regexp ^[\w\-\.\+\@]{3,256}$";
@@ -42,13 +43,6 @@ const BAD_IN_DESCRIPTIONS: [(&str, &str, &str); 9] = [
     ("\u{202a}", "left-to-right embedding", BIDI_RULE),
     ("\u{2067}", "right-to-left isolate", BIDI_RULE),
 ];
-
-async fn app_with_bot() -> TestApp {
-    let app = spawn_app().await;
-    app.ensure_role("viewer").await;
-    app.assign_roles("bot", &["viewer"]).await.ok();
-    app
-}
 
 /// Asserts a 400 whose message starts with `rule` and names the code point of `bad`'s first char.
 #[track_caller]
@@ -140,25 +134,11 @@ async fn what_shows_as_itself_stays_accepted() {
 
 /// Rewrites one key's name in the log and its view, as an older version that accepted it left them.
 async fn rename_in_store(data: &std::path::Path, key_id: &str, from: &str, to: &str) {
-    let db = data.join("apikeyd.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
     let edits = [
         "UPDATE events SET payload = replace(payload, ?1, ?2), chain_hash = '' WHERE aggregate_id = ?3",
         "UPDATE api_key_view SET body = replace(body, ?1, ?2) WHERE api_key_id = ?3",
     ];
-    for sql in edits {
-        let done = sqlx::query(sql)
-            .bind(from)
-            .bind(to)
-            .bind(key_id)
-            .execute(&pool)
-            .await
-            .unwrap();
-        assert_eq!(done.rows_affected(), 1, "{sql}");
-    }
-    pool.close().await;
+    edit_sqlite(data, &edits, &[from, to, key_id]).await;
 }
 
 #[tokio::test]
