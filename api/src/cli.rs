@@ -4,6 +4,7 @@ use crate::config::{load_config_file, Settings};
 use crate::startup::Application;
 use clap::{Parser, Subcommand};
 use projections::Projector;
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -116,6 +117,8 @@ pub fn main() -> ExitCode {
     });
     match result {
         Ok(code) => code,
+        // The reader of stdout went away (`| head`): it has what it wanted (see `console`).
+        Err(e) if crate::console::caused_by_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("apikeyd: {e:#}");
             ExitCode::FAILURE
@@ -175,10 +178,11 @@ async fn aws_init(settings: Settings) -> anyhow::Result<ExitCode> {
         .flatten()
     {
         let made = infra::cloudwatch::ensure_group(&client, &group).await?;
-        println!(
+        writeln!(
+            std::io::stdout(),
             "log group {group}: {}",
             if made { "created" } else { "exists" }
-        );
+        )?;
     }
     let tables = store.tables();
     for table in [
@@ -193,7 +197,7 @@ async fn aws_init(settings: Settings) -> anyhow::Result<ExitCode> {
         } else {
             "exists"
         };
-        println!("{table}: {state}");
+        writeln!(std::io::stdout(), "{table}: {state}")?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -215,23 +219,28 @@ async fn projections(settings: Settings, action: ProjectionsAction) -> anyhow::R
         ProjectionsAction::Verify => {
             let (persisted, persisted_cursor) = views.load().await?;
             let differences = model.differences(&persisted);
+            let mut out = std::io::stdout().lock();
             if differences.is_empty() && persisted_cursor == rebuilt.cursor {
-                println!("projections match the event log: {summary}");
+                writeln!(out, "projections match the event log: {summary}")?;
                 return Ok(ExitCode::SUCCESS);
             }
-            println!(
+            writeln!(
+                out,
                 "projections differ from the event log (log at {:?}, views at {persisted_cursor:?}):",
                 rebuilt.cursor
-            );
+            )?;
             for d in differences {
-                println!("  {d}");
+                writeln!(out, "  {}", crate::console::escape(&d))?;
             }
             Ok(ExitCode::FAILURE)
         }
         ProjectionsAction::Rebuild => {
             views.replace_all(model, &rebuilt.cursor).await?;
             let rate = rebuilt.events as f64 / seconds.max(1e-9);
-            println!("rebuilt projections in {seconds:.2}s ({rate:.0} events/s): {summary}");
+            writeln!(
+                std::io::stdout(),
+                "rebuilt projections in {seconds:.2}s ({rate:.0} events/s): {summary}"
+            )?;
             Ok(ExitCode::SUCCESS)
         }
     }

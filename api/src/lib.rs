@@ -12,6 +12,7 @@
 //! - [`cli`]: the `apikeyd` command line.
 //! - [`client`]: the client commands (`setup`, `auth`, `api-key`, `role`) talking to a server.
 //! - [`telemetry`]: tracing set-up.
+//! - [`console`]: escaping data for people, and stdout that may be a pipe closed early.
 //! - [`tools`]: events, forensics and audit commands working on the store directly.
 //! - [`request_id`]: the per-request id in spans, events and the `X-Request-Id` response header.
 //! - [`metrics`]: Prometheus `/metrics`.
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod limits;
 pub mod metrics;

@@ -1,6 +1,11 @@
 //! Operator and security-team commands that work on the store directly: event history, replay and
 //! chain verification, time travel, and reading the audit trail.
+//!
+//! Output goes through `writeln!` so that a closed stdout (`| head`) is an error the command line
+//! turns into a quiet exit 0 ([`crate::console`]); data from the store is escaped in text output
+//! and exact in `--json` output.
 use crate::config::{BackendKind, Settings};
+use crate::console::escape;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
@@ -197,13 +202,14 @@ fn print_records(records: &[AuditRecord], json: bool) -> anyhow::Result<()> {
             out,
             "{:<32} {:<16} {:<20} {:<38} {:<20} {}",
             crate::routes::wire_time(r.time),
-            r.action,
-            r.actor,
-            subject,
-            r.user_id.as_deref().unwrap_or("-"),
-            changes
+            escape(&r.action),
+            escape(&r.actor),
+            escape(&subject),
+            escape(r.user_id.as_deref().unwrap_or("-")),
+            escape(&changes)
         )?;
     }
+    out.flush()?;
     Ok(())
 }
 
@@ -231,10 +237,12 @@ pub async fn events(settings: &Settings, action: EventsAction) -> anyhow::Result
                 stores.chain.mirrored_events().await?,
                 &stores.chain.recorded_versions().await?,
             );
+            let mut out = std::io::stdout().lock();
             for problem in &report.problems {
-                println!("TAMPERED  {problem}");
+                writeln!(out, "TAMPERED  {}", escape(problem))?;
             }
-            println!(
+            writeln!(
+                out,
                 "{} events in {} aggregates checked: {}",
                 report.events,
                 report.aggregates,
@@ -243,7 +251,7 @@ pub async fn events(settings: &Settings, action: EventsAction) -> anyhow::Result
                 } else {
                     format!("{} problems", report.problems.len())
                 }
-            );
+            )?;
             Ok(if report.problems.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -270,28 +278,34 @@ async fn replay(
             .views
             .replace_all(&rebuilt.model, &rebuilt.cursor)
             .await?;
-        println!(
+        writeln!(
+            std::io::stdout(),
             "views rebuilt: {} keys, {} roles, {} users with roles",
             rebuilt.model.listing.len(),
             rebuilt.model.directory.roles.len(),
             rebuilt.model.directory.users.len()
-        );
+        )?;
     }
     if matches!(target, ReplayTarget::AuditFile | ReplayTarget::All) {
         match settings.audit_path() {
             Some(path) => {
                 let written = rewrite_audit_file(stores, &path).await?;
-                println!("audit file {} rewritten: {written} records", path.display());
+                writeln!(
+                    std::io::stdout(),
+                    "audit file {} rewritten: {written} records",
+                    path.display()
+                )?;
             }
-            None => println!("no audit file configured; skipped"),
+            None => writeln!(std::io::stdout(), "no audit file configured; skipped")?,
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!(
+    writeln!(
+        std::io::stdout(),
         "replayed {} events in {seconds:.2}s ({:.0} events/s)",
         rebuilt.events,
         rebuilt.events as f64 / seconds.max(1e-9)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -324,34 +338,32 @@ async fn rewrite_audit_file(stores: &Stores, path: &std::path::Path) -> anyhow::
     Ok(records.len())
 }
 
-fn print_key(key: &KeyAt) {
-    println!("key {} at {}: {}", key.api_key_id, key.at, key.state);
+fn print_key(out: &mut impl Write, key: &KeyAt) -> std::io::Result<()> {
+    writeln!(out, "key {} at {}: {}", key.api_key_id, key.at, key.state)?;
     if key.state == "LIVE" {
-        println!(
-            "  name         {}",
-            key.api_key_name.as_deref().unwrap_or("")
-        );
-        println!(
+        let shown = |v: &Option<String>| escape(v.as_deref().unwrap_or("")).into_owned();
+        writeln!(out, "  name         {}", shown(&key.api_key_name))?;
+        writeln!(
+            out,
             "  user         {} (roles then: {})",
-            key.user_id.as_deref().unwrap_or(""),
+            shown(&key.user_id),
             roles(&key.user_roles)
-        );
-        println!(
-            "  description  {}",
-            key.description.as_deref().unwrap_or("")
-        );
-        println!("  active       {}", key.is_active.unwrap_or(false));
-        println!(
+        )?;
+        writeln!(out, "  description  {}", shown(&key.description))?;
+        writeln!(out, "  active       {}", key.is_active.unwrap_or(false))?;
+        writeln!(
+            out,
             "  expires      {}{}",
             key.expires_at.as_deref().unwrap_or("never"),
             if key.expired { " (expired)" } else { "" }
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "  could authenticate: {} ({})",
         if key.could_authenticate { "yes" } else { "no" },
         key.verification
-    );
+    )
 }
 
 fn roles(list: &[domain::RoleName]) -> String {
@@ -359,35 +371,35 @@ fn roles(list: &[domain::RoleName]) -> String {
         return "none".to_owned();
     }
     list.iter()
-        .map(|r| r.as_ref())
+        .map(|r| escape(r.as_ref()).into_owned())
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn print_user(user: &UserAt) {
-    println!(
+fn print_user(out: &mut impl Write, user: &UserAt) -> std::io::Result<()> {
+    writeln!(
+        out,
         "user {} at {}: roles {}",
-        user.user_id,
+        escape(&user.user_id),
         user.at,
         roles(&user.roles)
-    );
-    let usable: Vec<&KeyAt> = user.keys.iter().filter(|k| k.could_authenticate).collect();
-    println!(
-        "  keys that could authenticate as this user: {}",
-        usable.len()
-    );
+    )?;
+    let usable = user.keys.iter().filter(|k| k.could_authenticate).count();
+    writeln!(out, "  keys that could authenticate as this user: {usable}")?;
     for key in &user.keys {
-        println!(
+        writeln!(
+            out,
             "  {} {:<30} {}",
             key.api_key_id,
-            key.api_key_name.as_deref().unwrap_or(""),
+            escape(key.api_key_name.as_deref().unwrap_or("")),
             if key.could_authenticate {
                 "could authenticate".to_owned()
             } else {
                 format!("refused: {}", key.verification)
             }
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// `apikeyd forensics …`
@@ -404,10 +416,11 @@ pub async fn forensics_cmd(
                 .await?
                 .model;
             let key = forensics::key(&model, api_key_id, instant);
+            let mut out = std::io::stdout().lock();
             if at.json {
-                println!("{}", serde_json::to_string_pretty(&key)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&key)?)?;
             } else {
-                print_key(&key);
+                print_key(&mut out, &key)?;
             }
         }
         ForensicsAction::User { user_id, at } => {
@@ -417,10 +430,11 @@ pub async fn forensics_cmd(
                 .await?
                 .model;
             let answer = forensics::user(&model, &user, instant);
+            let mut out = std::io::stdout().lock();
             if at.json {
-                println!("{}", serde_json::to_string_pretty(&answer)?);
+                writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
             } else {
-                print_user(&answer);
+                print_user(&mut out, &answer)?;
             }
         }
     }

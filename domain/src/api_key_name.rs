@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 /// Longest name accepted, in characters, after trimming.
 pub const MAX_NAME_CHARS: usize = 256;
 
-/// A key name: 1–256 characters after trimming, no control characters.
+/// A key name: 1–256 characters after trimming, none of them control or invisible formatting
+/// characters ([`crate::characters::is_hidden`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ApiKeyName(String);
@@ -25,11 +26,7 @@ impl ApiKeyName {
                 "apiKeyName must be at most {MAX_NAME_CHARS} characters"
             )));
         }
-        if trimmed.chars().any(char::is_control) {
-            return Err(ParseError::new(
-                "apiKeyName must not contain control characters",
-            ));
-        }
+        crate::characters::check_name("apiKeyName", trimmed)?;
         Ok(Self(trimmed.to_owned()))
     }
 }
@@ -55,6 +52,7 @@ mod tests {
         assert_eq!(ApiKeyName::parse("  ci key ").unwrap().as_ref(), "ci key");
         assert!(ApiKeyName::parse(&"é".repeat(256)).is_ok());
         assert!(ApiKeyName::parse("bad/name!").is_ok());
+        assert!(ApiKeyName::parse("déploiement 日本 😀 \u{a0}x").is_ok());
     }
 
     #[test]
@@ -65,9 +63,19 @@ mod tests {
             ("a\u{0}b", "NUL"),
             ("line\nbreak", "newline"),
             ("tab\there", "tab"),
+            ("bob-key\u{200b}", "zero-width space"),
+            ("bob\u{200d}key", "zero-width joiner"),
+            ("\u{feff}bob-key", "BOM"),
+            ("bob\u{ad}key", "soft hyphen"),
+            ("key\u{202e}yek", "right-to-left override"),
+            ("key\u{2066}x\u{2069}", "isolate"),
+            ("esc\u{1b}[31m", "ESC"),
+            ("c1\u{9b}", "C1 control"),
+            ("two\u{2028}lines", "line separator"),
         ];
         for (input, why) in cases {
-            assert!(ApiKeyName::parse(input).is_err(), "{why} must be rejected");
+            let error = ApiKeyName::parse(input).expect_err(why);
+            assert!(error.0.starts_with("apiKeyName "), "{why}: {error}");
         }
         assert!(ApiKeyName::parse(&"x".repeat(257)).is_err(), "257 chars");
     }

@@ -11,8 +11,15 @@ pub struct Expiration(DateTime<Utc>);
 /// Longest expiry text looked at; anything longer is not a date.
 const MAX_INPUT_CHARS: usize = 64;
 
+/// What the range error says; keep in step with [`Expiration::latest`].
+pub const TOO_LATE: &str = "expiresAt must be no later than 9999-12-31T23:59:59Z";
+
+/// What an expiry at or before now is told.
+pub const NOT_FUTURE: &str = "expiresAt must be in the future";
+
 impl Expiration {
-    /// Parses what VAMS clients send and requires it to lie after `now`.
+    /// Parses what VAMS clients send and requires it to lie after `now` and, once normalized to UTC,
+    /// no later than [`Expiration::latest`].
     ///
     /// Accepted: RFC 3339 / ISO 8601 with `Z` or an offset, a naive date-time (read as UTC),
     /// `YYYY-MM-DD` and `YYYY/MM/DD` (23:59:59 UTC that day). The empty string means "no expiry" and
@@ -33,10 +40,21 @@ impl Expiration {
                 raw.chars().take(MAX_INPUT_CHARS).collect::<String>()
             ))
         })?;
+        if at > Self::latest() {
+            return Err(ParseError::new(TOO_LATE));
+        }
         if at <= now {
-            return Err(ParseError::new("expiresAt must be in the future"));
+            return Err(ParseError::new(NOT_FUTURE));
         }
         Ok(Some(Self(at)))
+    }
+
+    /// The latest expiry accepted: 9999-12-31T23:59:59Z. A later instant needs a five-digit year
+    /// (`+10000-…`), which RFC 3339 cannot express and VAMS clients (Python's `fromisoformat`) cannot
+    /// read.
+    pub fn latest() -> DateTime<Utc> {
+        let last_day = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
+        Utc.from_utc_datetime(&last_day.and_time(end_of_day()))
     }
 
     /// Wraps an already-normalized instant (events, views).
@@ -72,11 +90,15 @@ fn parse_instant(raw: &str) -> Option<DateTime<Utc>> {
     }
     for format in ["%Y-%m-%d", "%Y/%m/%d"] {
         if let Ok(date) = NaiveDate::parse_from_str(raw, format) {
-            let end_of_day = NaiveTime::from_hms_opt(23, 59, 59)?;
-            return Some(Utc.from_utc_datetime(&date.and_time(end_of_day)));
+            return Some(Utc.from_utc_datetime(&date.and_time(end_of_day())));
         }
     }
     None
+}
+
+/// 23:59:59, the time a date-only expiry means.
+fn end_of_day() -> NaiveTime {
+    NaiveTime::from_hms_opt(23, 59, 59).unwrap_or(NaiveTime::MIN)
 }
 
 #[cfg(test)]
@@ -126,6 +148,42 @@ mod tests {
         ];
         for (input, why) in cases {
             assert!(Expiration::parse(input, now()).is_err(), "{why}: {input}");
+        }
+    }
+
+    #[test]
+    fn the_range_ends_with_year_9999_in_utc() {
+        let latest = Expiration::parse("9999-12-31T23:59:59Z", now())
+            .unwrap()
+            .unwrap();
+        assert_eq!(latest.at(), Expiration::latest());
+        assert_eq!(latest.to_wire(), "9999-12-31T23:59:59+00:00");
+        for ok in [
+            "9999-12-31",
+            "9999/12/31",
+            "9999-12-31T23:59:59",
+            "9999-12-31T23:59:59+00:00",
+            "9999-12-31T23:59:59+01:00",
+        ] {
+            assert!(Expiration::parse(ok, now()).is_ok(), "{ok}");
+        }
+        let cases = [
+            (
+                "9999-12-31T23:59:59-01:00",
+                "an offset past the end of 9999 in UTC",
+            ),
+            ("9999-12-31T23:59:59.5Z", "half a second late"),
+            ("9999-12-31T23:59:60Z", "a leap second after the last"),
+            ("+10000-01-01", "a five-digit year"),
+            ("+10000-01-01T00:00:00", "a five-digit naive date-time"),
+            ("+262142/12/31", "the largest date chrono holds"),
+        ];
+        for (input, why) in cases {
+            assert_eq!(
+                Expiration::parse(input, now()),
+                Err(ParseError::new(TOO_LATE)),
+                "{why}: {input}"
+            );
         }
     }
 

@@ -6,6 +6,7 @@
 //!   `error`).
 //! - Value types, one per file: [`ApiKeyName`], [`Description`], [`UserId`], [`Expiration`],
 //!   [`RoleName`], [`KeyHash`], [`Actor`], [`IsActive`].
+//! - [`characters`]: which characters names and free text may hold (also used to escape output).
 //! - [`services`]: the lookups an aggregate needs from outside (does a user have roles?), implemented in
 //!   `infra`.
 #![forbid(unsafe_code)]
@@ -13,6 +14,7 @@
 pub mod actor;
 pub mod api_key;
 pub mod api_key_name;
+pub mod characters;
 pub mod description;
 pub mod expiration;
 pub mod is_active;

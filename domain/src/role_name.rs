@@ -41,7 +41,19 @@ mod tests {
     fn parse() {
         assert!(RoleName::parse("admin").is_ok());
         assert!(RoleName::parse("read only.v2_x-y").is_ok());
-        for bad in ["", " ", "a/b", "ä", "a\nb"] {
+        let bad_names = [
+            "",
+            " ",
+            "a/b",
+            "ä",
+            "a\nb",
+            "a\tb",
+            "reader\u{200b}",
+            "read\u{202e}er",
+            "\u{feff}reader",
+            "reader\u{1b}",
+        ];
+        for bad in bad_names {
             assert!(RoleName::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -9,6 +9,7 @@
 //! - [`audit_file`]: the local JSON-lines audit sink.
 //! - [`chain`]: the per-aggregate hash chain of stored events and its verification.
 //! - [`key_material`]: generating plaintext keys from the OS CSPRNG.
+//! - [`stored_time`]: the one text form of an instant in every store and file.
 //! - [`unique`]: which event fields must be unique among live aggregates, enforced by the store.
 #![forbid(unsafe_code)]
 
@@ -19,6 +20,7 @@ pub mod cloudwatch;
 pub mod dynamo;
 pub mod key_material;
 pub mod sqlite;
+pub mod stored_time;
 pub mod unique;
 
 pub use dynamo::DynamoStore;

@@ -7,6 +7,7 @@ use super::output::{
 use super::session::authenticated;
 use super::time::key_expiry;
 use super::ClientArgs;
+use crate::console::escape;
 use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
@@ -89,7 +90,7 @@ pub async fn run(action: ApiKeyAction, args: &ClientArgs) -> ClientResult {
         ApiKeyAction::List { filter } => list(&api, filter.as_deref(), args.json).await,
         ApiKeyAction::Get { api_key_id } => {
             let item = api.get(&key_path(&api_key_id)).await?;
-            show_item(&item, args.json, None);
+            show_item(&item, args.json, None)?;
             Ok(())
         }
         ApiKeyAction::Create(create_args) => create(&api, create_args, args.json).await,
@@ -98,7 +99,7 @@ pub async fn run(action: ApiKeyAction, args: &ClientArgs) -> ClientResult {
             confirm(&format!("Delete API key {api_key_id}?"), yes)?;
             let path = key_path(&api_key_id);
             let answer = api.send(Method::DELETE, &path, &[], None).await?;
-            print_message(&answer, args.json);
+            print_message(&answer, args.json)?;
             Ok(())
         }
     }
@@ -125,7 +126,7 @@ async fn list(api: &Api, filter: Option<&str>, as_json: bool) -> ClientResult {
         });
     }
     if as_json {
-        print_json(&body);
+        print_json(&body)?;
         return Ok(());
     }
     let mut items: Vec<&Value> = body
@@ -134,7 +135,7 @@ async fn list(api: &Api, filter: Option<&str>, as_json: bool) -> ClientResult {
         .map(|items| items.iter().collect())
         .unwrap_or_default();
     if items.is_empty() {
-        out("No API keys.");
+        out("No API keys.")?;
         return Ok(());
     }
     items.sort_by_key(|item| text(item, "apiKeyName").to_lowercase());
@@ -157,12 +158,12 @@ async fn list(api: &Api, filter: Option<&str>, as_json: bool) -> ClientResult {
         "Expires",
         "Active",
     ];
-    out(&table(&headers, &rows));
+    out(&table(&headers, &rows))?;
     let count = rows.len();
     out(&format!(
         "{count} API key{}",
         if count == 1 { "" } else { "s" }
-    ));
+    ))?;
     Ok(())
 }
 
@@ -178,12 +179,12 @@ async fn create(api: &Api, create: CreateArgs, as_json: bool) -> ClientResult {
     let item = api
         .send(Method::POST, "/auth/api-keys", &[], Some(&body))
         .await?;
-    show_item(&item, as_json, Some("Created API key"));
+    show_item(&item, as_json, Some("Created API key"))?;
     if !as_json {
         out(&format!(
             "\nSave this key now: it will not be shown again.\n\n    {}\n",
             text(&item, "apiKey")
-        ));
+        ))?;
     }
     Ok(())
 }
@@ -214,18 +215,20 @@ async fn update(api: &Api, update: UpdateArgs, as_json: bool) -> ClientResult {
     let item = api
         .send(Method::PUT, &path, &[], Some(&Value::Object(body)))
         .await?;
-    show_item(&item, as_json, Some("Updated API key"));
+    show_item(&item, as_json, Some("Updated API key"))?;
     Ok(())
 }
 
 /// One key: the server's JSON, or its fields under an optional heading.
-fn show_item(item: &Value, as_json: bool, heading: Option<&str>) {
+fn show_item(item: &Value, as_json: bool, heading: Option<&str>) -> ClientResult {
     if as_json {
-        print_json(item);
-        return;
+        return print_json(item);
     }
     if let Some(heading) = heading {
-        out(&format!("{heading} '{}'.", text(item, "apiKeyName")));
+        out(&format!(
+            "{heading} '{}'.",
+            escape(&text(item, "apiKeyName"))
+        ))?;
     }
     out(&fields(&[
         ("Key ID", text(item, "apiKeyId")),
@@ -237,5 +240,5 @@ fn show_item(item: &Value, as_json: bool, heading: Option<&str>) {
         ("Updated at", when(item, "updatedAt")),
         ("Expires", expires(item)),
         ("Active", active(item)),
-    ]));
+    ]))
 }

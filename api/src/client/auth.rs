@@ -82,15 +82,15 @@ async fn run_login(login: LoginArgs, profile: &Profile, args: &ClientArgs) -> Cl
             "userId": login.user_id,
             "keyPrefix": prefix,
             "expiresAt": expires_at.map(|at| at.to_rfc3339()),
-        }));
+        }))?;
     } else {
         out(&format!(
             "Logged in to {base} as {} (profile '{}').",
             login.user_id,
             profile.name()
-        ));
+        ))?;
         let expiry = expires_at.map_or_else(|| "Never (no local expiry)".to_owned(), show);
-        out(&fields(&[("Key", prefix), ("Expires", expiry)]));
+        out(&fields(&[("Key", prefix), ("Expires", expiry)]))?;
     }
     Ok(())
 }
@@ -212,7 +212,7 @@ fn status(profile: &Profile, args: &ClientArgs) -> ClientResult {
             "expiresAt": status.expires_at.map(show_unix),
             "expired": status.expired,
             "usable": status.usable(),
-        }));
+        }))?;
         return Ok(());
     }
     let key = match &status.prefix {
@@ -229,21 +229,21 @@ fn status(profile: &Profile, args: &ClientArgs) -> ClientResult {
         ("User", status.user_id.clone().unwrap_or("-".into())),
         ("Key", key),
         ("Expires", status.expiry()),
-    ]));
+    ]))?;
     Ok(())
 }
 
 fn logout(profile: &Profile, as_json: bool) -> ClientResult {
     let removed = profile.remove_auth()?;
     if as_json {
-        print_json(&json!({ "profile": profile.name(), "removed": removed }));
+        print_json(&json!({ "profile": profile.name(), "removed": removed }))?;
     } else if removed {
         out(&format!(
             "Removed the API key stored in profile '{}'.",
             profile.name()
-        ));
+        ))?;
     } else {
-        out(&format!("Profile '{}' held no API key.", profile.name()));
+        out(&format!("Profile '{}' held no API key.", profile.name()))?;
     }
     if env_token().is_some() {
         note(&format!(

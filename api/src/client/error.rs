@@ -27,6 +27,9 @@ pub enum ClientError {
     /// profile unreadable (exit 1).
     #[error("{0}")]
     Refused(String),
+    /// Stdout could not be written (exit 1); a closed pipe instead ends the command quietly with 0.
+    #[error("cannot write to stdout: {0}")]
+    Stdout(#[source] std::io::Error),
     /// Connection refused, timeout, DNS failure, connection dropped (exit 3).
     #[error("cannot reach the server at {url}: {cause}")]
     Unreachable {
@@ -42,7 +45,7 @@ impl ClientError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Usage(_) => EXIT_USAGE,
-            Self::Server { .. } | Self::Refused(_) => EXIT_REFUSED,
+            Self::Server { .. } | Self::Refused(_) | Self::Stdout(_) => EXIT_REFUSED,
             Self::Unreachable { .. } => EXIT_UNREACHABLE,
         }
     }

@@ -11,8 +11,9 @@
 //! - [`time`]: expiry parsing.
 //! - [`error`]: [`ClientError`] and the exit codes.
 //!
-//! Exit codes: 0 ok; 1 the server said no (its message is printed) or the profile cannot be used
-//! (not set up, no key, key expired locally, not confirmed); 2 usage error; 3 the server cannot be
+//! Exit codes: 0 ok (also when stdout is a pipe its reader closed early, `| head`); 1 the server
+//! said no (its message is printed), the profile cannot be used (not set up, no key, key expired
+//! locally, not confirmed) or stdout cannot be written; 2 usage error; 3 the server cannot be
 //! reached.
 pub mod api_keys;
 pub mod auth;
@@ -31,7 +32,7 @@ use clap::{Args, Subcommand};
 use std::process::ExitCode;
 
 /// Shown under every client command's `--help`.
-const EXIT_CODES: &str = "Exit codes: 0 ok; 1 the server said no (its message is printed) or the \
+const EXIT_CODES: &str = "Exit codes: 0 ok (also when a pipe reader such as `head` stops early); 1 the server said no (its message is printed) or the \
 profile cannot be used (not set up, no key, key expired locally, not confirmed); 2 usage error; \
 3 the server cannot be reached.\n\
 Environment: APIKEYD_PROFILE (--profile), APIKEYD_API_URL (--api-url), APIKEYD_TOKEN (an API key \
@@ -93,6 +94,8 @@ pub async fn run(command: ClientCommand, args: &ClientArgs) -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout went away (`| head`): it has what it wanted.
+        Err(ClientError::Stdout(e)) if crate::console::is_closed_pipe(&e) => ExitCode::SUCCESS,
         Err(error) => {
             output::report_error(&error, args.json);
             ExitCode::from(error.exit_code())

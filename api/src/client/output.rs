@@ -1,33 +1,34 @@
 //! Printing: aligned tables and fields for people, the server's JSON for machines, errors either way,
 //! and the y/N confirmation.
+//!
+//! Everything shown to people passes through [`crate::console`]'s escaping, so server data cannot
+//! drive the terminal; `--json` prints the server's JSON exactly. A closed stdout surfaces as
+//! [`ClientError::Stdout`], which ends the command quietly (see [`crate::console`]).
 use super::error::{ClientError, ClientResult};
+use crate::console::{escape, escape_keeping_lines, escaped_width};
 use serde_json::{json, Value};
 use std::io::{BufRead, IsTerminal, Write};
 
 /// Longest cell shown in a table before it is cut with `…`.
 const MAX_CELL: usize = 48;
 
-/// Writes to stdout, ignoring a closed pipe (`apikeyd api-key list | head -1`).
-pub fn out(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    if !text.ends_with('\n') {
-        let _ = stdout.write_all(b"\n");
-    }
-    let _ = stdout.flush();
+/// Text for people on stdout, hidden characters other than line breaks escaped.
+pub fn out(text: &str) -> ClientResult {
+    crate::console::print(&escape_keeping_lines(text)).map_err(ClientError::Stdout)
 }
 
-/// Pretty JSON on stdout.
-pub fn print_json(value: &Value) {
-    out(&serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+/// Pretty JSON on stdout, exactly as serialized.
+pub fn print_json(value: &Value) -> ClientResult {
+    let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    crate::console::print(&pretty).map_err(ClientError::Stdout)
 }
 
 /// A `{"message": …}` success answer: the message for people, the JSON for machines.
-pub fn print_message(answer: &Value, as_json: bool) {
+pub fn print_message(answer: &Value, as_json: bool) -> ClientResult {
     if as_json {
-        print_json(answer);
+        print_json(answer)
     } else {
-        out(&text(answer, "message"));
+        out(&escape(&text(answer, "message")))
     }
 }
 
@@ -36,7 +37,8 @@ pub fn note(text: &str) {
     eprintln!("{text}");
 }
 
-/// Reports a failure: `{"error": …}` on stdout with `--json`, text on stderr otherwise.
+/// Reports a failure: `{"error": …}` on stdout with `--json`, text on stderr otherwise (the
+/// server's message escaped like any other server data).
 pub fn report_error(error: &ClientError, as_json: bool) {
     if as_json {
         let body = match error {
@@ -45,19 +47,20 @@ pub fn report_error(error: &ClientError, as_json: bool) {
             } => json!({ "error": message, "status": status }),
             other => json!({ "error": other.to_string() }),
         };
-        print_json(&body);
+        // Failing to report a failure leaves nothing better to do: the exit code still tells.
+        let _ = print_json(&body);
         return;
     }
-    eprintln!("apikeyd: {error}");
+    eprintln!("apikeyd: {}", escape(&error.to_string()));
     if let ClientError::Server {
         hint: Some(hint), ..
     } = error
     {
-        eprintln!("hint: {hint}");
+        eprintln!("hint: {}", escape(hint));
     }
 }
 
-/// Aligned columns with a header row; long cells are cut.
+/// Aligned columns with a header row; cells escaped, long ones cut.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let cut: Vec<Vec<String>> = rows
         .iter()
@@ -77,7 +80,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         .join("\n")
 }
 
-/// `Label:  value` lines with the values aligned.
+/// `Label:  value` lines with the values aligned and escaped.
 pub fn fields(pairs: &[(&str, String)]) -> String {
     let width = pairs
         .iter()
@@ -87,7 +90,7 @@ pub fn fields(pairs: &[(&str, String)]) -> String {
         + 1;
     pairs
         .iter()
-        .map(|(label, value)| format!("{:<width$}  {value}", format!("{label}:")))
+        .map(|(label, value)| format!("{:<width$}  {}", format!("{label}:"), escape(value)))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -143,13 +146,22 @@ pub fn confirm(question: &str, yes: bool) -> ClientResult {
     }
 }
 
+/// The cell escaped and, when longer than [`MAX_CELL`], cut before an escape that would not fit.
 fn shorten(cell: &str) -> String {
-    let single_line = cell.replace(['\n', '\r', '\t'], " ");
-    if single_line.chars().count() <= MAX_CELL {
-        return single_line;
+    let shown = escape(cell);
+    if shown.chars().count() <= MAX_CELL {
+        return shown.into_owned();
     }
-    let kept: String = single_line.chars().take(MAX_CELL - 1).collect();
-    format!("{kept}…")
+    let mut kept = String::new();
+    let mut width = 0;
+    for c in cell.chars() {
+        width += escaped_width(c);
+        if width > MAX_CELL - 1 {
+            break;
+        }
+        kept.push(c);
+    }
+    format!("{}…", escape(&kept))
 }
 
 fn line(row: &[String], widths: &[usize]) -> String {
@@ -189,6 +201,20 @@ mod tests {
             l[..byte].chars().count()
         };
         assert_eq!(column(lines[1]), column(lines[2]));
+    }
+
+    #[test]
+    fn cells_and_fields_escape_hidden_characters() {
+        let rows = vec![vec!["\u{1b}[31mred".to_owned(), "bob\u{200b}".to_owned()]];
+        let shown = table(&["Name", "User"], &rows);
+        assert!(shown.contains("\\u{1b}[31mred"), "{shown}");
+        assert!(shown.contains("bob\\u{200b}"), "{shown}");
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{200b}'));
+        let long = format!("{}\u{1b}tail", "x".repeat(45));
+        let cut = shorten(&long);
+        assert_eq!(cut, format!("{}…", "x".repeat(45)), "no half escape");
+        let shown = fields(&[("Description", "two\nlines\u{202e}".to_owned())]);
+        assert_eq!(shown, "Description:  two\\nlines\\u{202e}");
     }
 
     #[test]

@@ -121,7 +121,7 @@ pub async fn run(action: RoleAction, args: &ClientArgs) -> ClientResult {
             api.send(Method::DELETE, &path, &[], None).await?
         }
     };
-    print_message(&answer, as_json);
+    print_message(&answer, as_json)?;
     Ok(())
 }
 
@@ -162,12 +162,12 @@ async fn update_role(
 async fn list_roles(api: &Api, as_json: bool) -> ClientResult {
     let body = api.get("/roles").await?;
     if as_json {
-        print_json(&body);
+        print_json(&body)?;
         return Ok(());
     }
     let roles = message_items(&body);
     if roles.is_empty() {
-        out("No roles.");
+        out("No roles.")?;
         return Ok(());
     }
     let rows: Vec<Vec<String>> = roles
@@ -186,7 +186,7 @@ async fn list_roles(api: &Api, as_json: bool) -> ClientResult {
     out(&table(
         &["Role", "Description", "MFA", "Source", "Created"],
         &rows,
-    ));
+    ))?;
     Ok(())
 }
 
@@ -210,19 +210,19 @@ async fn run_user(api: &Api, action: UserRoleAction, as_json: bool) -> ClientRes
                 .await?
         }
     };
-    print_message(&answer, as_json);
+    print_message(&answer, as_json)?;
     Ok(())
 }
 
 async fn list_user_roles(api: &Api, as_json: bool) -> ClientResult {
     let body = api.get("/user-roles").await?;
     if as_json {
-        print_json(&body);
+        print_json(&body)?;
         return Ok(());
     }
     let users = message_items(&body);
     if users.is_empty() {
-        out("No user roles.");
+        out("No user roles.")?;
         return Ok(());
     }
     let rows: Vec<Vec<String>> = users
@@ -245,7 +245,7 @@ async fn list_user_roles(api: &Api, as_json: bool) -> ClientResult {
             ]
         })
         .collect();
-    out(&table(&["User ID", "Roles", "Created"], &rows));
+    out(&table(&["User ID", "Roles", "Created"], &rows))?;
     Ok(())
 }
 

@@ -58,17 +58,17 @@ pub async fn run(setup: SetupArgs, args: &ClientArgs) -> ClientResult {
             "apiUrl": api_url,
             "setupUrl": base,
             "version": version,
-        }));
+        }))?;
     } else {
-        out(&format!("Profile '{}' is set up.", profile.name()));
+        out(&format!("Profile '{}' is set up.", profile.name()))?;
         out(&fields(&[
             ("API URL", api_url),
             ("Server version", version),
-        ]));
+        ]))?;
         out(&format!(
             "Next: apikeyd --profile {} auth login --user-id <user> --token-override <vams_… key>",
             profile.name()
-        ));
+        ))?;
     }
     Ok(())
 }

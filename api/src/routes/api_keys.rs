@@ -151,14 +151,18 @@ async fn get(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateRequest {
+    /// Trimmed; no control or invisible formatting characters (Unicode Cc, Cf, Zl, Zp: zero-width
+    /// characters, bidi controls, BOM, soft hyphen, …).
     #[schema(value_type = String, required = true, min_length = 1, max_length = 256, example = "ci-deploy")]
     api_key_name: Option<String>,
     /// A user holding at least one role.
     #[schema(value_type = String, required = true, pattern = r"^[\w\-\.\+\@]{3,256}$", example = "admin")]
     user_id: Option<String>,
+    /// No control characters but newline and tab, no bidi controls (U+202A–U+202E, U+2066–U+2069).
     #[schema(value_type = String, required = true, min_length = 1, max_length = 256, example = "Deploys from CI")]
     description: Option<String>,
-    /// ISO 8601 or `YYYY-MM-DD`; `""` for never.
+    /// ISO 8601 or `YYYY-MM-DD`; `""` for never. In the future and, in UTC, no later than
+    /// 9999-12-31T23:59:59Z.
     #[schema(value_type = String, max_length = 30, example = "2031-01-31")]
     expires_at: Option<String>,
 }
@@ -233,9 +237,11 @@ async fn create(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct UpdateRequest {
+    /// No control characters but newline and tab, no bidi controls (U+202A–U+202E, U+2066–U+2069).
     #[schema(value_type = String, min_length = 1, max_length = 256)]
     description: Option<String>,
-    /// ISO 8601 or `YYYY-MM-DD`; `""` or `null` clears it.
+    /// ISO 8601 or `YYYY-MM-DD`; `""` or `null` clears it. In the future and, in UTC, no later than
+    /// 9999-12-31T23:59:59Z.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, max_length = 30)]
     expires_at: Option<Value>,

@@ -90,6 +90,7 @@ async fn list(
 struct RoleRequest {
     #[schema(value_type = String, required = true, pattern = r"^[a-zA-Z0-9\-._\s]{1,256}$", example = "auditor")]
     role_name: Option<String>,
+    /// No control characters but newline and tab, no bidi controls (U+202A–U+202E, U+2066–U+2069).
     #[schema(value_type = String, required = true, min_length = 1, max_length = 256, example = "Reads audit trails")]
     description: Option<String>,
     /// Only `INTERNAL_SYSTEM`.

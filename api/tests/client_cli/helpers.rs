@@ -21,7 +21,7 @@ const CLEARED_ENV: [&str; 6] = [
 
 /// A server on port 0 over a fresh store.
 pub struct Server {
-    _data: TempDir,
+    pub data: TempDir,
     pub url: String,
     pub admin_key: String,
 }
@@ -35,7 +35,7 @@ pub async fn spawn_server() -> Server {
     let admin_key = app.bootstrap_key().expect("a fresh store issues a key");
     tokio::spawn(app.run_until_stopped());
     Server {
-        _data: data,
+        data,
         url,
         admin_key,
     }

@@ -5,9 +5,13 @@
 //! - `helpers`: the server, the client runner and its assertions.
 //! - `stub`: a scripted HTTP server for answers apikeyd never gives (429, odd versions).
 //! - `auth`, `api_keys`, `roles`, `exit_codes`: one module per command family.
+//! - `output`: server data escaped for people, exact in `--json`.
+//! - `closed_pipe`: `apikeyd … | head` ends quietly, client commands and audit tools alike.
 mod api_keys;
 mod auth;
+mod closed_pipe;
 mod exit_codes;
 mod helpers;
+mod output;
 mod roles;
 mod stub;

@@ -5,7 +5,7 @@ use super::{DynamoStore, FEED_PARTITION};
 use crate::unique::{ClaimAction, UniqueViolation, RULES};
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
@@ -199,7 +199,7 @@ impl DynamoStore {
         events: &[SerializedEvent],
         mut previous: String,
     ) -> Result<Vec<(TransactWriteItem, Slot)>, PersistenceError> {
-        let at = Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true);
+        let at = crate::stored_time::write_sortable(Utc::now());
         let mut items = Vec::new();
         for event in events {
             let cursor = feed_cursor(&at, event);

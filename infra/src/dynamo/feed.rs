@@ -3,7 +3,7 @@ use super::item::s;
 use super::item::{get_n, get_s, Item};
 use super::{unavailable, DynamoStore, FEED_OVERLAP, FEED_PARTITION};
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::Utc;
 use projections::{DomainEvent, EventFeed, RecordedEvent, StoreError};
 use std::collections::HashMap;
 
@@ -19,9 +19,7 @@ fn recorded(item: &Item) -> Result<RecordedEvent, StoreError> {
     let payload: serde_json::Value = serde_json::from_str(text("Payload")?).map_err(corrupt)?;
     let metadata: HashMap<String, String> =
         serde_json::from_str(text("Metadata")?).unwrap_or_default();
-    let recorded_at = DateTime::parse_from_rfc3339(text("RecordedAt")?)
-        .map_err(corrupt)?
-        .with_timezone(&Utc);
+    let recorded_at = crate::stored_time::read(text("RecordedAt")?).map_err(corrupt)?;
     Ok(RecordedEvent {
         cursor: text("Cursor")?.to_owned(),
         event: DomainEvent::decode(&aggregate_type, payload).map_err(corrupt)?,
@@ -90,16 +88,16 @@ impl EventFeed for DynamoStore {
 
     /// A commit stamped more than [`FEED_OVERLAP`] ago is visible by now.
     fn settled_before(&self) -> Option<String> {
-        Some((Utc::now() - FEED_OVERLAP).to_rfc3339_opts(SecondsFormat::Nanos, true))
+        Some(crate::stored_time::write_sortable(
+            Utc::now() - FEED_OVERLAP,
+        ))
     }
 
     /// Steps back over [`FEED_OVERLAP`]: the timestamp alone sorts before every cursor carrying it.
     fn replay_from(&self, checkpoint: &str) -> String {
         let stamp = checkpoint.split('#').next().unwrap_or("");
-        match DateTime::parse_from_rfc3339(stamp) {
-            Ok(at) => {
-                (at.with_timezone(&Utc) - FEED_OVERLAP).to_rfc3339_opts(SecondsFormat::Nanos, true)
-            }
+        match crate::stored_time::read(stamp) {
+            Ok(at) => crate::stored_time::write_sortable(at - FEED_OVERLAP),
             Err(_) => String::new(),
         }
     }

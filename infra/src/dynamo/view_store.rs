@@ -127,7 +127,7 @@ impl DynamoStore {
                     lookup.insert("UserId".into(), s(v.user_id.as_ref()));
                     lookup.insert("IsActive".into(), AttributeValue::Bool(v.is_active));
                     if let Some(at) = v.expires_at {
-                        lookup.insert("ExpiresAt".into(), s(at.to_rfc3339()));
+                        lookup.insert("ExpiresAt".into(), s(crate::stored_time::write(at)));
                     }
                 }
                 None => {
@@ -226,10 +226,10 @@ impl DynamoStore {
             let hash = domain::KeyHash::from_hex(text("KeyHash")?).map_err(corrupt)?;
             let entry = LookupEntry {
                 api_key_id: text("ApiKeyId")?.parse().map_err(corrupt)?,
-                user_id: domain::UserId::parse(text("UserId")?).map_err(corrupt)?,
+                user_id: domain::UserId::from_stored(text("UserId")?),
                 is_active: get_bool(item, "IsActive"),
                 expires_at: get_s(item, "ExpiresAt")
-                    .map(|e| chrono::DateTime::parse_from_rfc3339(e).map(|t| t.to_utc()))
+                    .map(crate::stored_time::read)
                     .transpose()
                     .map_err(corrupt)?,
             };

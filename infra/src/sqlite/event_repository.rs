@@ -159,7 +159,7 @@ impl PersistedEventRepository for SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(persistence)?;
-        let recorded_at = Utc::now().to_rfc3339();
+        let recorded_at = crate::stored_time::write(Utc::now());
         let mut previous = match events.first() {
             Some(first) => previous_link(&mut tx, first).await?,
             None => String::new(),

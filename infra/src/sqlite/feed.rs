@@ -1,7 +1,6 @@
 //! The event log in global order, decoded for the projections.
 use super::{cursor_of, position_of, store_error, SqliteStore};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use projections::{DomainEvent, EventFeed, RecordedEvent, StoreError};
 use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
@@ -56,9 +55,7 @@ fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
         serde_json::from_str(&get("payload")?).map_err(|e| corrupt(&e))?;
     let metadata: HashMap<String, String> =
         serde_json::from_str(&get("metadata")?).unwrap_or_default();
-    let recorded_at = DateTime::parse_from_rfc3339(&get("recorded_at")?)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| corrupt(&e))?;
+    let recorded_at = crate::stored_time::read(&get("recorded_at")?).map_err(|e| corrupt(&e))?;
     let event = DomainEvent::decode(&aggregate_type, payload).map_err(|e| corrupt(&e))?;
     Ok(RecordedEvent {
         cursor: cursor_of(row.try_get::<i64, _>("position").map_err(|e| corrupt(&e))?),

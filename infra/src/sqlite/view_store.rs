@@ -42,10 +42,10 @@ impl SqliteStore {
             let expires: Option<String> = row.try_get("expires_at").map_err(corrupt)?;
             let entry = projections::key_lookup::LookupEntry {
                 api_key_id: text("api_key_id")?.parse().map_err(corrupt)?,
-                user_id: domain::UserId::parse(&text("user_id")?).map_err(corrupt)?,
+                user_id: domain::UserId::from_stored(text("user_id")?),
                 is_active: row.try_get::<i64, _>("is_active").map_err(corrupt)? != 0,
                 expires_at: expires
-                    .map(|e| chrono::DateTime::parse_from_rfc3339(&e).map(|t| t.to_utc()))
+                    .map(|e| crate::stored_time::read(&e))
                     .transpose()
                     .map_err(corrupt)?,
             };
@@ -83,7 +83,7 @@ async fn write_key(
         .bind(&id)
         .bind(view.user_id.as_ref())
         .bind(view.is_active as i64)
-        .bind(view.expires_at.map(|e| e.to_rfc3339()))
+        .bind(view.expires_at.map(crate::stored_time::write))
         .execute(&mut **tx)
         .await?;
     Ok(())
