@@ -34,29 +34,7 @@ async fn verify(
         Some(serde_json::Value::String(s)) => s.as_str(),
         _ => "",
     };
-    let v = match crate::limits::refuse_if_limited(&state, &req) {
-        Some(refused) => refused,
-        None => {
-            let v = crate::auth::verify_key(&state, presented).await;
-            crate::limits::observe(&state, &req, presented, &v);
-            v
-        }
-    };
-    if v.principal.is_none() {
-        tracing::info!(
-            code = v.code.as_str(),
-            hash_prefix = v.hash_prefix.as_deref().unwrap_or("-"),
-            "verify refused"
-        );
-        if let Some(audit) = &state.auth_audit {
-            audit.record(crate::auth_audit::Refusal {
-                verification: &v,
-                source_ip: crate::auth::source_ip(&req),
-                request_id: crate::auth::request_id(&req),
-                path: req.path(),
-            });
-        }
-    }
+    let v = crate::auth::authenticate(&state, &req, presented).await;
     let p = v.principal.as_ref();
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

@@ -1,0 +1,122 @@
+//! Connection-level abuse limits: a cap on each socket peer's open connections.
+//!
+//! Every accepted connection takes a slot for its peer address, released when the connection ends.
+//! A peer already holding `APIKEYD_MAX_CONNECTIONS_PER_IP` gets its new connection shut down at once
+//! (counted in `apikeyd_connections_refused_total`), so one client opening hundreds of idle or
+//! slow-body connections cannot use up the process's file descriptors and starve everyone else.
+//! Trusted proxies are exempt: every client behind them shares their address (bound them in the
+//! proxy instead, e.g. nginx `limit_conn`). Time limits live elsewhere: actix's
+//! `client_request_timeout` for the request head, [`crate::body`] for the body.
+use crate::client_info::ClientRule;
+use crate::metrics::Metrics;
+use actix_web::dev::Extensions;
+use std::any::Any;
+use std::collections::HashMap;
+use std::net::{IpAddr, Shutdown};
+use std::sync::{Arc, Mutex};
+
+/// Open connections per peer address.
+pub struct ConnectionCap {
+    max: usize,
+    exempt: ClientRule,
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One connection's slot; dropping it (with the connection's data) frees the slot.
+struct Slot {
+    cap: Arc<ConnectionCap>,
+    ip: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.cap.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl ConnectionCap {
+    /// At most `max` connections per peer (`0`: no cap); peers `exempt` trusts are not counted.
+    pub fn new(max: usize, exempt: ClientRule) -> Arc<Self> {
+        Arc::new(Self {
+            max,
+            exempt,
+            open: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A slot for a new connection from `ip`, or `None` when it already holds the maximum.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Option<Slot>> {
+        let ip = ip.to_canonical();
+        if self.max == 0 || self.exempt.is_trusted(ip) {
+            return Some(None);
+        }
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(Some(Slot {
+            cap: self.clone(),
+            ip,
+        }))
+    }
+
+    /// The `HttpServer::on_connect` hook: takes a slot into the connection's data, or shuts the
+    /// socket down so the dispatcher sees end-of-stream and drops the connection at once.
+    pub fn on_connect(self: &Arc<Self>, conn: &dyn Any, data: &mut Extensions, metrics: &Metrics) {
+        let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+            return;
+        };
+        let Ok(peer) = stream.peer_addr() else {
+            return;
+        };
+        match self.admit(peer.ip()) {
+            Some(Some(slot)) => {
+                data.insert(slot);
+            }
+            Some(None) => {}
+            None => {
+                metrics.connection_refused();
+                // Best effort: a socket that is already gone needs no shutting.
+                let _ = socket2::SockRef::from(stream).shutdown(Shutdown::Both);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_each_peer_and_frees_slots_on_drop() {
+        let proxy = ClientRule {
+            trusted: vec!["10.0.0.1".parse().expect("cidr")],
+            ..ClientRule::default()
+        };
+        let cap = ConnectionCap::new(2, proxy);
+        let a: IpAddr = "192.0.2.1".parse().expect("ip");
+        let first = cap.admit(a).expect("first");
+        let _second = cap.admit(a).expect("second");
+        assert!(cap.admit(a).is_none(), "third over the cap");
+        assert!(
+            cap.admit("192.0.2.2".parse().expect("ip")).is_some(),
+            "other peers unaffected"
+        );
+        for _ in 0..5 {
+            assert!(
+                cap.admit("10.0.0.1".parse().expect("ip")).is_some(),
+                "trusted proxy exempt"
+            );
+        }
+        drop(first);
+        assert!(cap.admit(a).is_some(), "a freed slot is reusable");
+    }
+}
