@@ -51,6 +51,60 @@ async fn read_until_closed(stream: &mut TcpStream) -> Option<String> {
         .map(|()| String::from_utf8_lossy(&out).into_owned())
 }
 
+/// A connection the server has certainly taken a slot for (it answered a request on it), now
+/// holding a slow body.
+async fn accepted_then_slow(app: &TestApp, source: &str) -> TcpStream {
+    let mut stream = connect_from(app, source).await;
+    let probe = "GET /healthz HTTP/1.1\r\nHost: apikeyd\r\n\r\n";
+    stream
+        .write_all(probe.as_bytes())
+        .await
+        .expect("send a probe");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    let answered = tokio::time::timeout(PATIENCE, async {
+        // The probe's answer is small; its head and body arrive well before anything else is sent.
+        while !complete_response(&seen) {
+            let n = stream
+                .read(&mut buf)
+                .await
+                .expect("read the probe's answer");
+            assert!(n > 0, "closed while answering the probe");
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(answered.is_ok(), "probe not answered within {PATIENCE:?}");
+    assert!(
+        seen.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&seen)
+    );
+    stream
+        .write_all(SLOW_BODY.as_bytes())
+        .await
+        .expect("send the slow body");
+    stream
+}
+
+/// Whether `bytes` hold a whole response: the head and `content-length` bytes of body.
+fn complete_response(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_owned())
+        })
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    body.len() >= length
+}
+
 /// `GET /auth/check` with the admin key on `stream`; the status line's code (empty when the
 /// connection was closed without an answer).
 async fn check_on(stream: &mut TcpStream, key: &str) -> String {
@@ -85,7 +139,7 @@ async fn a_slow_body_is_cut_off_with_408_and_the_connection_closed() {
 async fn many_slow_bodies_do_not_stop_valid_requests() {
     let cap = 16;
     let app = spawn_app_with(move |s| {
-        s.body_timeout_ms = 2000;
+        s.body_timeout_ms = 3000;
         s.max_connections_per_ip = cap;
     })
     .await;
@@ -141,7 +195,7 @@ async fn connections_over_the_per_ip_cap_are_closed_and_slots_come_back() {
     .await;
     let mut held = Vec::new();
     for _ in 0..cap {
-        held.push(slow_body_from(&app, "127.0.0.3").await);
+        held.push(accepted_then_slow(&app, "127.0.0.3").await);
     }
     for extra in 0..3 {
         let mut stream = connect_from(&app, "127.0.0.3").await;
