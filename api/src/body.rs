@@ -40,6 +40,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         .iter()
         .find(|(name, v)| name.as_str() != KEY_FIELD && holds_key(name, v))
     {
+        let field = crate::redact::redact(field);
         return Err(ApiError::BadRequest(format!(
             "{field} must not contain an API key (vams_…); keys are sent only in the Authorization header"
         )));
@@ -100,4 +101,64 @@ async fn read(mut payload: Payload, limit: usize) -> Result<web::BytesMut, ApiEr
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Named {
+        #[serde(rename = "apiKeyName")]
+        name: String,
+    }
+
+    #[test]
+    fn key_shaped_values_are_refused_outside_api_key() {
+        let key = format!("vams_{}", "k".repeat(43));
+        let cases = [
+            (
+                format!(r#"{{"apiKeyName": "{key}"}}"#),
+                Some("apiKeyName must not contain an API key"),
+                "in a field",
+            ),
+            (
+                format!(r#"{{"apiKeyName": "n", "tags": [{{"x": "{key}"}}]}}"#),
+                Some("tags must not"),
+                "nested",
+            ),
+            (
+                format!(r#"{{"apiKeyName": "n", "{key}": 1}}"#),
+                Some("must not contain an API key"),
+                "as a field name",
+            ),
+            (
+                format!(r#"{{"apiKeyName": "n", "apiKey": "{key}"}}"#),
+                None,
+                "apiKey is where keys go",
+            ),
+            (
+                r#"{"apiKeyName": "vams_prod"}"#.to_owned(),
+                None,
+                "too short to be a key",
+            ),
+            (
+                format!(r#"{{"apiKeyName": "{key}"#),
+                Some("Invalid JSON in request body"),
+                "not JSON",
+            ),
+        ];
+        for (body, refused, why) in cases {
+            match (parse::<Named>(body.as_bytes()), refused) {
+                (Ok(_), None) => {}
+                (Err(e), Some(message)) => {
+                    let text = e.to_string();
+                    assert!(text.contains(message), "{why}: {text}");
+                    assert!(!crate::redact::contains_key(&text), "{why}: echoes the key");
+                }
+                (result, _) => panic!("{why}: {result:?}"),
+            }
+        }
+    }
 }

@@ -246,6 +246,7 @@ impl IntoResponses for WithBody {
                 "400",
                 "Missing, invalid or ill-shaped JSON body, or invalid values",
             ),
+            ("408", "Body not received within APIKEYD_BODY_TIMEOUT_MS"),
             ("413", "Body larger than APIKEYD_MAX_BODY_BYTES"),
         ])
     }

@@ -20,9 +20,13 @@ const BURST: u32 = 3;
 /// bucket between two requests of a test, fast enough to wait for.
 const PER_MINUTE: u32 = 20;
 
+/// Where [`limited_app`] writes its audit trail, on every backend.
+const AUDIT: &str = "audit-rate-limit.log";
+
 /// [`PER_MINUTE`] refused keys a minute after a burst of [`BURST`].
 async fn limited_app(trust_loopback: bool) -> TestApp {
     spawn_app_with(move |s| {
+        s.audit_file = Some(s.data_dir.join(AUDIT));
         s.auth_fail_limit = PER_MINUTE;
         s.auth_fail_burst = BURST;
         s.trusted_proxies = if trust_loopback {
@@ -131,11 +135,44 @@ async fn a_refused_key_flood_never_locks_out_a_valid_key_from_the_same_ip() {
     get(&app, "/healthz", None, &from(ip))
         .await
         .assert_status(200);
+    let limited = flood + 4;
     let text = metrics(&app).await;
-    assert!(
-        count(&text, "apikeyd_auth_rate_limited_total") >= f64::from(flood + 3),
+    assert_eq!(
+        count(&text, "apikeyd_auth_rate_limited_total"),
+        f64::from(limited),
         "{text}"
     );
+    // The audit has a record for each refusal that was looked at (the burst and the other
+    // client's), and only a count for the limited ones.
+    let (records, suppressed) = audited_refusals(&app, BURST + 1, limited).await;
+    assert_eq!(records, BURST + 1, "authFailure records");
+    assert_eq!(
+        suppressed,
+        u64::from(limited),
+        "authFailureSuppressed total"
+    );
+}
+
+/// `authFailure` records and the `authFailureSuppressed` total in the audit trail, once they reach
+/// at least the expected numbers (bounded wait: refusals are written once a second).
+async fn audited_refusals(app: &TestApp, records: u32, suppressed: u32) -> (u32, u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let trail = tests::secrets::read_audit(&app.data_path().join(AUDIT));
+        let found = trail
+            .iter()
+            .filter(|r| r["action"] == "authFailure")
+            .count() as u32;
+        let total: u64 = trail
+            .iter()
+            .filter(|r| r["action"] == "authFailureSuppressed")
+            .filter_map(|r| r["changes"]["suppressed"].as_u64())
+            .sum();
+        if (found >= records && total >= u64::from(suppressed)) || Instant::now() > deadline {
+            return (found, total);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
