@@ -22,6 +22,16 @@ pub struct ConnectionCap {
     open: Mutex<HashMap<IpAddr, usize>>,
 }
 
+/// What a new connection gets.
+enum Admission {
+    /// A slot, held for the connection's life.
+    Counted(Slot),
+    /// No cap applies (cap off, or a trusted proxy).
+    Exempt,
+    /// Its peer already holds the maximum.
+    Refused,
+}
+
 /// One connection's slot; dropping it (with the connection's data) frees the slot.
 struct Slot {
     cap: Arc<ConnectionCap>,
@@ -50,22 +60,22 @@ impl ConnectionCap {
         })
     }
 
-    /// A slot for a new connection from `ip`, or `None` when it already holds the maximum.
-    fn admit(self: &Arc<Self>, ip: IpAddr) -> Option<Option<Slot>> {
+    /// Admits a new connection from `ip`.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Admission {
         let ip = ip.to_canonical();
         if self.max == 0 || self.exempt.is_trusted(ip) {
-            return Some(None);
+            return Admission::Exempt;
         }
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let n = open.entry(ip).or_insert(0);
         if *n >= self.max {
-            return None;
+            return Admission::Refused;
         }
         *n += 1;
-        Some(Some(Slot {
+        Admission::Counted(Slot {
             cap: self.clone(),
             ip,
-        }))
+        })
     }
 
     /// The `HttpServer::on_connect` hook: takes a slot into the connection's data, or shuts the
@@ -78,11 +88,11 @@ impl ConnectionCap {
             return;
         };
         match self.admit(peer.ip()) {
-            Some(Some(slot)) => {
+            Admission::Counted(slot) => {
                 data.insert(slot);
             }
-            Some(None) => {}
-            None => {
+            Admission::Exempt => {}
+            Admission::Refused => {
                 metrics.connection_refused();
                 // Best effort: a socket that is already gone needs no shutting.
                 let _ = socket2::SockRef::from(stream).shutdown(Shutdown::Both);
@@ -95,6 +105,10 @@ impl ConnectionCap {
 mod tests {
     use super::*;
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
     #[test]
     fn caps_each_peer_and_frees_slots_on_drop() {
         let proxy = ClientRule {
@@ -102,21 +116,36 @@ mod tests {
             ..ClientRule::default()
         };
         let cap = ConnectionCap::new(2, proxy);
-        let a: IpAddr = "192.0.2.1".parse().expect("ip");
-        let first = cap.admit(a).expect("first");
-        let _second = cap.admit(a).expect("second");
-        assert!(cap.admit(a).is_none(), "third over the cap");
+        let a = ip("192.0.2.1");
+        let first = cap.admit(a);
+        let second = cap.admit(a);
+        assert!(matches!(
+            (&first, &second),
+            (Admission::Counted(_), Admission::Counted(_))
+        ));
         assert!(
-            cap.admit("192.0.2.2".parse().expect("ip")).is_some(),
+            matches!(cap.admit(a), Admission::Refused),
+            "third over the cap"
+        );
+        assert!(
+            matches!(cap.admit(ip("192.0.2.2")), Admission::Counted(_)),
             "other peers unaffected"
         );
         for _ in 0..5 {
             assert!(
-                cap.admit("10.0.0.1".parse().expect("ip")).is_some(),
+                matches!(cap.admit(ip("10.0.0.1")), Admission::Exempt),
                 "trusted proxy exempt"
             );
         }
         drop(first);
-        assert!(cap.admit(a).is_some(), "a freed slot is reusable");
+        assert!(
+            matches!(cap.admit(a), Admission::Counted(_)),
+            "a freed slot is reusable"
+        );
+        let off = ConnectionCap::new(0, ClientRule::default());
+        assert!(
+            matches!(off.admit(a), Admission::Exempt),
+            "0 turns the cap off"
+        );
     }
 }
