@@ -14,12 +14,18 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::net::{IpAddr, Shutdown};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// At most one log line per interval about refused connections, with the count since the last one.
+const LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// Open connections per peer address.
 pub struct ConnectionCap {
     max: usize,
     exempt: ClientRule,
     open: Mutex<HashMap<IpAddr, usize>>,
+    /// When the last refusal line was logged, and refusals since.
+    unlogged: Mutex<(Option<Instant>, u64)>,
 }
 
 /// What a new connection gets.
@@ -57,6 +63,7 @@ impl ConnectionCap {
             max,
             exempt,
             open: Mutex::new(HashMap::new()),
+            unlogged: Mutex::new((None, 0)),
         })
     }
 
@@ -94,10 +101,33 @@ impl ConnectionCap {
             Admission::Exempt => {}
             Admission::Refused => {
                 metrics.connection_refused();
+                self.log_refusal(peer.ip());
                 // Best effort: a socket that is already gone needs no shutting.
                 let _ = socket2::SockRef::from(stream).shutdown(Shutdown::Both);
             }
         }
+    }
+}
+
+impl ConnectionCap {
+    /// A sampled WARN line: a client hitting the cap sees failed connections, the operator this.
+    fn log_refusal(&self, ip: IpAddr) {
+        let mut unlogged = self.unlogged.lock().unwrap_or_else(|p| p.into_inner());
+        unlogged.1 += 1;
+        let now = Instant::now();
+        if unlogged
+            .0
+            .is_some_and(|at| now.saturating_duration_since(at) < LOG_EVERY)
+        {
+            return;
+        }
+        tracing::warn!(
+            peer = %ip,
+            refused_since_last_line = unlogged.1,
+            max = self.max,
+            "connection refused: peer holds APIKEYD_MAX_CONNECTIONS_PER_IP connections (one line per minute)"
+        );
+        *unlogged = (Some(now), 0);
     }
 }
 
