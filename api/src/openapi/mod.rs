@@ -204,7 +204,7 @@ impl IntoResponses for RateLimited {
 
 fn rate_limited() -> RefOr<Response> {
     let RefOr::T(mut response) = error(
-        "Too many refused keys from this client address; nothing was checked. Retry after `Retry-After` seconds",
+        "A refused key from a client address that presented too many (a valid key is always served); it was not looked up further. Retry after `Retry-After` seconds",
     ) else {
         unreachable!("error() builds an inline response")
     };

@@ -22,7 +22,8 @@ struct VerifyRequest {
     api_key: Option<serde_json::Value>,
 }
 
-/// Always 200: the answer is in `valid` and `code` (429 when the client IP is over the failure limit).
+/// Always 200: the answer is in `valid` and `code` (429 for a refused key when the client IP is over
+/// the failure limit; a valid key is always 200).
 #[utoipa::path(post, path = "/auth/verify", tag = "verify", request_body = VerifyRequest,
     responses((status = 200, description = "The verdict", body = VerifyResult), WithBody, RateLimited, Common))]
 async fn verify(
