@@ -177,9 +177,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             client_ip_header: crate::client_info::ClientIpHeader::XForwardedFor,
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
-            // Off: a test client's pool grows past any sensible per-address cap while it races
-            // requests, and every suite connects from one address; the cap has its own tests.
-            max_connections_per_ip: 0,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
         }
     }
 
