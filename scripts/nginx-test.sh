@@ -59,7 +59,7 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # Refused keys are rate-limited per client; nginx (127.0.0.1) is a trusted proxy, so the client is the
-# address nginx saw. A burst of 8 leaves room for the refusals below before the limit is tested.
+# address nginx saw (the X-Forwarded-For entry it appends). A burst of 8 leaves room for the refusals below before the limit is tested.
 env -u APIKEYD_CONFIG -u APIKEYD_PUBLIC_URL -u APIKEYD_ADMIN_ROLES -u APIKEYD_BOOTSTRAP_ADMIN \
   -u APIKEYD_BACKEND -u APIKEYD_MAX_HEADER_BYTES \
   APIKEYD_DATA_DIR="$WORK/data" APIKEYD_BIND=127.0.0.1:0 APIKEYD_TRUSTED_PROXIES=127.0.0.1 \
@@ -200,21 +200,24 @@ through 401 "expired key" "$GATE/" -H "Authorization: Bearer $EXPIRED"
 denied_json "expired key"
 through 401 "unknown key" "$GATE/" -H "Authorization: Bearer vams_$(printf 'notakey%.0s' 1 2 3 4 5 6)"
 
-# Rate limiting is per client address as nginx saw it: 127.0.0.2 guesses until limited; then even a
-# valid key from there gets 429, while 127.0.0.3 with the same valid key is let through.
+# Rate limiting is per client address as nginx saw it: 127.0.0.2 guesses until limited, each guess
+# claiming another address in X-Forwarded-For and X-Real-IP (nginx appends the real one, apikeyd takes
+# that); then its refused keys get 429 while a valid key from there still gets 200, and 127.0.0.3's
+# refused keys are still plain 401s.
 limited=""
 for i in $(seq 20); do
   status="$(curl -s --max-time 10 --interface 127.0.0.2 -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' \
-    "$GATE/" -H "Authorization: Bearer vams_guess$i")"
+    "$GATE/" -H "Authorization: Bearer vams_guess$i" -H "X-Forwarded-For: 198.51.100.$i" -H "X-Real-IP: 198.51.100.$i")"
   if [ "$status" = 429 ]; then limited=$i; break; fi
   [ "$status" = 401 ] || fail "guess $i: expected 401 or 429, got $status"
 done
-[ -n "$limited" ] || fail "20 refused keys from one address were never rate-limited"
-echo "ok - rate-limited after $((limited - 1)) refused keys"
-through 429 "valid key from the limited address" --interface 127.0.0.2 "$GATE/" -H "Authorization: Bearer $VALID"
+[ -n "$limited" ] || fail "20 refused keys from one address (spoofing its forwarding headers) were never rate-limited"
+echo "ok - rate-limited after $((limited - 1)) refused keys despite spoofed forwarding headers"
+through 429 "refused key from the limited address" --interface 127.0.0.2 "$GATE/" -H "Authorization: Bearer vams_guessagain"
 grep -Eqi '^retry-after: [0-9]+' "$WORK/headers" || fail "429 without an integer Retry-After"
 grep -qi '^content-type: application/json' "$WORK/headers" || fail "429 is not JSON"
-through 200 "valid key from another address" --interface 127.0.0.3 "$GATE/" -H "Authorization: Bearer $VALID"
+through 200 "valid key from the limited address" --interface 127.0.0.2 "$GATE/" -H "Authorization: Bearer $VALID"
+through 401 "refused key from another address" --interface 127.0.0.3 "$GATE/" -H "Authorization: Bearer vams_guessother"
 
 stop "$APIKEYD_PID"; APIKEYD_PID=""
 through 503 "apikeyd down" "$GATE/" -H "Authorization: Bearer $VALID"

@@ -1,5 +1,6 @@
 //! Bearer-key authentication as request extractors: [`Caller`] for any valid key, [`AdminCaller`]
 //! for management routes.
+use crate::client_info::ClientInfo;
 use crate::commands::Metadata;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -26,39 +27,40 @@ pub fn presented_key(req: &HttpRequest) -> Option<&str> {
     }
 }
 
-/// The caller's address, as the socket sees it.
-pub fn source_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|a| a.ip().to_string())
+/// Authenticates `presented` for `req`: the in-memory model first, so a key that verifies is always
+/// served; a refused key from a limited client is answered 429 without further work; otherwise a key
+/// memory does not know gets the bounded store look-up, and a refusal is charged, logged and audited.
+/// A missing key (`""`) is refused but is no guess: never limited, never charged.
+pub async fn authenticate(state: &AppState, req: &HttpRequest, presented: &str) -> Verification {
+    let client = ClientInfo::of(req);
+    let memory = state.projector.read().verify(presented, Utc::now());
+    if memory.principal.is_some() || presented.trim().is_empty() {
+        crate::limits::observe(state, &client, presented, &memory);
+        refused(state, req, &client, &memory);
+        return memory;
+    }
+    if let Some(limited) = crate::limits::refuse_if_limited(state, req, &client) {
+        return limited;
+    }
+    let verification = resolve_miss(state, presented, memory).await;
+    crate::limits::observe(state, &client, presented, &verification);
+    refused(state, req, &client, &verification);
+    verification
 }
 
-/// A caller-supplied request id if it is short and plain, otherwise a new one.
-pub fn request_id(req: &HttpRequest) -> String {
-    req.headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned)
-}
-
-/// Verifies a presented key: the in-memory model first; for a key it does not know, within the miss
-/// budget, memory caught up with the log (another node may have committed the key since the last
-/// poll), then a look-up in the store.
-pub async fn verify_key(state: &AppState, presented: &str) -> Verification {
-    let verification = state.projector.read().verify(presented, Utc::now());
+/// For a key memory does not know, a bounded look-up in the store (a key another node created since
+/// the last poll); any other verdict stands.
+async fn resolve_miss(state: &AppState, presented: &str, memory: Verification) -> Verification {
     let Some(misses) = state
         .misses
         .as_ref()
-        .filter(|_| verification.code == VerifyCode::NotFound)
+        .filter(|_| memory.code == VerifyCode::NotFound)
     else {
-        return verification;
+        return memory;
     };
     let hash = KeyHash::of(presented);
     if !misses.admit(&hash) {
-        return verification;
+        return memory;
     }
     // The change feed is written in the same transaction as the events, so catching up finds a key
     // committed anywhere; and a key that authenticates here is then listed here as well.
@@ -85,35 +87,32 @@ pub async fn verify_key(state: &AppState, presented: &str) -> Verification {
     }
 }
 
-/// Verifies whatever key the request carries (a missing key is malformed), logging refusals; a
-/// client IP over the failure limit is refused without a look-up (see [`crate::limits`]).
+/// Logs and audits a refusal (nothing for a verification that succeeded).
+fn refused(state: &AppState, req: &HttpRequest, client: &ClientInfo, verification: &Verification) {
+    if verification.principal.is_some() {
+        return;
+    }
+    tracing::info!(
+        code = verification.code.as_str(),
+        hash_prefix = verification.hash_prefix.as_deref().unwrap_or("-"),
+        api_key_id = ?verification.api_key_id,
+        client_ip = %client.client(),
+        path = %crate::redact::redact(req.path()),
+        "authentication refused"
+    );
+    if let Some(audit) = &state.auth_audit {
+        audit.record(crate::auth_audit::Refusal {
+            verification,
+            client,
+            method: req.method().as_str(),
+            path: req.path(),
+        });
+    }
+}
+
+/// Verifies whatever key the request's `Authorization` carries (see [`authenticate`]).
 pub async fn verify_request(state: &AppState, req: &HttpRequest) -> Verification {
-    if let Some(refused) = crate::limits::refuse_if_limited(state, req) {
-        return refused;
-    }
-    let presented = presented_key(req).unwrap_or("");
-    let verification = verify_key(state, presented).await;
-    crate::limits::observe(state, req, presented, &verification);
-    if verification.principal.is_none() {
-        tracing::info!(
-            code = verification.code.as_str(),
-            hash_prefix = verification.hash_prefix.as_deref().unwrap_or("-"),
-            api_key_id = ?verification.api_key_id,
-            source_ip = source_ip(req).as_deref().unwrap_or("-"),
-            path = req.path(),
-            "authentication refused"
-        );
-        if let Some(audit) = &state.auth_audit {
-            audit.record(crate::auth_audit::Refusal {
-                verification: &verification,
-                source_ip: source_ip(req),
-                request_id: request_id(req),
-                method: req.method().as_str(),
-                path: req.path(),
-            });
-        }
-    }
-    verification
+    authenticate(state, req, presented_key(req).unwrap_or("")).await
 }
 
 /// An authenticated caller.
@@ -121,13 +120,13 @@ pub async fn verify_request(state: &AppState, req: &HttpRequest) -> Verification
 pub struct Caller {
     /// Who the key acts as.
     pub principal: Principal,
-    /// Correlates logs and events.
+    /// Correlates logs and events (the same as `client.request_id`).
     pub request_id: String,
-    /// Where the request came from.
-    pub source_ip: Option<String>,
+    /// Where the request came from, by the trusted-proxy rule.
+    pub client: ClientInfo,
     /// The request's method and path (recorded with events for the audit trail).
     pub method: String,
-    /// See `method`; never the query string.
+    /// See `method`; never the query string, key-shaped parts redacted.
     pub path: String,
 }
 
@@ -145,8 +144,8 @@ impl Caller {
         m.insert(meta::AUTH_METHOD.into(), "apiKey".into());
         m.insert(meta::REQUEST_ID.into(), self.request_id.clone());
         m.insert("apiKeyId".into(), self.principal.api_key_id.to_string());
-        if let Some(ip) = &self.source_ip {
-            m.insert(meta::SOURCE_IP.into(), ip.clone());
+        if let Some(ip) = self.client.client_ip {
+            m.insert(meta::SOURCE_IP.into(), ip.to_string());
         }
         m.insert(meta::METHOD.into(), self.method.clone());
         m.insert(meta::PATH.into(), self.path.clone());
@@ -172,12 +171,13 @@ impl Caller {
             .await
             .principal
             .ok_or(ApiError::Unauthorized)?;
+        let client = ClientInfo::of(req);
         Ok(Self {
             principal,
-            request_id: request_id(req),
-            source_ip: source_ip(req),
+            request_id: client.request_id.clone(),
+            client,
             method: req.method().to_string(),
-            path: req.path().to_owned(),
+            path: crate::redact::redact(req.path()).into_owned(),
         })
     }
 }

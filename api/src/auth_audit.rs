@@ -2,8 +2,12 @@
 //!
 //! Refusals are not state changes, so they are not events: they go straight to the audit sinks from a
 //! bounded queue, at most [`RATE`] per second per node (burst [`BURST`]). Whatever exceeds the bound is
-//! counted and reported as one `authFailureSuppressed` record per flush. Delivery is best effort: a
+//! counted and reported as one `authFailureSuppressed` record per flush, and so are the refusals the
+//! failure limiter answers with 429 (see [`crate::limits`]): a flood costs one record a second. The
+//! record's `sourceIp` is the client by the trusted-proxy rule ([`ClientInfo`]), its `path` has
+//! key-shaped parts redacted. Delivery is best effort: a
 //! sink that is down loses these records (the log says so), unlike event records.
+use crate::client_info::ClientInfo;
 use chrono::Utc;
 use projections::audit::{AuditRecord, RequestFacts};
 use projections::verify::Verification;
@@ -32,10 +36,13 @@ pub struct AuthFailureAudit {
 
 /// What is known about one refusal.
 pub struct Refusal<'a> {
+    /// The refused verification.
     pub verification: &'a Verification,
-    pub source_ip: Option<String>,
-    pub request_id: String,
+    /// Who presented it.
+    pub client: &'a ClientInfo,
+    /// The request method.
     pub method: &'a str,
+    /// The request path (redacted when recorded).
     pub path: &'a str,
 }
 
@@ -70,8 +77,13 @@ impl AuthFailureAudit {
     /// Queues a record of the refusal, or counts it when over the bound.
     pub fn record(&self, refusal: Refusal<'_>) {
         if !self.admit() || self.queue.try_send(record(refusal)).is_err() {
-            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            self.suppress();
         }
+    }
+
+    /// Counts a refusal without a record of its own (it appears in the next `authFailureSuppressed`).
+    pub fn suppress(&self) {
+        self.suppressed.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -85,8 +97,8 @@ fn record(refusal: Refusal<'_>) -> AuditRecord {
         actor: "anonymous".into(),
         actor_roles: vec![],
         auth_method: Some("apiKey".into()),
-        request_id: Some(refusal.request_id),
-        source_ip: refusal.source_ip,
+        request_id: Some(refusal.client.request_id.clone()),
+        source_ip: refusal.client.client_ip.map(|ip| ip.to_string()),
         aggregate_type: "Auth".into(),
         aggregate_id: prefix.clone(),
         sequence: 0,
@@ -95,10 +107,10 @@ fn record(refusal: Refusal<'_>) -> AuditRecord {
         user_id: None,
         role_name: None,
         changed_fields: vec![],
-        changes: json!({ "reason": v.code.as_str(), "keyHashPrefix": prefix, "path": refusal.path }),
+        changes: json!({ "reason": v.code.as_str(), "keyHashPrefix": prefix, "path": crate::redact::redact(refusal.path) }),
         request: Some(RequestFacts {
             method: refusal.method.to_owned(),
-            path: refusal.path.to_owned(),
+            path: crate::redact::redact(refusal.path).into_owned(),
             operation: None,
             fields: serde_json::Value::Null,
         }),

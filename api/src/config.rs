@@ -16,6 +16,14 @@ pub const DEFAULT_AUTH_FAIL_LIMIT: u32 = 30;
 /// Default number of refused keys one client IP may present in a burst before being limited.
 pub const DEFAULT_AUTH_FAIL_BURST: u32 = 20;
 
+/// Default time a client has to send a request body once its head arrived (ms): a valid body is a
+/// few hundred bytes, so anything slower is a slow-body attack holding a connection open.
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 5_000;
+
+/// Default cap on one client address's open connections: far above a gateway's keep-alive pool or
+/// vamscli, far below what exhausts file descriptors.
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 128;
+
 /// Where events and views live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
@@ -139,15 +147,33 @@ pub struct Settings {
     /// Refused keys one client IP may present in a burst before the per-minute rate applies.
     #[arg(long, env = "APIKEYD_AUTH_FAIL_BURST", default_value_t = DEFAULT_AUTH_FAIL_BURST, global = true)]
     pub auth_fail_burst: u32,
-    /// Peers (comma-separated IPs, e.g. a local nginx) whose `X-Real-IP` / `X-Forwarded-For` names
-    /// the client for rate limiting; every other peer is the client itself.
+    /// Peers (comma-separated IPs or CIDR ranges, e.g. a local nginx) trusted to name the client in
+    /// the forwarding header (`--client-ip-header`); every other peer is the client itself.
     #[arg(
         long,
         env = "APIKEYD_TRUSTED_PROXIES",
         value_delimiter = ',',
         global = true
     )]
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<crate::client_info::Cidr>,
+    /// Header a trusted proxy names the client in: `x-forwarded-for` (walked from the right past
+    /// trusted proxies) or `x-real-ip`.
+    #[arg(
+        long,
+        env = "APIKEYD_CLIENT_IP_HEADER",
+        value_enum,
+        default_value = "x-forwarded-for",
+        global = true
+    )]
+    pub client_ip_header: crate::client_info::ClientIpHeader,
+    /// Milliseconds a client has to send a request body once its head arrived (slower → 408, and the
+    /// connection is closed).
+    #[arg(long, env = "APIKEYD_BODY_TIMEOUT_MS", default_value_t = DEFAULT_BODY_TIMEOUT_MS, global = true)]
+    pub body_timeout_ms: u64,
+    /// Open connections one socket peer may hold; more are closed at once (0 turns the cap off;
+    /// trusted proxies are exempt).
+    #[arg(long, env = "APIKEYD_MAX_CONNECTIONS_PER_IP", default_value_t = DEFAULT_MAX_CONNECTIONS_PER_IP, global = true)]
+    pub max_connections_per_ip: usize,
 }
 
 impl Settings {
@@ -174,6 +200,9 @@ impl Settings {
             auth_fail_limit: 0,
             auth_fail_burst: DEFAULT_AUTH_FAIL_BURST,
             trusted_proxies: Vec::new(),
+            client_ip_header: crate::client_info::ClientIpHeader::XForwardedFor,
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
         }
     }
 
@@ -184,6 +213,14 @@ impl Settings {
             table_prefix: prefix.into(),
             aws_create_tables: true,
             ..Self::for_tests(data_dir)
+        }
+    }
+
+    /// Who the client of a request is: the trusted proxies and the header they set.
+    pub fn client_rule(&self) -> crate::client_info::ClientRule {
+        crate::client_info::ClientRule {
+            trusted: self.trusted_proxies.clone(),
+            header: self.client_ip_header,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Errors → HTTP. User errors are 4xx with `{"message": …}`; infrastructure down is 503; anything else
-//! an opaque 500 whose cause is logged, never sent.
+//! an opaque 500 whose cause is logged, never sent. Every message is redacted
+//! ([`crate::redact`]): a message that echoes input can never echo a key.
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
+use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use cqrs_es::AggregateError;
 use domain::api_key::ApiKeyError;
@@ -30,6 +31,9 @@ pub enum ApiError {
     /// 413.
     #[error("Request body too large (limit {0} bytes)")]
     TooLarge(usize),
+    /// 408: the body did not arrive within the body timeout; the connection is closed.
+    #[error("Request body not received within {0} ms")]
+    BodyTimeout(u64),
     /// 503: a store is unreachable; nothing was written.
     #[error("Service temporarily unavailable, please retry")]
     Unavailable(String),
@@ -39,14 +43,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// A JSON `{"message": …}` response with VAMS's no-store header.
+    /// A JSON `{"message": …}` response with VAMS's no-store header; key-shaped parts of the
+    /// message redacted.
     pub fn json(status: StatusCode, message: &str) -> HttpResponse {
         HttpResponse::build(status)
             .insert_header((
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("no-cache, no-store"),
             ))
-            .json(serde_json::json!({ "message": message }))
+            .json(serde_json::json!({ "message": crate::redact::redact(message) }))
     }
 }
 
@@ -59,6 +64,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -70,7 +76,15 @@ impl ResponseError for ApiError {
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
             _ => {}
         }
-        Self::json(self.status_code(), &self.to_string())
+        let mut response = Self::json(self.status_code(), &self.to_string());
+        if matches!(self, Self::BodyTimeout(_)) {
+            // The rest of a body that is late may still be on its way: the connection cannot be
+            // reused, and keeping it would hand the slow client the very resource it was holding.
+            response
+                .head_mut()
+                .set_connection_type(ConnectionType::Close);
+        }
+        response
     }
 }
 

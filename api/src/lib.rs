@@ -11,12 +11,16 @@
 //! - [`bootstrap`]: the first-start admin.
 //! - [`cli`]: the `apikeyd` command line.
 //! - [`client`]: the client commands (`setup`, `auth`, `api-key`, `role`) talking to a server.
-//! - [`telemetry`]: tracing set-up.
 //! - [`console`]: escaping data for people, and stdout that may be a pipe closed early.
+//! - [`telemetry`]: tracing set-up (every line redacted) and the access log.
 //! - [`tools`]: events, forensics and audit commands working on the store directly.
 //! - [`request_id`]: the per-request id in spans, events and the `X-Request-Id` response header.
+//! - [`client_info`]: [`client_info::ClientInfo`], the client address (trusted-proxy rule) and request
+//!   id computed once per request.
+//! - [`connections`]: the per-peer connection cap.
+//! - [`redact`]: key-shaped strings removed from logs, audit records and error messages.
 //! - [`metrics`]: Prometheus `/metrics`.
-//! - [`limits`]: refused keys rate-limited per client IP; the header size cap.
+//! - [`limits`]: refused keys rate-limited per client IP; header, body-time and connection caps.
 //! - [`openapi`]: the OpenAPI 3 document at `/openapi.json`.
 #![forbid(unsafe_code)]
 
@@ -26,13 +30,16 @@ pub mod body;
 pub mod bootstrap;
 pub mod cli;
 pub mod client;
+pub mod client_info;
 pub mod commands;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod redact;
 pub mod request_id;
 pub mod routes;
 pub mod startup;

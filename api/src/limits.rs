@@ -1,16 +1,23 @@
 //! Abuse limits: refused keys rate-limited per client IP, and a cap on request header bytes.
 //!
 //! Every refused key a client presents takes a token from its IP's bucket (capacity
-//! `APIKEYD_AUTH_FAIL_BURST`, refilled at `APIKEYD_AUTH_FAIL_LIMIT` per minute). While the bucket is
-//! empty, every request from that IP that would check a key — bearer-authenticated routes,
-//! `/auth/check`, `/auth/verify` — gets 429 with `Retry-After` *without its key being looked at*,
-//! valid keys included: answering a valid key normally would tell a guesser which guess was right,
-//! which is exactly what the limit exists to slow down. Routes that check no key (`/api/version`,
-//! health, metrics, the console's static files) are never limited. A request with no key at all is
-//! not a guess and takes no token.
+//! `APIKEYD_AUTH_FAIL_BURST`, refilled at `APIKEYD_AUTH_FAIL_LIMIT` per minute). Keys carry at
+//! least 256 random bits, so guessing is not the threat the limit answers; the store look-up an
+//! unknown key costs on the AWS backend, the audit records and the log lines are. So:
 //!
+//! - a key that verifies is **always served**: it is checked against the in-memory model first (a
+//!   cheap look-up), before the limit is consulted, so a flood of bad keys from a NAT, an office or a
+//!   CI pool cannot lock out the good keys behind the same address;
+//! - a refused key from a client whose bucket is empty gets 429 with `Retry-After` without the store
+//!   look-up ([`projections::miss`]), without its own audit record (it is counted in the next
+//!   `authFailureSuppressed` record) and without its own log line (one sampled line per client per
+//!   [`LOG_EVERY`], with the count);
+//! - a request with no key at all is not a guess: it takes no token and is never limited.
+//!
+//! Routes that check no key (`/api/version`, health, metrics, the console's files) are never limited.
 //! The refusal is decided in [`crate::auth`] (which marks the request) and turned into the 429 by
 //! [`middleware`], so handlers and their error types need not know about limits.
+use crate::client_info::{ClientInfo, ClientRule};
 use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::body::{BoxBody, MessageBody};
@@ -30,13 +37,30 @@ use std::time::{Duration, Instant};
 /// per-IP limit can stop, and memory must stay bounded).
 const MAX_TRACKED_IPS: usize = 100_000;
 
+/// How often a limited client gets a log line: the first limited request, then one line with the
+/// count per interval, however many requests it sends.
+pub const LOG_EVERY: Duration = Duration::from_secs(60);
+
 /// Marks a request refused because its client IP is limited; holds whole seconds to wait.
 #[derive(Debug, Clone, Copy)]
 struct Limited(u64);
 
+/// A limited client's refusal: how long to wait, and whether a log line is due.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    /// Until a token is back.
+    pub retry_after: Duration,
+    /// `Some(n)` when this refusal should be logged: `n` limited refusals since the last line,
+    /// this one included.
+    pub report: Option<u64>,
+}
+
 struct Bucket {
     tokens: f64,
     updated: Instant,
+    /// Limited refusals not yet reported in a log line.
+    unreported: u64,
+    reported: Option<Instant>,
 }
 
 /// A token bucket per client IP, counting refused keys.
@@ -66,8 +90,8 @@ impl AuthFailLimiter {
         bucket.updated = now;
     }
 
-    /// How long `ip` must wait before presenting a key again, if it is limited now.
-    pub fn retry_after(&self, ip: IpAddr) -> Option<Duration> {
+    /// Whether a refused key from `ip` is to be limited now (counting it for the sampled log line).
+    pub fn limit(&self, ip: IpAddr) -> Option<Limit> {
         if !self.enabled() {
             return None;
         }
@@ -75,8 +99,21 @@ impl AuthFailLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let bucket = buckets.get_mut(&ip)?;
         self.refill(bucket, now);
-        (bucket.tokens < 1.0)
-            .then(|| Duration::from_secs_f64((1.0 - bucket.tokens) / self.per_second))
+        if bucket.tokens >= 1.0 {
+            return None;
+        }
+        bucket.unreported += 1;
+        let due = bucket
+            .reported
+            .is_none_or(|at| now.saturating_duration_since(at) >= LOG_EVERY);
+        let report = due.then(|| {
+            bucket.reported = Some(now);
+            std::mem::take(&mut bucket.unreported)
+        });
+        Some(Limit {
+            retry_after: Duration::from_secs_f64((1.0 - bucket.tokens) / self.per_second),
+            report,
+        })
     }
 
     /// Takes one token from `ip`'s bucket.
@@ -99,51 +136,49 @@ impl AuthFailLimiter {
         let bucket = buckets.entry(ip).or_insert(Bucket {
             tokens: self.burst,
             updated: now,
+            unreported: 0,
+            reported: None,
         });
         self.refill(bucket, now);
         bucket.tokens = (bucket.tokens - 1.0).max(0.0);
     }
 }
 
-/// Limits as configured: the failure limiter, which peers may name the client, the header cap.
+/// Limits as configured: the failure limiter, who the client is, the header cap.
 pub struct Limits {
     /// Refused keys per client IP.
     pub auth_failures: AuthFailLimiter,
-    /// Peers whose `X-Real-IP` / `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Which peers may name the client, and in which header.
+    pub client_rule: ClientRule,
     /// Largest total of header name and value bytes.
     pub max_header_bytes: usize,
+    /// Time a request body has to arrive (see [`crate::body`]).
+    pub body_timeout: Duration,
 }
 
-impl Limits {
-    /// The client's IP: the peer's, or the one a trusted proxy forwarded (`X-Real-IP`, else the
-    /// last `X-Forwarded-For` entry, which is the one the proxy itself appended).
-    pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
-        let peer = req.peer_addr()?.ip();
-        if !self.trusted_proxies.contains(&peer) {
-            return Some(peer);
-        }
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        let forwarded = header("x-real-ip")
-            .and_then(|v| v.trim().parse().ok())
-            .or_else(|| {
-                header("x-forwarded-for")
-                    .and_then(|v| v.rsplit(',').next())
-                    .and_then(|v| v.trim().parse().ok())
-            });
-        Some(forwarded.unwrap_or(peer))
-    }
-}
-
-/// Before a key is checked: if the client is limited, marks the request and returns the refusal to
-/// use instead of looking the key up.
-pub fn refuse_if_limited(state: &AppState, req: &HttpRequest) -> Option<Verification> {
-    let ip = state.limits.client_ip(req)?;
-    let wait = state.limits.auth_failures.retry_after(ip)?;
-    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+/// Before a refused key is looked up further: if the client is limited, marks the request (→ 429),
+/// counts it (metrics, the audit's suppressed count, the sampled log line) and returns the refusal to
+/// answer with.
+pub fn refuse_if_limited(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &ClientInfo,
+) -> Option<Verification> {
+    let limit = state.limits.auth_failures.limit(client.client_ip?)?;
+    let seconds = limit.retry_after.as_secs_f64().ceil().max(1.0) as u64;
     req.extensions_mut().insert(Limited(seconds));
     state.metrics.rate_limited();
-    tracing::info!(client_ip = %ip, retry_after = seconds, path = req.path(), "authentication rate-limited");
+    if let Some(audit) = &state.auth_audit {
+        audit.suppress();
+    }
+    if let Some(count) = limit.report {
+        tracing::info!(
+            client_ip = %client.client(),
+            retry_after = seconds,
+            limited_since_last_line = count,
+            "authentication rate-limited (one line per client per minute)"
+        );
+    }
     Some(Verification {
         code: VerifyCode::Malformed,
         api_key_id: None,
@@ -152,11 +187,21 @@ pub fn refuse_if_limited(state: &AppState, req: &HttpRequest) -> Option<Verifica
     })
 }
 
+/// Whether the limiter answered this request (its 429 is already counted and sampled).
+pub fn was_limited(req: &HttpRequest) -> bool {
+    req.extensions().get::<Limited>().is_some()
+}
+
 /// After a key was checked: counts the outcome and charges a refused key to the client IP.
-pub fn observe(state: &AppState, req: &HttpRequest, presented: &str, verification: &Verification) {
+pub fn observe(
+    state: &AppState,
+    client: &ClientInfo,
+    presented: &str,
+    verification: &Verification,
+) {
     state.metrics.verification(verification.code);
     if verification.principal.is_none() && !presented.trim().is_empty() {
-        if let Some(ip) = state.limits.client_ip(req) {
+        if let Some(ip) = client.client_ip {
             state.limits.auth_failures.record_failure(ip);
         }
     }
@@ -216,16 +261,28 @@ mod tests {
         for _ in 0..2 {
             limiter.record_failure(ip(1));
         }
-        assert!(limiter.retry_after(ip(1)).is_none(), "burst not used up");
+        assert!(limiter.limit(ip(1)).is_none(), "burst not used up");
         limiter.record_failure(ip(1));
-        let wait = limiter
-            .retry_after(ip(1))
-            .expect("limited after 3 failures");
+        let limit = limiter.limit(ip(1)).expect("limited after 3 failures");
         assert!(
-            wait <= Duration::from_secs(1),
-            "one token a second: {wait:?}"
+            limit.retry_after <= Duration::from_secs(1),
+            "one token a second: {limit:?}"
         );
-        assert!(limiter.retry_after(ip(2)).is_none(), "other IPs unaffected");
+        assert!(limiter.limit(ip(2)).is_none(), "other IPs unaffected");
+    }
+
+    #[test]
+    fn limited_refusals_are_reported_once_per_interval_with_a_count() {
+        let limiter = AuthFailLimiter::new(1, 1);
+        limiter.record_failure(ip(1));
+        let reports: Vec<Option<u64>> = (0..5)
+            .map(|_| limiter.limit(ip(1)).expect("limited").report)
+            .collect();
+        assert_eq!(
+            reports,
+            [Some(1), None, None, None, None],
+            "first line at once, then quiet"
+        );
     }
 
     #[test]
@@ -234,6 +291,6 @@ mod tests {
         for _ in 0..10 {
             limiter.record_failure(ip(1));
         }
-        assert!(limiter.retry_after(ip(1)).is_none());
+        assert!(limiter.limit(ip(1)).is_none());
     }
 }

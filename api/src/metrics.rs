@@ -34,6 +34,7 @@ pub struct Metrics {
     latency: HistogramVec,
     verifications: IntCounterVec,
     rate_limited: IntCounter,
+    connections_refused: IntCounter,
     store_up: IntGauge,
     unapplied: IntGauge,
     lag_seconds: Gauge,
@@ -96,6 +97,14 @@ impl Metrics {
                 IntCounter::new(
                     "apikeyd_auth_rate_limited_total",
                     "Requests answered 429 because their client IP presented too many refused keys.",
+                )
+                .expect("valid"),
+            ),
+            connections_refused: register(
+                &r,
+                IntCounter::new(
+                    "apikeyd_connections_refused_total",
+                    "Connections closed on accept because their peer already held APIKEYD_MAX_CONNECTIONS_PER_IP.",
                 )
                 .expect("valid"),
             ),
@@ -162,6 +171,11 @@ impl Metrics {
     /// Counts one request refused by the failure limit.
     pub fn rate_limited(&self) {
         self.rate_limited.inc();
+    }
+
+    /// Counts one connection closed by the per-peer connection cap.
+    pub fn connection_refused(&self) {
+        self.connections_refused.inc();
     }
 
     /// Measures the backlogs, then renders every metric in the text format.

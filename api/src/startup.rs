@@ -2,6 +2,7 @@
 use crate::auth_audit::AuthFailureAudit;
 use crate::commands::{CommandBus, Frameworks};
 use crate::config::{AuditFormat, BackendKind, Settings};
+use crate::connections::ConnectionCap;
 use crate::error::ApiError;
 use crate::limits::{AuthFailLimiter, Limits};
 use crate::metrics::Metrics;
@@ -10,7 +11,7 @@ use crate::state::AppState;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers, Logger};
+use actix_web::middleware::{from_fn, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use cqrs_es::persist::PersistedEventRepository;
 use domain::services::Services;
@@ -212,10 +213,13 @@ impl Application {
                     settings.auth_fail_limit,
                     settings.auth_fail_burst,
                 ),
-                trusted_proxies: settings.trusted_proxies.clone(),
+                client_rule: settings.client_rule(),
                 max_header_bytes: settings.max_header_bytes,
+                body_timeout: Duration::from_millis(settings.body_timeout_ms),
             },
         });
+        let cap = ConnectionCap::new(settings.max_connections_per_ip, settings.client_rule());
+        let on_connect_state = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -227,7 +231,7 @@ impl Application {
                 }))
                 .wrap(ErrorHandlers::new().default_handler(json_error_body))
                 .wrap(from_fn(crate::limits::middleware))
-                .wrap(access_log())
+                .wrap(from_fn(crate::telemetry::access_log))
                 .wrap(from_fn(crate::metrics::middleware))
                 .wrap(from_fn(crate::request_id::middleware))
                 .configure(routes::config)
@@ -237,6 +241,7 @@ impl Application {
                     Err::<actix_web::HttpResponse, _>(ApiError::NotFound("Not Found".into()))
                 }))
         })
+        .on_connect(move |conn, data| cap.on_connect(conn, data, &on_connect_state.metrics))
         .listen(listener)?
         .shutdown_timeout(10);
         if let Some(workers) = settings.workers {
@@ -275,13 +280,6 @@ impl Application {
         }
         result
     }
-}
-
-/// The access log: peer, method and path (never the query string or a header that could carry a
-/// key), status, size, duration and the request id.
-fn access_log() -> Logger {
-    Logger::new("%a \"%{request}xi\" %s %b %Dms rid=%{x-request-id}i")
-        .custom_request_replace("request", |req| format!("{} {}", req.method(), req.path()))
 }
 
 /// Rewrites any error response that is not already JSON (routing 404/405, framework errors) into

@@ -204,7 +204,7 @@ impl IntoResponses for RateLimited {
 
 fn rate_limited() -> RefOr<Response> {
     let RefOr::T(mut response) = error(
-        "Too many refused keys from this client address; nothing was checked. Retry after `Retry-After` seconds",
+        "A refused key from a client address that presented too many (a valid key is always served); it was not looked up further. Retry after `Retry-After` seconds",
     ) else {
         unreachable!("error() builds an inline response")
     };
@@ -246,6 +246,7 @@ impl IntoResponses for WithBody {
                 "400",
                 "Missing, invalid or ill-shaped JSON body, or invalid values",
             ),
+            ("408", "Body not received within APIKEYD_BODY_TIMEOUT_MS"),
             ("413", "Body larger than APIKEYD_MAX_BODY_BYTES"),
         ])
     }

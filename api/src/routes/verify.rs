@@ -22,7 +22,8 @@ struct VerifyRequest {
     api_key: Option<serde_json::Value>,
 }
 
-/// Always 200: the answer is in `valid` and `code` (429 when the client IP is over the failure limit).
+/// Always 200: the answer is in `valid` and `code` (429 for a refused key when the client IP is over
+/// the failure limit; a valid key is always 200).
 #[utoipa::path(post, path = "/auth/verify", tag = "verify", request_body = VerifyRequest,
     responses((status = 200, description = "The verdict", body = VerifyResult), WithBody, RateLimited, Common))]
 async fn verify(
@@ -34,30 +35,7 @@ async fn verify(
         Some(serde_json::Value::String(s)) => s.as_str(),
         _ => "",
     };
-    let v = match crate::limits::refuse_if_limited(&state, &req) {
-        Some(refused) => refused,
-        None => {
-            let v = crate::auth::verify_key(&state, presented).await;
-            crate::limits::observe(&state, &req, presented, &v);
-            v
-        }
-    };
-    if v.principal.is_none() {
-        tracing::info!(
-            code = v.code.as_str(),
-            hash_prefix = v.hash_prefix.as_deref().unwrap_or("-"),
-            "verify refused"
-        );
-        if let Some(audit) = &state.auth_audit {
-            audit.record(crate::auth_audit::Refusal {
-                verification: &v,
-                source_ip: crate::auth::source_ip(&req),
-                request_id: crate::auth::request_id(&req),
-                method: req.method().as_str(),
-                path: req.path(),
-            });
-        }
-    }
+    let v = crate::auth::authenticate(&state, &req, presented).await;
     let p = v.principal.as_ref();
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

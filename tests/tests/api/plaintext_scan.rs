@@ -1,5 +1,6 @@
-//! After a full lifecycle on the real binary at `RUST_LOG=debug`, no issued key appears in plaintext
-//! anywhere on disk or in the output; its SHA-256 does appear in the store (so the scan reads the right
+//! After a full lifecycle on the real binary at `RUST_LOG=debug` — including an issued key pasted
+//! into a URL path, a JSON field and a malformed body — no issued key appears in plaintext anywhere
+//! on disk or in the output; its SHA-256 does appear in the store (so the scan reads the right
 //! bytes); the audit file has one line per event.
 use serde_json::{json, Value};
 use tests::backend::audit_log;
@@ -38,6 +39,7 @@ async fn lifecycle(api: &Api) -> (Vec<CreatedKey>, Vec<(&'static str, String)>) 
     }
     let wrong = unknown_key();
     api.assert_key_refused(&wrong, "NOT_FOUND").await;
+    paste_by_mistake(api, &one).await;
 
     api.update_key(&one.id, &json!({ "description": "rotated soon" }))
         .await
@@ -57,6 +59,33 @@ async fn lifecycle(api: &Api) -> (Vec<CreatedKey>, Vec<(&'static str, String)>) 
         ("apiKeyDelete", one.id.clone()),
     ]);
     (vec![one, two, three], expected)
+}
+
+/// An issued key pasted where it does not belong — a URL path, a JSON field, a body that is not
+/// JSON — is refused, and (the scan checks) written nowhere, not even redacted-away on stderr.
+async fn paste_by_mistake(api: &Api, key: &CreatedKey) {
+    let reply = api.get(&format!("/auth/api-keys/{}", key.key)).send().await;
+    assert!(
+        !reply.text.contains(secret_part(&key.key)),
+        "{}",
+        reply.text
+    );
+    let reply = api
+        .update_key(&key.id, &json!({ "description": key.key }))
+        .await;
+    reply.assert_json_error(400);
+    let bad_json = format!("{{\"apiKeyName\": \"{}", key.key);
+    let reply = api
+        .post("/auth/api-keys")
+        .raw(bad_json, "application/json")
+        .send()
+        .await;
+    reply.assert_json_error(400);
+    assert!(
+        !reply.text.contains(secret_part(&key.key)),
+        "{}",
+        reply.text
+    );
 }
 
 /// Every file the scan reads: the store, the audit file, any other file in the data directory,

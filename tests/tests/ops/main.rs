@@ -8,7 +8,11 @@
 //! - `metrics`: request counters and latency histograms, verification outcomes, backlog gauges.
 //! - `openapi`: `/openapi.json` is OpenAPI 3 and matches the routes the app really serves.
 //! - `request_id`: ids assigned, echoed and recorded on events.
-//! - `rate_limit`: refused keys limited per client IP, 429 with `Retry-After`.
+//! - `rate_limit`: refused keys limited per client IP, 429 with `Retry-After`; valid keys always served.
+//! - `client_ip`: the trusted-proxy rule; spoofed forwarding headers; the audit's `sourceIp`.
+//! - `slow_clients`: the body timeout (408) and the per-IP connection cap.
+//! - `redaction`: pasted keys in no response, log line, audit record or file.
+//! - `console`: the console page cannot be framed.
 //! - `limits`: header and body size caps.
 //! - `logs`: JSON logs carry the request id and never a key.
 //! - `shutdown`: SIGTERM finishes an in-flight request and flushes.
@@ -18,6 +22,8 @@
 //!   rules (cfn-lint and promtool when installed).
 #![forbid(unsafe_code)]
 
+mod client_ip;
+mod console;
 mod deploy;
 mod helpers;
 mod limits;
@@ -26,6 +32,8 @@ mod metrics;
 mod nginx;
 mod openapi;
 mod rate_limit;
+mod redaction;
 mod request_id;
 mod shutdown;
+mod slow_clients;
 mod views_fault;
