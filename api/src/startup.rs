@@ -28,6 +28,12 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long an idle keep-alive connection stays open. Longer than the idle timeout of the pools that
+/// reuse connections (nginx upstream keepalive 60 s, most HTTP clients 60–90 s, AWS load balancers
+/// 60 s): a server that closes first races the client's next request on that connection, which the
+/// client sees as a reset with no answer. Idle connections count against the per-IP cap.
+const KEEP_ALIVE: Duration = Duration::from_secs(75);
+
 /// How often the embedded backend's projections retry and look for events other processes appended.
 const EMBEDDED_POLL: Duration = Duration::from_millis(500);
 
@@ -243,6 +249,7 @@ impl Application {
         })
         .on_connect(move |conn, data| cap.on_connect(conn, data, &on_connect_state.metrics))
         .listen(listener)?
+        .keep_alive(KEEP_ALIVE)
         .shutdown_timeout(10);
         if let Some(workers) = settings.workers {
             server = server.workers(workers);

@@ -276,6 +276,8 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(std::time::Duration::from_secs(30))
+        // Below the server's keep-alive, so the pool never reuses a connection the server is closing.
+        .pool_idle_timeout(std::time::Duration::from_secs(30))
         .build()
         .expect("build the HTTP client")
 }
