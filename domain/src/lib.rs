@@ -6,11 +6,13 @@
 //!   `error`).
 //! - Value types, one per file: [`ApiKeyName`], [`Description`], [`UserId`], [`Expiration`],
 //!   [`RoleName`], [`KeyHash`], [`Actor`], [`IsActive`].
+//! - [`admin_access`]: the pure decision that no command takes the last live admin key away.
 //! - [`services`]: the lookups an aggregate needs from outside (does a user have roles?), implemented in
 //!   `infra`.
 #![forbid(unsafe_code)]
 
 pub mod actor;
+pub mod admin_access;
 pub mod api_key;
 pub mod api_key_name;
 pub mod description;

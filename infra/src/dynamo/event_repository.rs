@@ -2,7 +2,8 @@
 //! events (conditional on their sequence being free), their feed copies and the unique claims.
 use super::item::{get_n, get_s, n, s, Item};
 use super::{DynamoStore, FEED_PARTITION};
-use crate::unique::{ClaimAction, UniqueViolation, RULES};
+use crate::unique::{guard_version, observed_guard, AdminGuard, ClaimAction, UniqueViolation};
+use crate::unique::{ADMIN_GUARD_SCOPE, ADMIN_GUARD_VALUE, RULES};
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{SecondsFormat, Utc};
@@ -22,6 +23,12 @@ enum Slot {
     Feed,
     Claim { scope: String, value: String },
     Release,
+    Guard,
+}
+
+/// The admin guard's key in the unique table.
+fn guard_key() -> AttributeValue {
+    s(format!("{ADMIN_GUARD_SCOPE}#{ADMIN_GUARD_VALUE}"))
 }
 
 fn connection<E: std::error::Error + Send + Sync + 'static>(e: E) -> PersistenceError {
@@ -169,6 +176,24 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Moves the admin guard from `observed` to the next version, on condition it has not moved.
+    fn guard_item(&self, observed: u64) -> Result<TransactWriteItem, PersistenceError> {
+        let put = Put::builder()
+            .table_name(&self.tables.unique)
+            .item("UniqueKey", guard_key())
+            .item("Owner", s((observed + 1).to_string()));
+        let put = match observed {
+            0 => put.condition_expression("attribute_not_exists(UniqueKey)"),
+            _ => put
+                .condition_expression("#o = :o")
+                .expression_attribute_names("#o", "Owner")
+                .expression_attribute_values(":o", s(observed.to_string())),
+        };
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(build_error)?)
+            .build())
+    }
+
     /// The chain link of the event before `event` in its stream (empty for the first event).
     async fn previous_link(&self, event: &SerializedEvent) -> Result<String, PersistenceError> {
         if event.sequence <= 1 {
@@ -223,6 +248,9 @@ impl DynamoStore {
             items.push((TransactWriteItem::builder().put(put).build(), Slot::Feed));
             self.claim_items(event, &mut items)?;
         }
+        if let Some(observed) = observed_guard(events)? {
+            items.push((self.guard_item(observed)?, Slot::Guard));
+        }
         if items.len() > MAX_TRANSACTION_ITEMS {
             return Err(PersistenceError::UnknownError(
                 format!("{} items exceed one DynamoDB transaction", items.len()).into(),
@@ -234,12 +262,16 @@ impl DynamoStore {
 
 /// Explains a cancelled transaction: a taken sequence is a lost race, a taken claim a duplicate.
 fn cancelled(reasons: &[Option<&str>], slots: &[Slot]) -> Option<PersistenceError> {
+    // Another transaction on the same item in flight: a lost race like a taken sequence.
+    if reasons.contains(&Some("TransactionConflict")) {
+        return Some(PersistenceError::OptimisticLockError);
+    }
     for (code, slot) in reasons.iter().zip(slots) {
         if *code != Some("ConditionalCheckFailed") {
             continue;
         }
         return Some(match slot {
-            Slot::Event => PersistenceError::OptimisticLockError,
+            Slot::Event | Slot::Guard => PersistenceError::OptimisticLockError,
             Slot::Claim { scope, value } => {
                 PersistenceError::UnknownError(Box::new(UniqueViolation {
                     scope: scope.clone(),
@@ -250,6 +282,21 @@ fn cancelled(reasons: &[Option<&str>], slots: &[Slot]) -> Option<PersistenceErro
         });
     }
     None
+}
+
+impl AdminGuard for DynamoStore {
+    async fn admin_guard(&self) -> Result<u64, PersistenceError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.unique)
+            .key("UniqueKey", guard_key())
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| connection(aws_sdk_dynamodb::Error::from(e)))?;
+        guard_version(out.item().and_then(|i| get_s(i, "Owner")))
+    }
 }
 
 impl PersistedEventRepository for DynamoStore {

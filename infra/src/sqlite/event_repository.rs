@@ -1,7 +1,8 @@
 //! cqrs-es `PersistedEventRepository` over the `events` table, with unique claims in the same
 //! transaction.
 use super::SqliteStore;
-use crate::unique::{ClaimAction, UniqueViolation, RULES};
+use crate::unique::{guard_version, observed_guard, AdminGuard, ClaimAction, UniqueViolation};
+use crate::unique::{ADMIN_GUARD_SCOPE, ADMIN_GUARD_VALUE, RULES};
 use chrono::Utc;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
@@ -124,6 +125,49 @@ async fn apply_claims(
     Ok(())
 }
 
+/// Moves the admin guard from `observed` to the next version; a guard that moved since is a lost
+/// race (the command retries on the new state).
+async fn advance_guard(
+    tx: &mut Transaction<'_, Sqlite>,
+    observed: u64,
+) -> Result<(), PersistenceError> {
+    let next = (observed + 1).to_string();
+    let query = if observed == 0 {
+        sqlx::query(
+            "INSERT INTO unique_claims (scope, value, owner) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(ADMIN_GUARD_SCOPE)
+        .bind(ADMIN_GUARD_VALUE)
+        .bind(next)
+    } else {
+        sqlx::query(
+            "UPDATE unique_claims SET owner = ? WHERE scope = ? AND value = ? AND owner = ?",
+        )
+        .bind(next)
+        .bind(ADMIN_GUARD_SCOPE)
+        .bind(ADMIN_GUARD_VALUE)
+        .bind(observed.to_string())
+    };
+    let done = query.execute(&mut **tx).await.map_err(persistence)?;
+    match done.rows_affected() {
+        0 => Err(PersistenceError::OptimisticLockError),
+        _ => Ok(()),
+    }
+}
+
+impl AdminGuard for SqliteStore {
+    async fn admin_guard(&self) -> Result<u64, PersistenceError> {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT owner FROM unique_claims WHERE scope = ? AND value = ?")
+                .bind(ADMIN_GUARD_SCOPE)
+                .bind(ADMIN_GUARD_VALUE)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(persistence)?;
+        guard_version(stored.as_deref())
+    }
+}
+
 impl PersistedEventRepository for SqliteStore {
     async fn get_events<A: Aggregate>(
         &self,
@@ -185,6 +229,9 @@ impl PersistedEventRepository for SqliteStore {
             .map_err(persistence)?;
             apply_claims(&mut tx, event).await?;
             previous = link;
+        }
+        if let Some(observed) = observed_guard(events)? {
+            advance_guard(&mut tx, observed).await?;
         }
         tx.commit().await.map_err(persistence)
     }

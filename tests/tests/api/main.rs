@@ -17,6 +17,7 @@ mod authentication;
 mod bad_input;
 mod cli;
 mod expiry;
+mod last_admin;
 mod name_race;
 mod plaintext_scan;
 mod public_routes;
