@@ -218,3 +218,59 @@ async fn racing_removals_of_every_admin_holder_leave_exactly_one() {
     assert_eq!(admins.len(), 1, "{admins:?}");
     assert_eq!(admins[0]["userId"], user.as_str());
 }
+
+/// Waits until `node` authenticates `key` (it learns other nodes' keys from the shared log).
+async fn wait_until_known(node: &Api, key: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while node.check(key).await.status != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the other node never learned a key"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Rounds of the two-node race: one round lets a missing guard slip through only sometimes.
+const ROUNDS: usize = 5;
+
+#[tokio::test]
+async fn racing_removals_on_two_nodes_of_one_store_leave_exactly_one() {
+    let a = spawn_app().await;
+    let b = a.another_node().await;
+    let mut keys = admin_keys(&a).await;
+    for round in 0..ROUNDS {
+        let nodes = [&a.address, &b.address];
+        let apis: Vec<Api> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Api::new(nodes[i % 2].clone(), k.key.clone()))
+            .collect();
+        for (api, k) in apis.iter().zip(&keys) {
+            wait_until_known(api, &k.key).await;
+        }
+        let calls = apis.iter().zip(&keys).map(|(api, k)| api.delete_key(&k.id));
+        let replies = join_all(calls).await;
+        let survivor = keys.swap_remove(one_refused(&replies));
+        let admin = Api::new(a.address.clone(), survivor.key.clone());
+        // Node A learns node B's deletes from the shared log.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let listed = loop {
+            let listed: Vec<Value> = admin.list_keys().await;
+            if listed.len() == 1 || std::time::Instant::now() > deadline {
+                break listed;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        assert_eq!(listed.len(), 1, "round {round}: {listed:?}");
+        assert_eq!(listed[0]["apiKeyId"], survivor.id.as_str());
+        keys = vec![survivor];
+        for i in 1..RACERS {
+            keys.push(
+                admin
+                    .create_key_ok(&format!("round {round} key {i}"), "admin")
+                    .await,
+            );
+        }
+    }
+}

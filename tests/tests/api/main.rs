@@ -21,6 +21,7 @@ mod last_admin;
 mod name_race;
 mod plaintext_scan;
 mod public_routes;
+mod queueing;
 mod recovery;
 mod restart;
 mod revocation;
