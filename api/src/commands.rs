@@ -5,13 +5,19 @@
 //! ordinary contention never surfaces as a conflict; commands that can take admin access away also
 //! queue behind each other and carry the store's admin-guard version (docs/adr/011-admin-guard.md).
 //! What still conflicts (another node won) is retried with jittered backoff on the new state.
+mod role_deletion;
+
+pub use role_deletion::RoleDeletionError;
+
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use cqrs_es::persist::{PersistedEventRepository, PersistedEventStore};
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework, Query};
 use domain::api_key::{ApiKey, ApiKeyCommand, ApiKeyError};
 use domain::role::{Role, RoleCommand, RoleError};
 use domain::services::Services;
 use domain::user_roles::{UserRoles, UserRolesCommand, UserRolesError};
+use domain::{Actor, RoleName, UserId};
 use infra::{AdminGuard, ADMIN_GUARD_META};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -60,6 +66,14 @@ pub trait CommandBus: Send + Sync {
         command: UserRolesCommand,
         meta: Metadata,
     ) -> Result<(), AggregateError<UserRolesError>>;
+    /// Takes a role from every holder and deletes it, atomically; returns the former holders.
+    async fn delete_role(
+        &self,
+        role: &RoleName,
+        actor: Actor,
+        at: DateTime<Utc>,
+        meta: Metadata,
+    ) -> Result<Vec<UserId>, RoleDeletionError>;
 }
 
 /// The locks commands of this process queue on.
@@ -76,6 +90,26 @@ impl Locks {
         }
     }
 
+    fn shard(aggregate_type: &str, id: &str) -> usize {
+        let mut hasher = DefaultHasher::new();
+        (aggregate_type, id).hash(&mut hasher);
+        (hasher.finish() % LOCK_SHARDS as u64) as usize
+    }
+
+    /// Waits for the locks of several aggregates, in shard order so that two such commands cannot
+    /// deadlock (and never for the admin guard's, which single-aggregate commands take last).
+    async fn acquire_all(&self, aggregates: &[(&str, &str)]) -> Vec<MutexGuard<'_, ()>> {
+        let shards: std::collections::BTreeSet<usize> = aggregates
+            .iter()
+            .map(|(t, id)| Self::shard(t, id))
+            .collect();
+        let mut guards = Vec::with_capacity(shards.len());
+        for shard in shards {
+            guards.push(self.aggregates[shard].lock().await);
+        }
+        guards
+    }
+
     /// Waits for the lock of one aggregate, then (for a guarded command) for the admin guard's.
     /// Always in that order, and at most one aggregate per command, so no two commands deadlock.
     async fn acquire(
@@ -84,10 +118,9 @@ impl Locks {
         id: &str,
         guarded: bool,
     ) -> (MutexGuard<'_, ()>, Option<MutexGuard<'_, ()>>) {
-        let mut hasher = DefaultHasher::new();
-        (aggregate_type, id).hash(&mut hasher);
-        let shard = (hasher.finish() % LOCK_SHARDS as u64) as usize;
-        let aggregate = self.aggregates[shard].lock().await;
+        let aggregate = self.aggregates[Self::shard(aggregate_type, id)]
+            .lock()
+            .await;
         let guard = match guarded {
             true => Some(self.admin_guard.lock().await),
             false => None,
@@ -112,6 +145,9 @@ pub struct Frameworks<R: PersistedEventRepository + Clone + 'static> {
     role: CqrsFramework<Role, PersistedEventStore<R, Role>>,
     user_roles: CqrsFramework<UserRoles, PersistedEventStore<R, UserRoles>>,
     repo: R,
+    services: Services,
+    /// Runs after a commit made outside the frameworks (a role deletion).
+    after_commit: Box<dyn Query<Role>>,
     locks: Locks,
 }
 
@@ -135,9 +171,11 @@ impl<R: PersistedEventRepository + Clone + 'static> Frameworks<R> {
             user_roles: CqrsFramework::new(
                 PersistedEventStore::new_event_store(repo.clone()),
                 vec![Box::new(query())],
-                services,
+                services.clone(),
             ),
             repo,
+            services,
+            after_commit: Box::new(query()),
             locks: Locks::new(),
         }
     }
@@ -215,5 +253,15 @@ impl<R: PersistedEventRepository + AdminGuard + Clone + Send + Sync + 'static> C
         let guarded = command.can_reduce_admin_access();
         self.execute(&self.user_roles, id, command, guarded, meta)
             .await
+    }
+
+    async fn delete_role(
+        &self,
+        role: &RoleName,
+        actor: Actor,
+        at: DateTime<Utc>,
+        meta: Metadata,
+    ) -> Result<Vec<UserId>, RoleDeletionError> {
+        self.delete_role_with_holders(role, &actor, at, meta).await
     }
 }

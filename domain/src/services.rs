@@ -14,6 +14,8 @@ pub struct DirectoryUnavailable(pub String);
 pub trait Directory: Send + Sync {
     /// Roles currently assigned to `user`.
     async fn roles_of(&self, user: &UserId) -> Result<Vec<RoleName>, DirectoryUnavailable>;
+    /// Users holding `role` now.
+    async fn holders_of(&self, role: &RoleName) -> Result<Vec<UserId>, DirectoryUnavailable>;
     /// Whether a role of that name exists.
     async fn role_exists(&self, role: &RoleName) -> Result<bool, DirectoryUnavailable>;
     /// Whether a live (not deleted) key already uses this exact name.

@@ -23,4 +23,4 @@ pub mod unique;
 
 pub use dynamo::DynamoStore;
 pub use sqlite::SqliteStore;
-pub use unique::{AdminGuard, UniqueRule, UniqueViolation, ADMIN_GUARD_META};
+pub use unique::{AdminGuard, TransactionTooLarge, UniqueRule, UniqueViolation, ADMIN_GUARD_META};

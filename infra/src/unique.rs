@@ -128,6 +128,16 @@ pub(crate) fn guard_version(stored: Option<&str>) -> Result<u64, PersistenceErro
     })
 }
 
+/// One commit holds more writes than the store can make atomically.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{items} writes exceed one transaction (at most {limit})")]
+pub struct TransactionTooLarge {
+    /// Writes the commit needs.
+    pub items: usize,
+    /// Writes one transaction can hold.
+    pub limit: usize,
+}
+
 /// Another live aggregate holds the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{scope} '{value}' is already taken")]

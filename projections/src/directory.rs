@@ -69,6 +69,11 @@ impl Directory for ReadModelDirectory {
         Ok(self.projector.read().directory.roles_of(user))
     }
 
+    async fn holders_of(&self, role: &RoleName) -> Result<Vec<UserId>, DirectoryUnavailable> {
+        self.fresh().await?;
+        Ok(self.projector.read().directory.holders_of(role))
+    }
+
     async fn role_exists(&self, role: &RoleName) -> Result<bool, DirectoryUnavailable> {
         self.fresh().await?;
         Ok(self.projector.read().directory.roles.contains_key(role))

@@ -242,6 +242,9 @@ mod tests {
                 _ => vec![],
             })
         }
+        async fn holders_of(&self, _: &RoleName) -> Result<Vec<UserId>, DirectoryUnavailable> {
+            Ok(vec![])
+        }
         async fn role_exists(&self, _: &RoleName) -> Result<bool, DirectoryUnavailable> {
             Ok(true)
         }

@@ -188,6 +188,9 @@ mod tests {
         async fn roles_of(&self, _: &UserId) -> Result<Vec<RoleName>, DirectoryUnavailable> {
             Ok(vec![])
         }
+        async fn holders_of(&self, _: &RoleName) -> Result<Vec<UserId>, DirectoryUnavailable> {
+            Ok(vec![])
+        }
         async fn role_exists(&self, role: &RoleName) -> Result<bool, DirectoryUnavailable> {
             Ok(matches!(role.as_ref(), "admin" | "reader"))
         }

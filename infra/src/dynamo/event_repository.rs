@@ -3,7 +3,7 @@
 use super::item::{get_n, get_s, n, s, Item};
 use super::{DynamoStore, FEED_PARTITION};
 use crate::unique::{guard_version, observed_guard, AdminGuard, ClaimAction, UniqueViolation};
-use crate::unique::{ADMIN_GUARD_SCOPE, ADMIN_GUARD_VALUE, RULES};
+use crate::unique::{TransactionTooLarge, ADMIN_GUARD_SCOPE, ADMIN_GUARD_VALUE, RULES};
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{SecondsFormat, Utc};
@@ -12,9 +12,10 @@ use cqrs_es::persist::{
 };
 use cqrs_es::Aggregate;
 use serde_json::Value;
+use std::collections::HashMap;
 
-/// Items per transaction: the limit DynamoDB Local and older regions enforce.
-const MAX_TRANSACTION_ITEMS: usize = 25;
+/// Items per transaction: DynamoDB's limit (and DynamoDB Local's since 2.0).
+const MAX_TRANSACTION_ITEMS: usize = 100;
 
 /// What each transaction item is, to explain a cancellation.
 #[derive(Debug, Clone)]
@@ -219,17 +220,40 @@ impl DynamoStore {
             .to_owned())
     }
 
+    /// The chain link before the first event of each stream in `events` (a commit may span several
+    /// aggregates, e.g. a role deletion).
+    async fn previous_links(
+        &self,
+        events: &[SerializedEvent],
+    ) -> Result<HashMap<String, String>, PersistenceError> {
+        let mut links = HashMap::new();
+        for event in events {
+            let key = stream_key(&event.aggregate_type, &event.aggregate_id);
+            if !links.contains_key(&key) {
+                links.insert(key, self.previous_link(event).await?);
+            }
+        }
+        Ok(links)
+    }
+
     fn transaction(
         &self,
         events: &[SerializedEvent],
-        mut previous: String,
+        mut previous: HashMap<String, String>,
     ) -> Result<Vec<(TransactWriteItem, Slot)>, PersistenceError> {
-        let at = Utc::now().to_rfc3339_opts(SecondsFormat::Nanos, true);
+        let now = Utc::now();
         let mut items = Vec::new();
-        for event in events {
+        for (i, event) in events.iter().enumerate() {
+            // One nanosecond apart, so the feed keeps the commit's order even across aggregates
+            // (a role deletion's revocations come before the deletion, as on SQLite).
+            let at = (now + chrono::Duration::nanoseconds(i as i64))
+                .to_rfc3339_opts(SecondsFormat::Nanos, true);
             let cursor = feed_cursor(&at, event);
-            let stored = event_item(event, &cursor, &at, &previous);
-            previous = get_s(&stored, "ChainHash").unwrap_or_default().to_owned();
+            let link = previous
+                .entry(stream_key(&event.aggregate_type, &event.aggregate_id))
+                .or_default();
+            let stored = event_item(event, &cursor, &at, link);
+            *link = get_s(&stored, "ChainHash").unwrap_or_default().to_owned();
             let put = Put::builder()
                 .table_name(&self.tables.events)
                 .set_item(Some(stored.clone()))
@@ -252,9 +276,12 @@ impl DynamoStore {
             items.push((self.guard_item(observed)?, Slot::Guard));
         }
         if items.len() > MAX_TRANSACTION_ITEMS {
-            return Err(PersistenceError::UnknownError(
-                format!("{} items exceed one DynamoDB transaction", items.len()).into(),
-            ));
+            return Err(PersistenceError::UnknownError(Box::new(
+                TransactionTooLarge {
+                    items: items.len(),
+                    limit: MAX_TRANSACTION_ITEMS,
+                },
+            )));
         }
         Ok(items)
     }
@@ -331,7 +358,7 @@ impl PersistedEventRepository for DynamoStore {
         if events.is_empty() {
             return Ok(());
         }
-        let previous = self.previous_link(&events[0]).await?;
+        let previous = self.previous_links(events).await?;
         let (items, slots): (Vec<_>, Vec<_>) =
             self.transaction(events, previous)?.into_iter().unzip();
         let result = self

@@ -70,6 +70,11 @@ impl SqliteStore {
     }
 }
 
+/// Whether two events belong to one aggregate's stream.
+fn same_stream(a: &SerializedEvent, b: &SerializedEvent) -> bool {
+    a.aggregate_type == b.aggregate_type && a.aggregate_id == b.aggregate_id
+}
+
 /// The link of the event before `event` in its stream (empty for the first event).
 async fn previous_link(
     tx: &mut Transaction<'_, Sqlite>,
@@ -204,11 +209,12 @@ impl PersistedEventRepository for SqliteStore {
             .await
             .map_err(persistence)?;
         let recorded_at = Utc::now().to_rfc3339();
-        let mut previous = match events.first() {
-            Some(first) => previous_link(&mut tx, first).await?,
-            None => String::new(),
-        };
-        for event in events {
+        let mut previous = String::new();
+        for (i, event) in events.iter().enumerate() {
+            // A commit may span several aggregates (a role deletion): each stream chains on its own.
+            if i == 0 || !same_stream(&events[i - 1], event) {
+                previous = previous_link(&mut tx, event).await?;
+            }
             let stored = crate::chain::StoredEvent::about_to_store(event);
             let link = stored.expected_link(&previous);
             sqlx::query(

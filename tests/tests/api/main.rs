@@ -25,6 +25,7 @@ mod queueing;
 mod recovery;
 mod restart;
 mod revocation;
+mod role_deletion;
 mod roles;
 mod user_roles;
 mod verify_check;
