@@ -266,3 +266,96 @@ impl PersistedEventRepository for SqliteStore {
         Ok(self.replay(events).await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::unique::ADMIN_GUARD_META;
+    use domain::role::Role;
+    use domain::user_roles::UserRoles;
+    use serde_json::json;
+
+    fn event(
+        aggregate_type: &str,
+        id: &str,
+        sequence: usize,
+        guard: Option<u64>,
+    ) -> SerializedEvent {
+        let metadata = match guard {
+            Some(g) => json!({ ADMIN_GUARD_META: g.to_string() }),
+            None => json!({}),
+        };
+        SerializedEvent::new(
+            id.to_owned(),
+            sequence,
+            aggregate_type.to_owned(),
+            "Test".to_owned(),
+            "1".to_owned(),
+            json!({ "Test": { "n": sequence } }),
+            metadata,
+        )
+    }
+
+    async fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("apikeyd.db"))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_commit_spanning_aggregates_is_all_or_nothing() {
+        let (_dir, store) = store().await;
+        let first = [event("UserRoles", "u", 1, None)];
+        store.persist::<Role>(&first, None).await.unwrap();
+        // The second of three streams clashes: none of the three may be written.
+        let batch = [
+            event("UserRoles", "v", 1, None),
+            event("UserRoles", "u", 1, None),
+            event("Role", "r", 1, None),
+        ];
+        let error = store.persist::<Role>(&batch, None).await.unwrap_err();
+        assert!(
+            matches!(error, PersistenceError::OptimisticLockError),
+            "{error:?}"
+        );
+        assert!(store.get_events::<UserRoles>("v").await.unwrap().is_empty());
+        assert!(store.get_events::<Role>("r").await.unwrap().is_empty());
+        let batch = [
+            event("UserRoles", "u", 2, None),
+            event("Role", "r", 1, None),
+        ];
+        store.persist::<Role>(&batch, None).await.unwrap();
+        assert_eq!(store.get_events::<UserRoles>("u").await.unwrap().len(), 2);
+        assert_eq!(store.get_events::<Role>("r").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_commit_on_a_stale_admin_guard_loses_and_writes_nothing() {
+        let (_dir, store) = store().await;
+        assert_eq!(store.admin_guard().await.unwrap(), 0);
+        let won = [event("ApiKey", "a", 1, Some(0))];
+        store.persist::<Role>(&won, None).await.unwrap();
+        assert_eq!(store.admin_guard().await.unwrap(), 1);
+        for stale in [0, 2] {
+            let lost = [event("ApiKey", "b", 1, Some(stale))];
+            let error = store.persist::<Role>(&lost, None).await.unwrap_err();
+            assert!(
+                matches!(error, PersistenceError::OptimisticLockError),
+                "{error:?}"
+            );
+        }
+        assert_eq!(store.admin_guard().await.unwrap(), 1);
+        assert!(store
+            .select_events("ApiKey", "b", 0)
+            .await
+            .unwrap()
+            .is_empty());
+        let unguarded = [event("ApiKey", "c", 1, None)];
+        store.persist::<Role>(&unguarded, None).await.unwrap();
+        let fresh = [event("ApiKey", "b", 1, Some(1))];
+        store.persist::<Role>(&fresh, None).await.unwrap();
+        assert_eq!(store.admin_guard().await.unwrap(), 2);
+    }
+}
