@@ -12,6 +12,7 @@ use cqrs_es::persist::{
 };
 use cqrs_es::Aggregate;
 use serde_json::Value;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// Items per transaction: DynamoDB's limit (and DynamoDB Local's since 2.0).
@@ -228,9 +229,10 @@ impl DynamoStore {
     ) -> Result<HashMap<String, String>, PersistenceError> {
         let mut links = HashMap::new();
         for event in events {
-            let key = stream_key(&event.aggregate_type, &event.aggregate_id);
-            if !links.contains_key(&key) {
-                links.insert(key, self.previous_link(event).await?);
+            if let Entry::Vacant(slot) =
+                links.entry(stream_key(&event.aggregate_type, &event.aggregate_id))
+            {
+                slot.insert(self.previous_link(event).await?);
             }
         }
         Ok(links)
