@@ -11,7 +11,7 @@ use domain::role::{Role, RoleCommand, RoleError};
 use domain::services::Services;
 use domain::user_roles::{UserRoles, UserRolesCommand, UserRolesError};
 use domain::{Actor, RoleName, UserId};
-use infra::{AdminGuard, TransactionTooLarge};
+use infra::{AdminGuard, TransactionTooLarge, ADMIN_GUARD_META};
 
 /// Why a role deletion was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -80,8 +80,8 @@ where
 }
 
 impl<R: PersistedEventRepository + AdminGuard + Clone + 'static> Frameworks<R> {
-    /// Revokes `role` from every holder and deletes it, in one commit; returns the holders. Holders
-    /// are read, locked, then read again: one assigned meanwhile starts the round over.
+    /// Revokes `role` from every holder and deletes it, in one commit; returns the holders. Retried
+    /// with backoff while other nodes win the race.
     pub(super) async fn delete_role_with_holders(
         &self,
         role: &RoleName,
@@ -89,36 +89,57 @@ impl<R: PersistedEventRepository + AdminGuard + Clone + 'static> Frameworks<R> {
         at: DateTime<Utc>,
         meta: Metadata,
     ) -> Result<Vec<UserId>, RoleDeletionError> {
-        let holders_of = || async {
-            let holders = self.services.directory.holders_of(role).await;
-            holders.map_err(|e| RoleDeletionError::Holder(AggregateError::UserError(e.into())))
-        };
         let mut attempt = 1;
         loop {
-            let holders = holders_of().await?;
-            let mut ids = vec![(Role::TYPE, role.as_ref())];
-            ids.extend(holders.iter().map(|u| (UserRoles::TYPE, u.as_ref())));
-            let _locks = self.locks.acquire_all(&ids).await;
-            if holders_of().await? != holders {
-                continue;
-            }
-            let events = self
-                .decide_deletion(role, &holders, actor, at, &meta)
-                .await?;
-            match self.repo.persist::<Role>(&events, None).await {
-                Ok(()) => {
-                    self.after_commit.dispatch(role.as_ref(), &[]).await;
-                    return Ok(holders);
+            match self.try_delete_role(role, actor, at, &meta).await {
+                Err(RoleDeletionError::Role(AggregateError::AggregateConflict))
+                    if attempt < CONFLICT_ATTEMPTS =>
+                {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
                 }
-                Err(e) => match AggregateError::<RoleError>::from(e) {
-                    AggregateError::AggregateConflict if attempt < CONFLICT_ATTEMPTS => {
-                        tokio::time::sleep(backoff(attempt)).await;
-                        attempt += 1;
-                    }
-                    other => return Err(RoleDeletionError::Role(other)),
-                },
+                result => return result,
             }
         }
+    }
+
+    /// One attempt. Holders are read, locked, then read again (one assigned meanwhile starts the
+    /// attempt over); the commit carries the admin guard, as every revocation does
+    /// (docs/adr/011-admin-guard.md), taken after the aggregates' locks like everywhere else.
+    async fn try_delete_role(
+        &self,
+        role: &RoleName,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        meta: &Metadata,
+    ) -> Result<Vec<UserId>, RoleDeletionError> {
+        let (holders, _locks) = loop {
+            let holders = self.holders_of(role).await?;
+            let mut ids = vec![(Role::TYPE, role.as_ref())];
+            ids.extend(holders.iter().map(|u| (UserRoles::TYPE, u.as_ref())));
+            let locks = self.locks.acquire_all(&ids).await;
+            if self.holders_of(role).await? == holders {
+                break (holders, locks);
+            }
+        };
+        let _guard = self.locks.admin_guard.lock().await;
+        let mut meta = meta.clone();
+        let version = self.repo.admin_guard().await;
+        let version = version.map_err(|e| RoleDeletionError::Role(e.into()))?;
+        meta.insert(ADMIN_GUARD_META.to_owned(), version.to_string());
+        let events = self
+            .decide_deletion(role, &holders, actor, at, &meta)
+            .await?;
+        let committed = self.repo.persist::<Role>(&events, None).await;
+        committed.map_err(|e| RoleDeletionError::Role(e.into()))?;
+        self.after_commit.dispatch(role.as_ref(), &[]).await;
+        Ok(holders)
+    }
+
+    /// Users holding `role` now.
+    async fn holders_of(&self, role: &RoleName) -> Result<Vec<UserId>, RoleDeletionError> {
+        let holders = self.services.directory.holders_of(role).await;
+        holders.map_err(|e| RoleDeletionError::Holder(AggregateError::UserError(e.into())))
     }
 
     /// Every holder's revocation, then the role's deletion, decided but not committed.
