@@ -6,8 +6,12 @@ use std::collections::BTreeSet;
 use tests::keys::key_path;
 use tests::{spawn_app, Reply};
 
-/// Parallel requests per test.
+/// Parallel updates of one key.
 const PARALLEL: usize = 50;
+
+/// Parallel deactivations of different keys: they queue on the admin guard one after the other, so
+/// fewer keep the last one well inside the client's timeout on a loaded machine.
+const GUARDED: usize = 20;
 
 #[track_caller]
 fn all_ok(replies: &[Reply]) {
@@ -49,7 +53,7 @@ async fn parallel_deactivations_of_different_keys_all_succeed() {
     app.ensure_role("viewer").await;
     app.assign_roles("bot", &["viewer"]).await.ok();
     let mut ids = Vec::new();
-    for i in 0..PARALLEL {
+    for i in 0..GUARDED {
         ids.push(app.create_key_ok(&format!("bot key {i}"), "bot").await.id);
     }
     let off = json!({ "isActive": false });
