@@ -98,6 +98,7 @@ impl DomainErrorStatus for ApiKeyError {
     fn to_api(&self) -> ApiError {
         match self {
             Self::NotFound => ApiError::NotFound(self.to_string()),
+            Self::LastAdminKey(e) => ApiError::Conflict(e.to_string()),
             Self::Unavailable(e) => ApiError::Unavailable(e.to_string()),
             _ => ApiError::BadRequest(self.to_string()),
         }
@@ -113,6 +114,7 @@ impl DomainErrorStatus for RoleError {
 impl DomainErrorStatus for UserRolesError {
     fn to_api(&self) -> ApiError {
         match self {
+            Self::LastAdminKey(e) => ApiError::Conflict(e.to_string()),
             Self::Unavailable(e) => ApiError::Unavailable(e.to_string()),
             _ => ApiError::BadRequest(self.to_string()),
         }

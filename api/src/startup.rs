@@ -18,7 +18,7 @@ use domain::services::Services;
 use infra::audit_file::AuditFile;
 use infra::cloudwatch::{AuditFormat as CloudFormat, CloudWatchAudit};
 use infra::dynamo::Lease;
-use infra::{DynamoStore, SqliteStore};
+use infra::{AdminGuard, DynamoStore, SqliteStore};
 use projections::directory::ReadModelDirectory;
 use projections::miss::{LookupFallback, MissGuard};
 use projections::projector::CatchUpQuery;
@@ -130,32 +130,35 @@ impl Backend {
         match settings.backend {
             BackendKind::Embedded => {
                 let sinks = audit_sinks(settings, None).await;
-                Self::assemble(open_sqlite(settings).await?, sinks, None, EMBEDDED_POLL).await
+                let store = open_sqlite(settings).await?;
+                Self::assemble(store, settings, sinks, None, EMBEDDED_POLL).await
             }
             BackendKind::Aws => {
                 let store = open_dynamo(settings).await?;
                 let sinks = audit_sinks(settings, Some(&store)).await;
                 let fallback: Arc<dyn LookupFallback> = Arc::new(store.clone());
-                Self::assemble(store, sinks, Some(fallback), AWS_POLL).await
+                Self::assemble(store, settings, sinks, Some(fallback), AWS_POLL).await
             }
         }
     }
 
     async fn assemble<S>(
         store: S,
+        settings: &Settings,
         sinks: Vec<Arc<dyn AuditSink>>,
         fallback: Option<Arc<dyn LookupFallback>>,
         poll: Duration,
     ) -> anyhow::Result<Self>
     where
-        S: PersistedEventRepository + EventFeed + ViewStore + Clone + 'static,
+        S: PersistedEventRepository + AdminGuard + EventFeed + ViewStore + Clone + 'static,
     {
         let feed: Arc<dyn EventFeed> = Arc::new(store.clone());
         let views: Arc<dyn ViewStore> = Arc::new(store.clone());
         let audit_sinks = sinks.iter().map(|s| s.name().to_owned()).collect();
         let auth_audit = AuthFailureAudit::start(sinks.clone());
         let projector = Projector::start(feed.clone(), views.clone(), sinks).await?;
-        let services = Services::new(Arc::new(ReadModelDirectory(projector.clone())));
+        let directory = ReadModelDirectory::new(projector.clone(), &settings.admin_roles);
+        let services = Services::new(Arc::new(directory));
         let bus = Arc::new(Frameworks::new(store, services, || {
             CatchUpQuery(projector.clone())
         }));

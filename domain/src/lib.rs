@@ -7,11 +7,13 @@
 //! - Value types, one per file: [`ApiKeyName`], [`Description`], [`UserId`], [`Expiration`],
 //!   [`RoleName`], [`KeyHash`], [`Actor`], [`IsActive`].
 //! - [`characters`]: which characters names and free text may hold (also used to escape output).
+//! - [`admin_access`]: the pure decision that no command takes the last live admin key away.
 //! - [`services`]: the lookups an aggregate needs from outside (does a user have roles?), implemented in
 //!   `infra`.
 #![forbid(unsafe_code)]
 
 pub mod actor;
+pub mod admin_access;
 pub mod api_key;
 pub mod api_key_name;
 pub mod characters;

@@ -1,4 +1,5 @@
 //! Lookups the aggregates need from outside, implemented in `infra` over the read models.
+use crate::admin_access::AdminAccess;
 use crate::{ApiKeyName, RoleName, UserId};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -13,10 +14,15 @@ pub struct DirectoryUnavailable(pub String);
 pub trait Directory: Send + Sync {
     /// Roles currently assigned to `user`.
     async fn roles_of(&self, user: &UserId) -> Result<Vec<RoleName>, DirectoryUnavailable>;
+    /// Users holding `role` now.
+    async fn holders_of(&self, role: &RoleName) -> Result<Vec<UserId>, DirectoryUnavailable>;
     /// Whether a role of that name exists.
     async fn role_exists(&self, role: &RoleName) -> Result<bool, DirectoryUnavailable>;
     /// Whether a live (not deleted) key already uses this exact name.
     async fn key_name_in_use(&self, name: &ApiKeyName) -> Result<bool, DirectoryUnavailable>;
+    /// The admin role names and every active key of a user holding one, for the decision that no
+    /// command takes the last live admin key away.
+    async fn admin_access(&self) -> Result<AdminAccess, DirectoryUnavailable>;
 }
 
 /// The services every aggregate receives.

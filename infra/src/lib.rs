@@ -25,4 +25,4 @@ pub mod unique;
 
 pub use dynamo::DynamoStore;
 pub use sqlite::SqliteStore;
-pub use unique::{UniqueRule, UniqueViolation};
+pub use unique::{AdminGuard, TransactionTooLarge, UniqueRule, UniqueViolation, ADMIN_GUARD_META};

@@ -4,7 +4,14 @@
 //! aggregate. A pre-check against the read model gives a friendly error in the common case; the
 //! store's claim, written atomically with the event, is what makes two racing creates (threads or
 //! nodes) impossible to both win.
+//!
+//! The admin guard is the same idea for an invariant over many aggregates ("some live admin key
+//! remains", docs/adr/013-admin-guard.md): one version item that every command able to take admin
+//! access away advances, in its commit, from the version it observed before deciding. Two such
+//! commands deciding on the same state cannot both commit; the loser retries on the new state.
+use cqrs_es::persist::{PersistenceError, SerializedEvent};
 use serde_json::Value;
+use std::future::Future;
 
 /// A field of one event type that must be unique among live aggregates of one type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +86,56 @@ impl UniqueRule {
             }
         })
     }
+}
+
+/// Metadata key carrying the admin-guard version a guarded command observed before deciding.
+pub const ADMIN_GUARD_META: &str = "adminGuard";
+
+/// The guard item's scope and value among the claims (its version is stored as the owner).
+pub(crate) const ADMIN_GUARD_SCOPE: &str = "adminGuard";
+/// See [`ADMIN_GUARD_SCOPE`].
+pub(crate) const ADMIN_GUARD_VALUE: &str = "version";
+
+/// A store holding the admin guard.
+pub trait AdminGuard {
+    /// The guard's current version (0 before any guarded commit), read consistently.
+    fn admin_guard(&self) -> impl Future<Output = Result<u64, PersistenceError>> + Send;
+}
+
+/// The guard version a commit observed, when its command is guarded (all events of one commit
+/// carry the same metadata).
+pub(crate) fn observed_guard(events: &[SerializedEvent]) -> Result<Option<u64>, PersistenceError> {
+    let Some(raw) = events
+        .first()
+        .and_then(|e| e.metadata.get(ADMIN_GUARD_META))
+    else {
+        return Ok(None);
+    };
+    raw.as_str()
+        .and_then(|v| v.parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            PersistenceError::UnknownError(format!("invalid {ADMIN_GUARD_META}: {raw}").into())
+        })
+}
+
+/// Parses a stored guard version.
+pub(crate) fn guard_version(stored: Option<&str>) -> Result<u64, PersistenceError> {
+    stored.map_or(Ok(0), |v| {
+        v.parse().map_err(|_| {
+            PersistenceError::DeserializationError(format!("invalid admin guard: {v}").into())
+        })
+    })
+}
+
+/// One commit holds more writes than the store can make atomically.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{items} writes exceed one transaction (at most {limit})")]
+pub struct TransactionTooLarge {
+    /// Writes the commit needs.
+    pub items: usize,
+    /// Writes one transaction can hold.
+    pub limit: usize,
 }
 
 /// Another live aggregate holds the value.

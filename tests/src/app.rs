@@ -71,6 +71,17 @@ impl TestApp {
         .await
     }
 
+    /// Starts a second app on the same store and settings (another node), leaving this one running.
+    pub async fn another_node(&self) -> TestApp {
+        start(
+            self.backend,
+            self.data_dir.clone(),
+            self.configure.clone(),
+            Some(self.api.admin_key.clone()),
+        )
+        .await
+    }
+
     /// The data directory's path.
     pub fn data_path(&self) -> &Path {
         self.data_dir.path()

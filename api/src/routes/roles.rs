@@ -9,7 +9,6 @@ use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use domain::role::{RoleCommand, RoleDefinition};
-use domain::user_roles::UserRolesCommand;
 use domain::{Description, RoleName};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -195,8 +194,9 @@ async fn update(
     Ok(done(&role, "update", "updated"))
 }
 
-/// Takes the role from every holder, then deletes it, as VAMS does. A holder's key stops
-/// authenticating at once if that was its only role.
+/// Takes the role from every holder and deletes it, as VAMS does, in one commit: either every holder
+/// loses it and it is gone, or nothing changed. A holder's key stops authenticating at once if that
+/// was its only role.
 #[utoipa::path(delete, path = "/roles/{role_name}", tag = "roles", security(("bearer" = [])),
     params(("role_name" = String, Path, description = "The role")),
     responses((status = 200, description = "Deleted, after being taken from every holder", body = MessageBody),
@@ -215,33 +215,20 @@ async fn delete(
             "Role '{role}' is an admin role (APIKEYD_ADMIN_ROLES) and cannot be deleted"
         )));
     }
-    let holders = {
-        let model = state.projector.read();
-        if !model.directory.roles.contains_key(&role) {
-            return Err(ApiError::BadRequest(
-                domain::role::RoleError::NotFound.to_string(),
-            ));
-        }
-        model.directory.holders_of(&role)
-    };
-    // One request, one VAMS audit line (`roleDelete`): the revocations are part of it.
-    let meta = caller.0.metadata_for("roleDelete", Value::Null);
-    for user_id in holders {
-        let command = UserRolesCommand::Revoke {
-            user_id: user_id.clone(),
-            role: role.clone(),
-            actor: caller.0.actor(),
-            at: Utc::now(),
-        };
-        state
-            .bus
-            .user_roles(user_id.as_ref(), command, meta.clone())
-            .await?;
+    if !state.projector.read().directory.roles.contains_key(&role) {
+        return Err(ApiError::BadRequest(
+            domain::role::RoleError::NotFound.to_string(),
+        ));
     }
-    let command = RoleCommand::Delete {
-        actor: caller.0.actor(),
-        at: Utc::now(),
-    };
-    state.bus.role(role.as_ref(), command, meta).await?;
+    let holders = state
+        .bus
+        .delete_role(
+            &role,
+            caller.0.actor(),
+            Utc::now(),
+            caller.0.metadata_for("roleDelete", Value::Null),
+        )
+        .await?;
+    tracing::info!(role = %role, holders = holders.len(), "role deleted and taken from its holders");
     Ok(HttpResponse::Ok().json(json!({ "message": "success" })))
 }

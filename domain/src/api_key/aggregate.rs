@@ -1,8 +1,10 @@
 //! The API key aggregate: all decisions in `handle`, none in `apply`.
 use super::{ApiKeyChanges, ApiKeyCommand, ApiKeyError, ApiKeyEvent, Change};
 use super::{CreateApiKey, DeleteApiKey, UpdateApiKey};
+use crate::admin_access::{AccessChange, KeyAfter};
 use crate::services::Services;
 use crate::{ApiKeyName, Description, Expiration, UserId};
+use chrono::{DateTime, Utc};
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
@@ -47,8 +49,8 @@ impl Aggregate for ApiKey {
     ) -> Result<(), Self::Error> {
         let event = match command {
             ApiKeyCommand::Create(create) => self.create(create, services).await?,
-            ApiKeyCommand::Update(update) => self.update(update)?,
-            ApiKeyCommand::Delete(delete) => self.delete(delete)?,
+            ApiKeyCommand::Update(update) => self.update(update, services).await?,
+            ApiKeyCommand::Delete(delete) => self.delete(delete, services).await?,
         };
         if let Some(event) = event {
             sink.write(event, self).await;
@@ -99,6 +101,23 @@ impl LiveKey {
     }
 }
 
+impl LiveKey {
+    /// Refuses to leave this key as `after` (`None`: deleted) when it is the last live admin key.
+    async fn keep_admin_access(
+        &self,
+        after: Option<KeyAfter>,
+        at: DateTime<Utc>,
+        services: &Services,
+    ) -> Result<(), ApiKeyError> {
+        let access = services.directory.admin_access().await?;
+        let change = AccessChange::Key {
+            api_key_id: self.id,
+            after,
+        };
+        Ok(access.check(&change, at)?)
+    }
+}
+
 /// `Some(Change)` when `new` differs from `old`.
 fn change<T: PartialEq + Clone>(old: &T, new: Option<T>) -> Option<Change<T>> {
     new.filter(|n| n != old).map(|n| Change {
@@ -135,7 +154,11 @@ impl ApiKey {
     }
 
     /// An update that changes nothing is accepted and records nothing.
-    fn update(&self, cmd: UpdateApiKey) -> Result<Option<ApiKeyEvent>, ApiKeyError> {
+    async fn update(
+        &self,
+        cmd: UpdateApiKey,
+        services: &Services,
+    ) -> Result<Option<ApiKeyEvent>, ApiKeyError> {
         let Lifecycle::Live(key) = &self.state else {
             return Err(ApiKeyError::NotFound);
         };
@@ -150,6 +173,17 @@ impl ApiKey {
         if changes.is_empty() {
             return Ok(None);
         }
+        if changes.is_active.is_some() || changes.expires_at.is_some() {
+            let after = KeyAfter {
+                is_active: changes.is_active.as_ref().map_or(key.is_active, |c| c.new),
+                expires_at: changes
+                    .expires_at
+                    .as_ref()
+                    .map_or(key.expires_at, |c| c.new)
+                    .map(|e| e.at()),
+            };
+            key.keep_admin_access(Some(after), cmd.at, services).await?;
+        }
         Ok(Some(ApiKeyEvent::ApiKeyUpdated {
             api_key_id: key.id,
             api_key_name: key.name.clone(),
@@ -160,10 +194,15 @@ impl ApiKey {
         }))
     }
 
-    fn delete(&self, cmd: DeleteApiKey) -> Result<Option<ApiKeyEvent>, ApiKeyError> {
+    async fn delete(
+        &self,
+        cmd: DeleteApiKey,
+        services: &Services,
+    ) -> Result<Option<ApiKeyEvent>, ApiKeyError> {
         let Lifecycle::Live(key) = &self.state else {
             return Err(ApiKeyError::NotFound);
         };
+        key.keep_admin_access(None, cmd.at, services).await?;
         Ok(Some(ApiKeyEvent::ApiKeyDeleted {
             api_key_id: key.id,
             api_key_name: key.name.clone(),
@@ -177,6 +216,7 @@ impl ApiKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admin_access::{AdminAccess, AdminKey, LastAdminKey};
     use crate::services::{Directory, DirectoryUnavailable};
     use crate::{Actor, KeyHash, RoleName};
     use async_trait::async_trait;
@@ -184,9 +224,11 @@ mod tests {
     use cqrs_es::test::TestFramework;
     use std::sync::Arc;
 
-    /// A directory with fixed answers: `alice` has a role, `bob` has none, `taken` is a used name.
+    /// A directory with fixed answers: `alice` has a role, `bob` has none, `taken` is a used name,
+    /// and `admins` are the active admin keys.
     struct FixedDirectory {
         up: bool,
+        admins: Vec<AdminKey>,
     }
 
     #[async_trait]
@@ -200,6 +242,9 @@ mod tests {
                 _ => vec![],
             })
         }
+        async fn holders_of(&self, _: &RoleName) -> Result<Vec<UserId>, DirectoryUnavailable> {
+            Ok(vec![])
+        }
         async fn role_exists(&self, _: &RoleName) -> Result<bool, DirectoryUnavailable> {
             Ok(true)
         }
@@ -209,10 +254,29 @@ mod tests {
             }
             Ok(name.as_ref() == "taken")
         }
+        async fn admin_access(&self) -> Result<AdminAccess, DirectoryUnavailable> {
+            Ok(AdminAccess {
+                admin_roles: [RoleName::parse("admin").unwrap()].into(),
+                keys: self.admins.clone(),
+            })
+        }
     }
 
     fn framework(up: bool) -> TestFramework<ApiKey> {
-        TestFramework::with(Services::new(Arc::new(FixedDirectory { up })))
+        with_admin_keys(up, vec![])
+    }
+
+    /// Keys `ids` are the active admin keys (all of `alice`, never expiring).
+    fn with_admin_keys(up: bool, ids: Vec<Uuid>) -> TestFramework<ApiKey> {
+        let admins = ids
+            .into_iter()
+            .map(|api_key_id| AdminKey {
+                api_key_id,
+                user_id: UserId::parse("alice").unwrap(),
+                expires_at: None,
+            })
+            .collect();
+        TestFramework::with(Services::new(Arc::new(FixedDirectory { up, admins })))
     }
 
     fn at() -> DateTime<Utc> {
@@ -260,6 +324,17 @@ mod tests {
             user_id: UserId::parse("alice").unwrap(),
             deleted_by: Actor::system(),
             deleted_at: at(),
+        }
+    }
+
+    fn updated(changes: ApiKeyChanges) -> ApiKeyEvent {
+        ApiKeyEvent::ApiKeyUpdated {
+            api_key_id: id(),
+            api_key_name: ApiKeyName::parse("ci").unwrap(),
+            user_id: UserId::parse("alice").unwrap(),
+            changes,
+            updated_by: Actor::system(),
+            updated_at: at(),
         }
     }
 
@@ -330,24 +405,17 @@ mod tests {
             .given(vec![created()])
             .when_async(update(Some("ci"), Some(None), Some(false)))
             .await
-            .then_expect_events(vec![ApiKeyEvent::ApiKeyUpdated {
-                api_key_id: id(),
-                api_key_name: ApiKeyName::parse("ci").unwrap(),
-                user_id: UserId::parse("alice").unwrap(),
-                changes: ApiKeyChanges {
-                    description: None,
-                    expires_at: Some(Change {
-                        old: expiry("2027-01-01"),
-                        new: None,
-                    }),
-                    is_active: Some(Change {
-                        old: true,
-                        new: false,
-                    }),
-                },
-                updated_by: Actor::system(),
-                updated_at: at(),
-            }]);
+            .then_expect_events(vec![updated(ApiKeyChanges {
+                description: None,
+                expires_at: Some(Change {
+                    old: expiry("2027-01-01"),
+                    new: None,
+                }),
+                is_active: Some(Change {
+                    old: true,
+                    new: false,
+                }),
+            })]);
     }
 
     #[tokio::test]
@@ -410,5 +478,66 @@ mod tests {
             .when_async(create_cmd("ci", "alice"))
             .await
             .then_expect_error(ApiKeyError::AlreadyExists);
+    }
+
+    fn delete_cmd() -> ApiKeyCommand {
+        ApiKeyCommand::Delete(DeleteApiKey {
+            actor: Actor::system(),
+            at: at(),
+        })
+    }
+
+    #[tokio::test]
+    async fn the_last_admin_key_cannot_be_deleted_or_deactivated() {
+        for command in [delete_cmd(), update(None, None, Some(false))] {
+            with_admin_keys(true, vec![id()])
+                .given(vec![created()])
+                .when_async(command)
+                .await
+                .then_expect_error(ApiKeyError::LastAdminKey(LastAdminKey));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_admin_key_goes_while_another_remains() {
+        with_admin_keys(true, vec![id(), Uuid::from_u128(8)])
+            .given(vec![created()])
+            .when_async(delete_cmd())
+            .await
+            .then_expect_events(vec![deleted()]);
+    }
+
+    #[tokio::test]
+    async fn the_last_admin_key_may_change_its_description_and_get_a_future_expiry() {
+        with_admin_keys(true, vec![id()])
+            .given(vec![created()])
+            .when_async(update(Some("renamed"), Some(expiry("2028-01-01")), None))
+            .await
+            .then_expect_events(vec![updated(ApiKeyChanges {
+                description: Some(Change {
+                    old: Description::parse("ci").unwrap(),
+                    new: Description::parse("renamed").unwrap(),
+                }),
+                expires_at: Some(Change {
+                    old: expiry("2027-01-01"),
+                    new: expiry("2028-01-01"),
+                }),
+                is_active: None,
+            })]);
+    }
+
+    #[test]
+    fn only_commands_that_can_take_access_away_are_guarded() {
+        let cases = [
+            (create_cmd("ci", "alice"), false),
+            (update(Some("x"), None, None), false),
+            (update(None, None, Some(true)), false),
+            (update(None, None, Some(false)), true),
+            (update(None, Some(None), None), true),
+            (delete_cmd(), true),
+        ];
+        for (command, guarded) in cases {
+            assert_eq!(command.can_reduce_admin_access(), guarded, "{command:?}");
+        }
     }
 }

@@ -1,4 +1,5 @@
 //! Why an API key command was refused.
+use crate::admin_access::LastAdminKey;
 use crate::services::DirectoryUnavailable;
 
 /// Refusals of the API key aggregate. Messages match VAMS where VAMS has one.
@@ -19,6 +20,9 @@ pub enum ApiKeyError {
     /// An update that names no field.
     #[error("At least one of 'description', 'expiresAt', or 'isActive' must be provided")]
     NothingToUpdate,
+    /// Deactivating, expiring or deleting the last live admin key would lock every admin out.
+    #[error(transparent)]
+    LastAdminKey(#[from] LastAdminKey),
     /// A lookup the decision needs could not be made.
     #[error("{0}")]
     Unavailable(#[from] DirectoryUnavailable),

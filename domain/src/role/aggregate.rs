@@ -77,6 +77,7 @@ impl Aggregate for Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admin_access::AdminAccess;
     use crate::services::{Directory, DirectoryUnavailable};
     use crate::{Actor, ApiKeyName, Description, RoleName, UserId};
     use async_trait::async_trait;
@@ -92,11 +93,17 @@ mod tests {
         async fn roles_of(&self, _: &UserId) -> Result<Vec<RoleName>, DirectoryUnavailable> {
             Ok(vec![])
         }
+        async fn holders_of(&self, _: &RoleName) -> Result<Vec<UserId>, DirectoryUnavailable> {
+            Ok(vec![])
+        }
         async fn role_exists(&self, _: &RoleName) -> Result<bool, DirectoryUnavailable> {
             Ok(false)
         }
         async fn key_name_in_use(&self, _: &ApiKeyName) -> Result<bool, DirectoryUnavailable> {
             Ok(false)
+        }
+        async fn admin_access(&self) -> Result<AdminAccess, DirectoryUnavailable> {
+            Ok(AdminAccess::default())
         }
     }
 

@@ -1,5 +1,6 @@
 //! The user-roles aggregate.
 use super::{UserRolesCommand, UserRolesError, UserRolesEvent};
+use crate::admin_access::AccessChange;
 use crate::services::Services;
 use crate::{Actor, RoleName, UserId};
 use chrono::{DateTime, Utc};
@@ -67,7 +68,9 @@ impl Aggregate for UserRoles {
                 vec![revoked(&user_id, held, &actor, at)]
             }
         };
-        for event in events.into_iter().flatten() {
+        let events: Vec<UserRolesEvent> = events.into_iter().flatten().collect();
+        self.keep_admin_access(&events, services).await?;
+        for event in events {
             sink.write(event, self).await;
         }
         Ok(())
@@ -86,6 +89,34 @@ impl Aggregate for UserRoles {
 }
 
 impl UserRoles {
+    /// Refuses events that take an admin role from the holder of the last live admin key.
+    async fn keep_admin_access(
+        &self,
+        events: &[UserRolesEvent],
+        services: &Services,
+    ) -> Result<(), UserRolesError> {
+        let Some(UserRolesEvent::RolesRevoked {
+            user_id,
+            revoked_at,
+            ..
+        }) = events
+            .iter()
+            .find(|e| matches!(e, UserRolesEvent::RolesRevoked { .. }))
+        else {
+            return Ok(());
+        };
+        let mut after = self.clone();
+        for event in events {
+            after.apply(event.clone());
+        }
+        let access = services.directory.admin_access().await?;
+        let change = AccessChange::UserRoles {
+            user_id,
+            roles: &after.roles,
+        };
+        Ok(access.check(&change, *revoked_at)?)
+    }
+
     /// De-duplicates `roles`, refusing an empty list or any role that is not defined.
     async fn existing_roles(
         &self,
@@ -138,6 +169,7 @@ fn revoked(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::admin_access::{AdminAccess, AdminKey, LastAdminKey};
     use crate::services::{Directory, DirectoryUnavailable};
     use crate::ApiKeyName;
     use async_trait::async_trait;
@@ -145,12 +177,18 @@ mod tests {
     use cqrs_es::test::TestFramework;
     use std::sync::Arc;
 
-    /// Roles `admin` and `reader` exist.
-    struct Roles;
+    /// Roles `admin` and `reader` exist; `admin` is the admin role and each of `admin_key_owners`
+    /// has one active admin key.
+    struct Roles {
+        admin_key_owners: Vec<&'static str>,
+    }
 
     #[async_trait]
     impl Directory for Roles {
         async fn roles_of(&self, _: &UserId) -> Result<Vec<RoleName>, DirectoryUnavailable> {
+            Ok(vec![])
+        }
+        async fn holders_of(&self, _: &RoleName) -> Result<Vec<UserId>, DirectoryUnavailable> {
             Ok(vec![])
         }
         async fn role_exists(&self, role: &RoleName) -> Result<bool, DirectoryUnavailable> {
@@ -159,10 +197,27 @@ mod tests {
         async fn key_name_in_use(&self, _: &ApiKeyName) -> Result<bool, DirectoryUnavailable> {
             Ok(false)
         }
+        async fn admin_access(&self) -> Result<AdminAccess, DirectoryUnavailable> {
+            let keys = self.admin_key_owners.iter().enumerate();
+            Ok(AdminAccess {
+                admin_roles: roles(&["admin"]).into_iter().collect(),
+                keys: keys
+                    .map(|(i, owner)| AdminKey {
+                        api_key_id: uuid::Uuid::from_u128(i as u128),
+                        user_id: UserId::parse(owner).unwrap(),
+                        expires_at: None,
+                    })
+                    .collect(),
+            })
+        }
     }
 
     fn framework() -> TestFramework<UserRoles> {
-        TestFramework::with(Services::new(Arc::new(Roles)))
+        with_admin_keys_of(vec![])
+    }
+
+    fn with_admin_keys_of(admin_key_owners: Vec<&'static str>) -> TestFramework<UserRoles> {
+        TestFramework::with(Services::new(Arc::new(Roles { admin_key_owners })))
     }
 
     fn at() -> DateTime<Utc> {
@@ -290,6 +345,43 @@ mod tests {
                 actor: Actor::system(),
                 at: at(),
             })
+            .await
+            .then_expect_events(vec![revoked_ev(&["reader"])]);
+    }
+
+    fn remove_all() -> UserRolesCommand {
+        UserRolesCommand::RemoveAll {
+            user_id: user(),
+            actor: Actor::system(),
+            at: at(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_holder_of_the_last_admin_key_keeps_the_admin_role() {
+        for command in [replace(&["reader"]), remove_all()] {
+            with_admin_keys_of(vec!["alice"])
+                .given(vec![assigned_ev(&["admin", "reader"])])
+                .when_async(command)
+                .await
+                .then_expect_error(UserRolesError::LastAdminKey(LastAdminKey));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_admin_role_goes_while_another_admin_key_remains() {
+        with_admin_keys_of(vec!["alice", "bob"])
+            .given(vec![assigned_ev(&["admin", "reader"])])
+            .when_async(remove_all())
+            .await
+            .then_expect_events(vec![revoked_ev(&["admin", "reader"])]);
+    }
+
+    #[tokio::test]
+    async fn the_last_admin_may_lose_other_roles() {
+        with_admin_keys_of(vec!["alice"])
+            .given(vec![assigned_ev(&["admin", "reader"])])
+            .when_async(replace(&["admin"]))
             .await
             .then_expect_events(vec![revoked_ev(&["reader"])]);
     }

@@ -33,3 +33,11 @@ pub enum UserRolesCommand {
         at: DateTime<Utc>,
     },
 }
+
+impl UserRolesCommand {
+    /// Whether the command can take a role away (and so admin access): such commands are
+    /// serialized against each other by the store's admin guard.
+    pub fn can_reduce_admin_access(&self) -> bool {
+        !matches!(self, Self::Assign { .. })
+    }
+}

@@ -1,4 +1,5 @@
 //! Why a user-roles command was refused.
+use crate::admin_access::LastAdminKey;
 use crate::services::DirectoryUnavailable;
 
 /// Refusals of the user-roles aggregate, worded as VAMS words them.
@@ -13,6 +14,9 @@ pub enum UserRolesError {
     /// An assign of a role the user already holds.
     #[error("VAMS General Error: One or more roles already exist for this user")]
     AlreadyAssigned,
+    /// Taking the role would leave no live admin key.
+    #[error(transparent)]
+    LastAdminKey(#[from] LastAdminKey),
     /// The role lookup could not be made.
     #[error("{0}")]
     Unavailable(#[from] DirectoryUnavailable),

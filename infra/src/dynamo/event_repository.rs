@@ -2,7 +2,8 @@
 //! events (conditional on their sequence being free), their feed copies and the unique claims.
 use super::item::{get_n, get_s, n, s, Item};
 use super::{DynamoStore, FEED_PARTITION};
-use crate::unique::{ClaimAction, UniqueViolation, RULES};
+use crate::unique::{guard_version, observed_guard, AdminGuard, ClaimAction, UniqueViolation};
+use crate::unique::{TransactionTooLarge, ADMIN_GUARD_SCOPE, ADMIN_GUARD_VALUE, RULES};
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::Utc;
@@ -11,9 +12,11 @@ use cqrs_es::persist::{
 };
 use cqrs_es::Aggregate;
 use serde_json::Value;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 
-/// Items per transaction: the limit DynamoDB Local and older regions enforce.
-const MAX_TRANSACTION_ITEMS: usize = 25;
+/// Items per transaction: DynamoDB's limit (and DynamoDB Local's since 2.0).
+const MAX_TRANSACTION_ITEMS: usize = 100;
 
 /// What each transaction item is, to explain a cancellation.
 #[derive(Debug, Clone)]
@@ -22,6 +25,12 @@ enum Slot {
     Feed,
     Claim { scope: String, value: String },
     Release,
+    Guard,
+}
+
+/// The admin guard's key in the unique table.
+fn guard_key() -> AttributeValue {
+    s(format!("{ADMIN_GUARD_SCOPE}#{ADMIN_GUARD_VALUE}"))
 }
 
 fn connection<E: std::error::Error + Send + Sync + 'static>(e: E) -> PersistenceError {
@@ -169,6 +178,24 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Moves the admin guard from `observed` to the next version, on condition it has not moved.
+    fn guard_item(&self, observed: u64) -> Result<TransactWriteItem, PersistenceError> {
+        let put = Put::builder()
+            .table_name(&self.tables.unique)
+            .item("UniqueKey", guard_key())
+            .item("Owner", s((observed + 1).to_string()));
+        let put = match observed {
+            0 => put.condition_expression("attribute_not_exists(UniqueKey)"),
+            _ => put
+                .condition_expression("#o = :o")
+                .expression_attribute_names("#o", "Owner")
+                .expression_attribute_values(":o", s(observed.to_string())),
+        };
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(build_error)?)
+            .build())
+    }
+
     /// The chain link of the event before `event` in its stream (empty for the first event).
     async fn previous_link(&self, event: &SerializedEvent) -> Result<String, PersistenceError> {
         if event.sequence <= 1 {
@@ -194,17 +221,41 @@ impl DynamoStore {
             .to_owned())
     }
 
+    /// The chain link before the first event of each stream in `events` (a commit may span several
+    /// aggregates, e.g. a role deletion).
+    async fn previous_links(
+        &self,
+        events: &[SerializedEvent],
+    ) -> Result<HashMap<String, String>, PersistenceError> {
+        let mut links = HashMap::new();
+        for event in events {
+            if let Entry::Vacant(slot) =
+                links.entry(stream_key(&event.aggregate_type, &event.aggregate_id))
+            {
+                slot.insert(self.previous_link(event).await?);
+            }
+        }
+        Ok(links)
+    }
+
     fn transaction(
         &self,
         events: &[SerializedEvent],
-        mut previous: String,
+        mut previous: HashMap<String, String>,
     ) -> Result<Vec<(TransactWriteItem, Slot)>, PersistenceError> {
-        let at = crate::stored_time::write_sortable(Utc::now());
+        let now = Utc::now();
         let mut items = Vec::new();
-        for event in events {
+        for (i, event) in events.iter().enumerate() {
+            // One nanosecond apart, so the feed keeps the commit's order even across aggregates
+            // (a role deletion's revocations come before the deletion, as on SQLite).
+            let at =
+                crate::stored_time::write_sortable(now + chrono::Duration::nanoseconds(i as i64));
             let cursor = feed_cursor(&at, event);
-            let stored = event_item(event, &cursor, &at, &previous);
-            previous = get_s(&stored, "ChainHash").unwrap_or_default().to_owned();
+            let link = previous
+                .entry(stream_key(&event.aggregate_type, &event.aggregate_id))
+                .or_default();
+            let stored = event_item(event, &cursor, &at, link);
+            *link = get_s(&stored, "ChainHash").unwrap_or_default().to_owned();
             let put = Put::builder()
                 .table_name(&self.tables.events)
                 .set_item(Some(stored.clone()))
@@ -223,10 +274,16 @@ impl DynamoStore {
             items.push((TransactWriteItem::builder().put(put).build(), Slot::Feed));
             self.claim_items(event, &mut items)?;
         }
+        if let Some(observed) = observed_guard(events)? {
+            items.push((self.guard_item(observed)?, Slot::Guard));
+        }
         if items.len() > MAX_TRANSACTION_ITEMS {
-            return Err(PersistenceError::UnknownError(
-                format!("{} items exceed one DynamoDB transaction", items.len()).into(),
-            ));
+            return Err(PersistenceError::UnknownError(Box::new(
+                TransactionTooLarge {
+                    items: items.len(),
+                    limit: MAX_TRANSACTION_ITEMS,
+                },
+            )));
         }
         Ok(items)
     }
@@ -234,12 +291,16 @@ impl DynamoStore {
 
 /// Explains a cancelled transaction: a taken sequence is a lost race, a taken claim a duplicate.
 fn cancelled(reasons: &[Option<&str>], slots: &[Slot]) -> Option<PersistenceError> {
+    // Another transaction on the same item in flight: a lost race like a taken sequence.
+    if reasons.contains(&Some("TransactionConflict")) {
+        return Some(PersistenceError::OptimisticLockError);
+    }
     for (code, slot) in reasons.iter().zip(slots) {
         if *code != Some("ConditionalCheckFailed") {
             continue;
         }
         return Some(match slot {
-            Slot::Event => PersistenceError::OptimisticLockError,
+            Slot::Event | Slot::Guard => PersistenceError::OptimisticLockError,
             Slot::Claim { scope, value } => {
                 PersistenceError::UnknownError(Box::new(UniqueViolation {
                     scope: scope.clone(),
@@ -250,6 +311,21 @@ fn cancelled(reasons: &[Option<&str>], slots: &[Slot]) -> Option<PersistenceErro
         });
     }
     None
+}
+
+impl AdminGuard for DynamoStore {
+    async fn admin_guard(&self) -> Result<u64, PersistenceError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.unique)
+            .key("UniqueKey", guard_key())
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| connection(aws_sdk_dynamodb::Error::from(e)))?;
+        guard_version(out.item().and_then(|i| get_s(i, "Owner")))
+    }
 }
 
 impl PersistedEventRepository for DynamoStore {
@@ -284,7 +360,7 @@ impl PersistedEventRepository for DynamoStore {
         if events.is_empty() {
             return Ok(());
         }
-        let previous = self.previous_link(&events[0]).await?;
+        let previous = self.previous_links(events).await?;
         let (items, slots): (Vec<_>, Vec<_>) =
             self.transaction(events, previous)?.into_iter().unzip();
         let result = self

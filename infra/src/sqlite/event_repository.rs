@@ -1,7 +1,8 @@
 //! cqrs-es `PersistedEventRepository` over the `events` table, with unique claims in the same
 //! transaction.
 use super::SqliteStore;
-use crate::unique::{ClaimAction, UniqueViolation, RULES};
+use crate::unique::{guard_version, observed_guard, AdminGuard, ClaimAction, UniqueViolation};
+use crate::unique::{ADMIN_GUARD_SCOPE, ADMIN_GUARD_VALUE, RULES};
 use chrono::Utc;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
@@ -69,6 +70,11 @@ impl SqliteStore {
     }
 }
 
+/// Whether two events belong to one aggregate's stream.
+fn same_stream(a: &SerializedEvent, b: &SerializedEvent) -> bool {
+    a.aggregate_type == b.aggregate_type && a.aggregate_id == b.aggregate_id
+}
+
 /// The link of the event before `event` in its stream (empty for the first event).
 async fn previous_link(
     tx: &mut Transaction<'_, Sqlite>,
@@ -124,6 +130,49 @@ async fn apply_claims(
     Ok(())
 }
 
+/// Moves the admin guard from `observed` to the next version; a guard that moved since is a lost
+/// race (the command retries on the new state).
+async fn advance_guard(
+    tx: &mut Transaction<'_, Sqlite>,
+    observed: u64,
+) -> Result<(), PersistenceError> {
+    let next = (observed + 1).to_string();
+    let query = if observed == 0 {
+        sqlx::query(
+            "INSERT INTO unique_claims (scope, value, owner) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(ADMIN_GUARD_SCOPE)
+        .bind(ADMIN_GUARD_VALUE)
+        .bind(next)
+    } else {
+        sqlx::query(
+            "UPDATE unique_claims SET owner = ? WHERE scope = ? AND value = ? AND owner = ?",
+        )
+        .bind(next)
+        .bind(ADMIN_GUARD_SCOPE)
+        .bind(ADMIN_GUARD_VALUE)
+        .bind(observed.to_string())
+    };
+    let done = query.execute(&mut **tx).await.map_err(persistence)?;
+    match done.rows_affected() {
+        0 => Err(PersistenceError::OptimisticLockError),
+        _ => Ok(()),
+    }
+}
+
+impl AdminGuard for SqliteStore {
+    async fn admin_guard(&self) -> Result<u64, PersistenceError> {
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT owner FROM unique_claims WHERE scope = ? AND value = ?")
+                .bind(ADMIN_GUARD_SCOPE)
+                .bind(ADMIN_GUARD_VALUE)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(persistence)?;
+        guard_version(stored.as_deref())
+    }
+}
+
 impl PersistedEventRepository for SqliteStore {
     async fn get_events<A: Aggregate>(
         &self,
@@ -160,11 +209,12 @@ impl PersistedEventRepository for SqliteStore {
             .await
             .map_err(persistence)?;
         let recorded_at = crate::stored_time::write(Utc::now());
-        let mut previous = match events.first() {
-            Some(first) => previous_link(&mut tx, first).await?,
-            None => String::new(),
-        };
-        for event in events {
+        let mut previous = String::new();
+        for (i, event) in events.iter().enumerate() {
+            // A commit may span several aggregates (a role deletion): each stream chains on its own.
+            if i == 0 || !same_stream(&events[i - 1], event) {
+                previous = previous_link(&mut tx, event).await?;
+            }
             let stored = crate::chain::StoredEvent::about_to_store(event);
             let link = stored.expected_link(&previous);
             sqlx::query(
@@ -185,6 +235,9 @@ impl PersistedEventRepository for SqliteStore {
             .map_err(persistence)?;
             apply_claims(&mut tx, event).await?;
             previous = link;
+        }
+        if let Some(observed) = observed_guard(events)? {
+            advance_guard(&mut tx, observed).await?;
         }
         tx.commit().await.map_err(persistence)
     }
@@ -211,5 +264,98 @@ impl PersistedEventRepository for SqliteStore {
             .map(row_to_event)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(self.replay(events).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::unique::ADMIN_GUARD_META;
+    use domain::role::Role;
+    use domain::user_roles::UserRoles;
+    use serde_json::json;
+
+    fn event(
+        aggregate_type: &str,
+        id: &str,
+        sequence: usize,
+        guard: Option<u64>,
+    ) -> SerializedEvent {
+        let metadata = match guard {
+            Some(g) => json!({ ADMIN_GUARD_META: g.to_string() }),
+            None => json!({}),
+        };
+        SerializedEvent::new(
+            id.to_owned(),
+            sequence,
+            aggregate_type.to_owned(),
+            "Test".to_owned(),
+            "1".to_owned(),
+            json!({ "Test": { "n": sequence } }),
+            metadata,
+        )
+    }
+
+    async fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("apikeyd.db"))
+            .await
+            .unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_commit_spanning_aggregates_is_all_or_nothing() {
+        let (_dir, store) = store().await;
+        let first = [event("UserRoles", "u", 1, None)];
+        store.persist::<Role>(&first, None).await.unwrap();
+        // The second of three streams clashes: none of the three may be written.
+        let batch = [
+            event("UserRoles", "v", 1, None),
+            event("UserRoles", "u", 1, None),
+            event("Role", "r", 1, None),
+        ];
+        let error = store.persist::<Role>(&batch, None).await.unwrap_err();
+        assert!(
+            matches!(error, PersistenceError::OptimisticLockError),
+            "{error:?}"
+        );
+        assert!(store.get_events::<UserRoles>("v").await.unwrap().is_empty());
+        assert!(store.get_events::<Role>("r").await.unwrap().is_empty());
+        let batch = [
+            event("UserRoles", "u", 2, None),
+            event("Role", "r", 1, None),
+        ];
+        store.persist::<Role>(&batch, None).await.unwrap();
+        assert_eq!(store.get_events::<UserRoles>("u").await.unwrap().len(), 2);
+        assert_eq!(store.get_events::<Role>("r").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_commit_on_a_stale_admin_guard_loses_and_writes_nothing() {
+        let (_dir, store) = store().await;
+        assert_eq!(store.admin_guard().await.unwrap(), 0);
+        let won = [event("ApiKey", "a", 1, Some(0))];
+        store.persist::<Role>(&won, None).await.unwrap();
+        assert_eq!(store.admin_guard().await.unwrap(), 1);
+        for stale in [0, 2] {
+            let lost = [event("ApiKey", "b", 1, Some(stale))];
+            let error = store.persist::<Role>(&lost, None).await.unwrap_err();
+            assert!(
+                matches!(error, PersistenceError::OptimisticLockError),
+                "{error:?}"
+            );
+        }
+        assert_eq!(store.admin_guard().await.unwrap(), 1);
+        assert!(store
+            .select_events("ApiKey", "b", 0)
+            .await
+            .unwrap()
+            .is_empty());
+        let unguarded = [event("ApiKey", "c", 1, None)];
+        store.persist::<Role>(&unguarded, None).await.unwrap();
+        let fresh = [event("ApiKey", "b", 1, Some(1))];
+        store.persist::<Role>(&fresh, None).await.unwrap();
+        assert_eq!(store.admin_guard().await.unwrap(), 2);
     }
 }

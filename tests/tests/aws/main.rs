@@ -19,6 +19,7 @@
 //! - `measurements`: create, cold and cached verify, propagation (printed, not asserted).
 //! - `audit_lifecycle`: every lifecycle event once, in order, in its day stream, without plaintext.
 //! - `audit_outage`: moto killed and restarted: every record written meanwhile arrives once, in order.
+//! - `role_deletion`: a deletion too large for one transaction changes nothing; one that fits is whole.
 //! - `audit_leadership`: two nodes, one log group, each event once; the delivering node leaving or
 //!   restarting neither loses nor repeats a record.
 //! - `vams_format`: `APIKEYD_AUDIT_FORMAT=vams` lines equal the ones VAMS's own code builds
@@ -41,4 +42,5 @@ mod fault;
 mod measurements;
 mod multi_node;
 mod paused;
+mod role_deletion;
 mod vams_format;
