@@ -161,6 +161,9 @@ async fn recover(settings: Settings, user_id: Option<String>) -> anyhow::Result<
     let key = crate::bootstrap::issue_key(backend.bus.as_ref(), &name, &user, "Recovery admin key")
         .await?
         .ok_or_else(|| anyhow::anyhow!("a key named {name} already exists; retry in a second"))?;
+    // A one-shot process: the views and the audit follow commands in the background, which ends
+    // with this process, so bring them up to date before exiting.
+    backend.projector.catch_up_views().await?;
     backend.projector.flush_audit().await?;
     eprintln!(
         "apikeyd recover: user '{user}' holds role '{role}'. New admin key '{name}', shown ONCE:\n\n{}\n",

@@ -46,18 +46,15 @@ async fn deleting_a_held_role_takes_it_from_every_holder_at_once() {
         );
     }
 
-    let records: Vec<String> = read_audit(&audit_log(app.data_path()))
-        .iter()
-        .map(|r| r.to_string())
-        .collect();
+    let records = read_audit(&audit_log(app.data_path()));
     let deleted = records
         .iter()
-        .position(|r| r.contains("roleDelete") && r.contains("temp"))
+        .position(|r| r["action"] == "roleDelete" && r.to_string().contains("temp"))
         .expect("a roleDelete record");
     for user in HOLDERS {
         let revoked = records
             .iter()
-            .position(|r| r.contains("userRolesRevoke") && r.contains(&format!("\"{user}\"")))
+            .position(|r| r["action"] == "userRolesRevoke" && r["userId"] == *user)
             .unwrap_or_else(|| panic!("no userRolesRevoke record for {user}"));
         assert!(
             revoked < deleted,
