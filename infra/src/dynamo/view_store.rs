@@ -243,7 +243,10 @@ impl DynamoStore {
 impl ViewStore for DynamoStore {
     async fn load(&self) -> Result<(ReadModel, String), StoreError> {
         let mut model = ReadModel::default();
-        let mut cursor = String::new();
+        // The checkpoint first: other nodes save views while this one scans, so rows scanned after
+        // it are at least as new, and replaying from it re-reads what they already hold (versions
+        // skip it) instead of skipping what they lack.
+        let cursor = self.checkpoint(VIEWS_CHECKPOINT).await?;
         for item in self.scan_all(&self.tables.views).await? {
             let id = get_s(&item, "ViewId").unwrap_or_default();
             let payload = get_s(&item, "Body").filter(|_| !get_bool(&item, "Deleted"));
@@ -265,9 +268,6 @@ impl ViewStore for DynamoStore {
                 }
                 ("version", _) => {
                     model.set_version(rest.to_owned(), get_n(&item, "Version").unwrap_or(0))
-                }
-                ("checkpoint", _) if rest == VIEWS_CHECKPOINT => {
-                    cursor = get_s(&item, "Cursor").unwrap_or_default().to_owned();
                 }
                 _ => {}
             }

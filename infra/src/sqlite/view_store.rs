@@ -15,10 +15,17 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(corrupt)
 }
 
+/// One read snapshot: every table of a load read as of the same commit, so a save committing
+/// meanwhile (another process, a node still stopping) cannot pair old rows with a newer checkpoint.
+type Snapshot<'a> = Transaction<'a, Sqlite>;
+
 impl SqliteStore {
-    async fn bodies<T: DeserializeOwned>(&self, table: &str) -> Result<Vec<T>, StoreError> {
+    async fn bodies<T: DeserializeOwned>(
+        tx: &mut Snapshot<'_>,
+        table: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let rows = sqlx::query(&format!("SELECT body FROM {table}"))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut **tx)
             .await
             .map_err(store_error)?;
         rows.iter()
@@ -29,11 +36,11 @@ impl SqliteStore {
             .collect()
     }
 
-    async fn load_lookup(&self, model: &mut ReadModel) -> Result<(), StoreError> {
+    async fn load_lookup(tx: &mut Snapshot<'_>, model: &mut ReadModel) -> Result<(), StoreError> {
         let rows = sqlx::query(
             "SELECT key_hash, api_key_id, user_id, is_active, expires_at FROM api_key_lookup",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut **tx)
         .await
         .map_err(store_error)?;
         for row in rows {
@@ -148,6 +155,17 @@ async fn write_changes(
     Ok(())
 }
 
+/// A named checkpoint's cursor (`""` when unknown).
+async fn position(db: impl sqlx::SqliteExecutor<'_>, name: &str) -> Result<String, StoreError> {
+    let cursor: Option<String> =
+        sqlx::query_scalar("SELECT cursor FROM checkpoints WHERE name = ?")
+            .bind(name)
+            .fetch_optional(db)
+            .await
+            .map_err(store_error)?;
+    Ok(cursor.unwrap_or_default())
+}
+
 async fn set_position(
     tx: &mut Transaction<'_, Sqlite>,
     name: &str,
@@ -165,29 +183,32 @@ async fn set_position(
 #[async_trait]
 impl ViewStore for SqliteStore {
     async fn load(&self) -> Result<(ReadModel, String), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
         let mut model = ReadModel::default();
-        for view in self.bodies::<ApiKeyView>("api_key_view").await? {
+        for view in Self::bodies::<ApiKeyView>(&mut tx, "api_key_view").await? {
             model.listing.upsert(view);
         }
-        self.load_lookup(&mut model).await?;
-        for view in self.bodies::<RoleView>("role_view").await? {
+        Self::load_lookup(&mut tx, &mut model).await?;
+        for view in Self::bodies::<RoleView>(&mut tx, "role_view").await? {
             model
                 .directory
                 .roles
                 .insert(view.definition.role_name.clone(), view);
         }
-        for view in self.bodies::<UserRolesView>("user_roles_view").await? {
+        for view in Self::bodies::<UserRolesView>(&mut tx, "user_roles_view").await? {
             model.directory.users.insert(view.user_id.clone(), view);
         }
         let versions = sqlx::query("SELECT aggregate, version FROM aggregate_versions")
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(store_error)?;
         for row in versions {
             let version: i64 = row.try_get("version").map_err(corrupt)?;
             model.set_version(row.try_get("aggregate").map_err(corrupt)?, version as u64);
         }
-        Ok((model, self.checkpoint(VIEWS_CHECKPOINT).await?))
+        let cursor = position(&mut *tx, VIEWS_CHECKPOINT).await?;
+        tx.commit().await.map_err(store_error)?;
+        Ok((model, cursor))
     }
 
     async fn save(&self, changes: &ViewChanges, cursor: &str) -> Result<(), StoreError> {
@@ -225,13 +246,7 @@ impl ViewStore for SqliteStore {
     }
 
     async fn checkpoint(&self, name: &str) -> Result<String, StoreError> {
-        let cursor: Option<String> =
-            sqlx::query_scalar("SELECT cursor FROM checkpoints WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?;
-        Ok(cursor.unwrap_or_default())
+        position(&self.pool, name).await
     }
 
     async fn set_checkpoint(&self, name: &str, cursor: &str) -> Result<(), StoreError> {
