@@ -82,3 +82,20 @@ where
         tokio::time::sleep(every).await;
     }
 }
+
+/// Waits until `api`'s node answers `/readyz` with 200, for at most `within`.
+pub async fn ready_within(api: &tests::Api, within: Duration) {
+    eventually(
+        "/readyz answers 200",
+        within,
+        Duration::from_millis(250),
+        || async {
+            let ready = api.get("/readyz").anonymous().send().await;
+            match ready.status {
+                200 => Ok(()),
+                _ => Err(format!("{} {}", ready.status, ready.text)),
+            }
+        },
+    )
+    .await;
+}

@@ -2,7 +2,7 @@
 //! verification of known keys goes on from memory while unknown keys fail closed, and the node recovers
 //! by itself with projections equal to a rebuild from the events.
 use crate::emulator::{Emulator, Kind};
-use crate::env::{eventually, fresh_group, fresh_prefix, Emulators};
+use crate::env::{eventually, fresh_group, fresh_prefix, ready_within, Emulators};
 use crate::node::{Node, NodeConfig};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -62,19 +62,7 @@ async fn dynamodb_outage_gives_503_writes_nothing_and_recovers() {
     .await;
     eprintln!("fault: first successful create {took:?} after the restart");
     api.assert_key_works(&recovered.key).await;
-    eventually(
-        "/readyz answers 200 after recovery",
-        Duration::from_secs(20),
-        Duration::from_millis(250),
-        || async {
-            let ready = api.get("/readyz").anonymous().send().await;
-            match ready.status {
-                200 => Ok(()),
-                _ => Err(format!("{} {}", ready.status, ready.text)),
-            }
-        },
-    )
-    .await;
+    ready_within(&api, Duration::from_secs(20)).await;
     api.assert_key_works(&kept.key).await;
     api.assert_key_works(&other.key).await;
 

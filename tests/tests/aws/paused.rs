@@ -2,10 +2,9 @@
 //! answer promptly — `/readyz` a 503 naming the reason, `/metrics` with the store down — known keys go
 //! on verifying from memory, and once the store answers again the node is ready without a restart.
 use crate::emulator::{Emulator, Kind};
-use crate::env::{eventually, fresh_group, fresh_prefix, Emulators};
+use crate::env::{fresh_group, fresh_prefix, ready_within, Emulators};
 use crate::node::{Node, NodeConfig};
 use std::time::{Duration, Instant};
-use tests::Api;
 
 /// A probe must answer while the store hangs. Orchestrators give probes about a second; the bound
 /// here is wider so a loaded machine cannot fail it, and still far below "no answer" (the SDK's own
@@ -67,20 +66,4 @@ async fn probes_answer_while_dynamodb_hangs() {
     ready_within(&api, Duration::from_secs(60)).await;
     api.assert_key_works(&kept.key).await;
     drop(node);
-}
-
-async fn ready_within(api: &Api, within: Duration) {
-    eventually(
-        "/readyz answers 200",
-        within,
-        Duration::from_millis(250),
-        || async {
-            let ready = api.get("/readyz").anonymous().send().await;
-            match ready.status {
-                200 => Ok(()),
-                _ => Err(format!("{} {}", ready.status, ready.text)),
-            }
-        },
-    )
-    .await;
 }
