@@ -32,8 +32,10 @@ install_cfn_lint() {
   fi
   command -v python3 >/dev/null 2>&1 || die "python3 not found (needed for cfn-lint)"
   mkdir -p "$TOOLS"
-  if [ ! -x "$VENV/bin/python" ]; then
+  # A venv left half-made by an interrupted install has no pip: start it again from scratch.
+  if ! timeout 60 "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
     log "creating venv $VENV"
+    rm -rf "$VENV"
     timeout 300 python3 -m venv "$VENV" 1>&2 || die "python3 -m venv $VENV failed"
   fi
   log "installing cfn-lint==$CFN_LINT_VERSION from PyPI into $VENV"

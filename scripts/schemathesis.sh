@@ -22,6 +22,9 @@ RUN_TIMEOUT="${RUN_TIMEOUT:-280}"
 
 if [ "$("$VENV/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
   echo "== installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+  # From scratch: a venv left half-made by an interrupted install has no pip, and `venv` over it
+  # would not add one.
+  rm -rf "$VENV"
   python3 -m venv "$VENV"
   timeout 600 "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
