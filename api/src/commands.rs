@@ -5,8 +5,10 @@
 //! ordinary contention never surfaces as a conflict; commands that can take admin access away also
 //! queue behind each other and carry the store's admin-guard version (docs/adr/013-admin-guard.md).
 //! What still conflicts (another node won) is retried with jittered backoff on the new state.
+mod fresh;
 mod role_deletion;
 
+pub use fresh::FreshAware;
 pub use role_deletion::RoleDeletionError;
 
 use async_trait::async_trait;
@@ -141,9 +143,11 @@ fn backoff(attempt: u32) -> Duration {
 
 /// The frameworks for one repository type.
 pub struct Frameworks<R: PersistedEventRepository + Clone + 'static> {
-    api_key: CqrsFramework<ApiKey, PersistedEventStore<R, ApiKey>>,
-    role: CqrsFramework<Role, PersistedEventStore<R, Role>>,
-    user_roles: CqrsFramework<UserRoles, PersistedEventStore<R, UserRoles>>,
+    api_key: CqrsFramework<ApiKey, PersistedEventStore<FreshAware<R>, ApiKey>>,
+    role: CqrsFramework<Role, PersistedEventStore<FreshAware<R>, Role>>,
+    user_roles: CqrsFramework<UserRoles, PersistedEventStore<FreshAware<R>, UserRoles>>,
+    /// What the frameworks load through: new key ids cost no read.
+    fresh: FreshAware<R>,
     repo: R,
     services: Services,
     /// Runs after a commit made outside the frameworks (a role deletion).
@@ -157,22 +161,24 @@ impl<R: PersistedEventRepository + Clone + 'static> Frameworks<R> {
     where
         Q: Query<ApiKey> + Query<Role> + Query<UserRoles> + 'static,
     {
+        let fresh = FreshAware::new(repo.clone());
         Self {
             api_key: CqrsFramework::new(
-                PersistedEventStore::new_event_store(repo.clone()),
+                PersistedEventStore::new_event_store(fresh.clone()),
                 vec![Box::new(query())],
                 services.clone(),
             ),
             role: CqrsFramework::new(
-                PersistedEventStore::new_event_store(repo.clone()),
+                PersistedEventStore::new_event_store(fresh.clone()),
                 vec![Box::new(query())],
                 services.clone(),
             ),
             user_roles: CqrsFramework::new(
-                PersistedEventStore::new_event_store(repo.clone()),
+                PersistedEventStore::new_event_store(fresh.clone()),
                 vec![Box::new(query())],
                 services.clone(),
             ),
+            fresh,
             repo,
             services,
             after_commit: Box::new(query()),
@@ -188,7 +194,7 @@ impl<R: PersistedEventRepository + AdminGuard + Clone + 'static> Frameworks<R> {
     /// version read before it decides, which its commit advances on condition it has not moved.
     async fn execute<A>(
         &self,
-        framework: &CqrsFramework<A, PersistedEventStore<R, A>>,
+        framework: &CqrsFramework<A, PersistedEventStore<FreshAware<R>, A>>,
         id: &str,
         command: A::Command,
         guarded: bool,
@@ -231,8 +237,18 @@ impl<R: PersistedEventRepository + AdminGuard + Clone + Send + Sync + 'static> C
         meta: Metadata,
     ) -> Result<(), AggregateError<ApiKeyError>> {
         let guarded = command.can_reduce_admin_access();
-        self.execute(&self.api_key, id, command, guarded, meta)
-            .await
+        // A create names a fresh random id: its stream is known to be empty.
+        let new = matches!(command, ApiKeyCommand::Create(_));
+        if new {
+            self.fresh.mark(ApiKey::TYPE, id);
+        }
+        let result = self
+            .execute(&self.api_key, id, command, guarded, meta)
+            .await;
+        if new {
+            self.fresh.forget(ApiKey::TYPE, id);
+        }
+        result
     }
 
     async fn role(

@@ -1,6 +1,11 @@
-//! The domain's `Directory` answered from the in-memory read model, folded up to the log's end first
-//! so a decision always sees every committed event (including those other processes appended). It
-//! never waits for the persisted views: a failing view table cannot fail a command.
+//! The domain's `Directory` answered from the in-memory read model. It never waits for the persisted
+//! views: a failing view table cannot fail a command.
+//!
+//! Answers that let a create go ahead (the user holds a role, the name is free) come from memory as
+//! it is: this node folds its own commits at once, the store enforces name uniqueness in the commit
+//! itself, and another node's change arrives within the feed poll. Answers that would refuse, and
+//! every answer a role change or the admin guard decides on, first fold the log up to its end, so a
+//! command is never refused, and admin access never judged, on a stale view.
 use crate::projector::Projector;
 use crate::read_model::ReadModel;
 use async_trait::async_trait;
@@ -66,6 +71,10 @@ pub fn admin_access(model: &ReadModel, admin_roles: &BTreeSet<RoleName>) -> Admi
 #[async_trait]
 impl Directory for ReadModelDirectory {
     async fn roles_of(&self, user: &UserId) -> Result<Vec<RoleName>, DirectoryUnavailable> {
+        let known = self.projector.read().directory.roles_of(user);
+        if !known.is_empty() {
+            return Ok(known);
+        }
         self.fresh().await?;
         Ok(self.projector.read().directory.roles_of(user))
     }
@@ -81,6 +90,9 @@ impl Directory for ReadModelDirectory {
     }
 
     async fn key_name_in_use(&self, name: &ApiKeyName) -> Result<bool, DirectoryUnavailable> {
+        if !self.projector.read().listing.name_in_use(name.as_ref()) {
+            return Ok(false);
+        }
         self.fresh().await?;
         Ok(self.projector.read().listing.name_in_use(name.as_ref()))
     }

@@ -133,13 +133,19 @@ pub trait AuditSink: Send + Sync {
     }
 }
 
-/// How far memory has folded, and what it changed that the views do not have yet.
+/// How far memory has folded the feed.
 struct MemoryCursor {
     applied: String,
-    /// Rows to write, each with the fold pass that last touched it: a save removes only rows no pass
-    /// touched after it took its snapshot, so a save that fails or is cancelled loses nothing.
-    dirty: BTreeMap<Touched, u64>,
-    pass: u64,
+}
+
+/// What memory changed that the views do not have yet.
+#[derive(Default)]
+struct Dirty {
+    /// Rows to write, each with the save generation current when it was last touched: a save removes
+    /// only rows nothing touched after it took its snapshot, so a save that fails or is cancelled
+    /// loses nothing.
+    rows: BTreeMap<Touched, u64>,
+    generation: u64,
 }
 
 struct SinkState {
@@ -158,7 +164,10 @@ pub struct Projector {
     feed: Arc<dyn EventFeed>,
     views: Arc<dyn ViewStore>,
     model: RwLock<ReadModel>,
+    /// Held while the feed is folded in, so one pass reads it at a time.
     memory: Mutex<MemoryCursor>,
+    /// Taken while `model` is write-locked, never across an `.await`.
+    dirty: std::sync::Mutex<Dirty>,
     /// The views' cursor; held while they are written, so one save runs at a time.
     persisted: Mutex<String>,
     /// (applied, persisted) as last published: probes read them without waiting for a catch-up that
@@ -192,9 +201,8 @@ impl Projector {
             published: std::sync::Mutex::new((cursor.clone(), cursor.clone())),
             memory: Mutex::new(MemoryCursor {
                 applied: cursor.clone(),
-                dirty: BTreeMap::new(),
-                pass: 0,
             }),
+            dirty: std::sync::Mutex::new(Dirty::default()),
             persisted: Mutex::new(cursor),
             sinks: cursors,
             wake: Notify::new(),
@@ -238,27 +246,41 @@ impl Projector {
     /// slows a command.
     pub async fn catch_up(&self) -> Result<(), StoreError> {
         let memory = self.catch_up_memory().await;
+        memory.and(self.after_fold().await)
+    }
+
+    /// What a command of this process waits for after its commit: its own events folded into memory
+    /// as they were committed (no read of the log; a later pass over the feed finds them already
+    /// folded), then the inline sinks. Events whose aggregate memory has not seen from the start (a
+    /// stream another node began) are folded from the log instead.
+    pub async fn committed(&self, events: &[RecordedEvent]) -> Result<(), StoreError> {
+        let memory = match self.fold(events).is_empty() {
+            true => Ok(()),
+            false => self.catch_up_memory().await,
+        };
+        memory.and(self.after_fold().await)
+    }
+
+    /// Delivers to the inline sinks and wakes the background task for the rest.
+    async fn after_fold(&self) -> Result<(), StoreError> {
         let mut audit = Ok(());
         for cursor in self.sinks.iter().filter(|c| c.sink.inline()) {
             audit = audit.and(self.deliver(cursor).await);
         }
         self.wake.notify_one();
-        memory.and(audit)
+        audit
     }
 
     /// Folds events into memory; returns the aggregates whose earlier events are missing.
-    fn fold(
-        &self,
-        events: &[RecordedEvent],
-        dirty: &mut BTreeMap<Touched, u64>,
-        pass: u64,
-    ) -> BTreeSet<(String, String)> {
+    fn fold(&self, events: &[RecordedEvent]) -> BTreeSet<(String, String)> {
         let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
+        let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+        let generation = dirty.generation;
         let mut gaps = BTreeSet::new();
         for event in events {
             match model.apply(event) {
                 Applied::Changed(touched) => {
-                    dirty.insert(touched, pass);
+                    dirty.rows.insert(touched, generation);
                 }
                 Applied::Duplicate => {}
                 Applied::Gap {
@@ -281,23 +303,20 @@ impl Projector {
     /// Folds every event after memory's cursor into the in-memory model: all a command or a look-up
     /// waits for.
     pub async fn catch_up_memory(&self) -> Result<(), StoreError> {
-        let mut guard = self.memory.lock().await;
-        let cursor = &mut *guard;
-        cursor.pass += 1;
-        let pass = cursor.pass;
+        let mut cursor = self.memory.lock().await;
         let mut from = self.feed.replay_from(&cursor.applied);
         loop {
             let batch = self.feed.events_after(&from, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.cursor.clone()) else {
                 break;
             };
-            let gaps = self.fold(&batch, &mut cursor.dirty, pass);
+            let gaps = self.fold(&batch);
             for (aggregate_type, aggregate_id) in gaps {
                 let history = self
                     .feed
                     .aggregate_events(&aggregate_type, &aggregate_id)
                     .await?;
-                self.fold(&history, &mut cursor.dirty, pass);
+                self.fold(&history);
             }
             if last > cursor.applied {
                 cursor.applied = last.clone();
@@ -315,20 +334,23 @@ impl Projector {
     /// stay marked until a save of them succeeds.
     pub async fn persist_views(&self) -> Result<(), StoreError> {
         let mut persisted = self.persisted.lock().await;
-        let (applied, pass, changes) = {
-            let memory = self.memory.lock().await;
-            if memory.applied == *persisted && memory.dirty.is_empty() {
+        let applied = self.memory.lock().await.applied.clone();
+        let (generation, touched) = {
+            let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+            if applied == *persisted && dirty.rows.is_empty() {
                 return Ok(());
             }
-            let changes = self.changes_for(memory.dirty.keys());
-            (memory.applied.clone(), memory.pass, changes)
+            let generation = dirty.generation;
+            dirty.generation += 1;
+            (generation, dirty.rows.keys().cloned().collect::<Vec<_>>())
         };
+        let changes = self.changes_for(touched.iter());
         self.views.save(&changes, &applied).await?;
-        self.memory
+        self.dirty
             .lock()
-            .await
-            .dirty
-            .retain(|_, touched_in| *touched_in > pass);
+            .unwrap_or_else(|p| p.into_inner())
+            .rows
+            .retain(|_, touched_in| *touched_in > generation);
         self.publish(None, Some(&applied));
         *persisted = applied;
         Ok(())
@@ -514,13 +536,40 @@ pub struct Rebuilt {
     pub events: usize,
 }
 
-/// Plugs the projector into cqrs-es: every commit of any aggregate triggers a catch-up.
+/// Plugs the projector into cqrs-es: every commit of any aggregate is folded into memory before the
+/// command returns (a commit made outside the frameworks, dispatched without events, catches up
+/// from the log).
 pub struct CatchUpQuery(pub Arc<Projector>);
+
+/// The events of a commit as the feed will deliver them; `None` if one cannot be read back the way
+/// the feed decodes it (then the log is the authority).
+fn as_recorded<A: Aggregate>(events: &[EventEnvelope<A>]) -> Option<Vec<RecordedEvent>> {
+    let recorded_at = chrono::Utc::now();
+    events
+        .iter()
+        .map(|envelope| {
+            let payload = serde_json::to_value(&envelope.payload).ok()?;
+            Some(RecordedEvent {
+                cursor: String::new(),
+                aggregate_type: A::TYPE.to_owned(),
+                aggregate_id: envelope.aggregate_id.clone(),
+                sequence: envelope.sequence as u64,
+                event: crate::DomainEvent::decode(A::TYPE, payload).ok()?,
+                metadata: envelope.metadata.clone(),
+                recorded_at,
+            })
+        })
+        .collect()
+}
 
 #[async_trait]
 impl<A: Aggregate> Query<A> for CatchUpQuery {
-    async fn dispatch(&self, aggregate_id: &str, _events: &[EventEnvelope<A>]) {
-        if let Err(error) = self.0.catch_up().await {
+    async fn dispatch(&self, aggregate_id: &str, events: &[EventEnvelope<A>]) {
+        let done = match as_recorded(events) {
+            Some(recorded) if !recorded.is_empty() => self.0.committed(&recorded).await,
+            _ => self.0.catch_up().await,
+        };
+        if let Err(error) = done {
             tracing::error!(%error, aggregate_type = A::TYPE, aggregate_id, "projection catch-up after commit failed; background task will retry");
         }
     }
