@@ -18,6 +18,40 @@ use std::collections::HashMap;
 /// Items per transaction: DynamoDB's limit (and DynamoDB Local's since 2.0).
 const MAX_TRANSACTION_ITEMS: usize = 100;
 
+/// Streams whose head link a process remembers; past this the memory starts over (a miss costs one
+/// read, never a wrong link).
+const MAX_CHAIN_HEADS: usize = 100_000;
+
+/// Per stream key, the sequence and chain link of the newest event this process read or wrote.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ChainHeads(std::sync::Arc<std::sync::Mutex<HashMap<String, (usize, String)>>>);
+
+impl ChainHeads {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (usize, String)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The link of event `sequence` of `stream`, when it is the head remembered.
+    fn link_of(&self, stream: &str, sequence: usize) -> Option<String> {
+        match self.lock().get(stream) {
+            Some((head, link)) if *head == sequence => Some(link.clone()),
+            _ => None,
+        }
+    }
+
+    /// Remembers a head, keeping the newest when two commits race to tell it.
+    fn remember(&self, stream: String, sequence: usize, link: String) {
+        let mut heads = self.lock();
+        if heads.len() >= MAX_CHAIN_HEADS && !heads.contains_key(&stream) {
+            heads.clear();
+        }
+        let entry = heads.entry(stream).or_insert((0, String::new()));
+        if sequence >= entry.0 {
+            *entry = (sequence, link);
+        }
+    }
+}
+
 /// What each transaction item is, to explain a cancellation.
 #[derive(Debug, Clone)]
 enum Slot {
@@ -131,6 +165,12 @@ impl DynamoStore {
             .stream_items(A::TYPE, aggregate_id, after)
             .await
             .map_err(connection)?;
+        if let Some(last) = items.last() {
+            let sequence = get_n(last, "AggregateIdSequence").unwrap_or(0) as usize;
+            let link = get_s(last, "ChainHash").unwrap_or_default().to_owned();
+            self.chain_heads
+                .remember(stream_key(A::TYPE, aggregate_id), sequence, link);
+        }
         items.iter().map(serialized).collect()
     }
 
@@ -201,6 +241,10 @@ impl DynamoStore {
         if event.sequence <= 1 {
             return Ok(String::new());
         }
+        let stream = stream_key(&event.aggregate_type, &event.aggregate_id);
+        if let Some(link) = self.chain_heads.link_of(&stream, event.sequence - 1) {
+            return Ok(link);
+        }
         let out = self
             .client
             .get_item()
@@ -238,10 +282,11 @@ impl DynamoStore {
         Ok(links)
     }
 
+    /// The commit's items; `previous` ends holding each stream's new head link.
     fn transaction(
         &self,
         events: &[SerializedEvent],
-        mut previous: HashMap<String, String>,
+        previous: &mut HashMap<String, String>,
     ) -> Result<Vec<(TransactWriteItem, Slot)>, PersistenceError> {
         let now = Utc::now();
         let mut items = Vec::new();
@@ -360,9 +405,9 @@ impl PersistedEventRepository for DynamoStore {
         if events.is_empty() {
             return Ok(());
         }
-        let previous = self.previous_links(events).await?;
+        let mut links = self.previous_links(events).await?;
         let (items, slots): (Vec<_>, Vec<_>) =
-            self.transaction(events, previous)?.into_iter().unzip();
+            self.transaction(events, &mut links)?.into_iter().unzip();
         let result = self
             .client
             .transact_write_items()
@@ -370,6 +415,18 @@ impl PersistedEventRepository for DynamoStore {
             .send()
             .await;
         let Err(error) = result else {
+            let mut heads: HashMap<String, usize> = HashMap::new();
+            for event in events {
+                let head = heads
+                    .entry(stream_key(&event.aggregate_type, &event.aggregate_id))
+                    .or_default();
+                *head = event.sequence.max(*head);
+            }
+            for (stream, sequence) in heads {
+                if let Some(link) = links.remove(&stream) {
+                    self.chain_heads.remember(stream, sequence, link);
+                }
+            }
             return Ok(());
         };
         if let Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e)) =

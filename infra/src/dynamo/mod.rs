@@ -36,6 +36,9 @@ const FEED_PARTITION: &str = "feed";
 pub struct DynamoStore {
     client: Client,
     tables: Tables,
+    /// The last chain link this process read or wrote per stream: a commit that follows it needs no
+    /// read of the previous event (links never change once written).
+    chain_heads: event_repository::ChainHeads,
 }
 
 impl DynamoStore {
@@ -57,6 +60,7 @@ impl DynamoStore {
         Self {
             client: Client::new(&config),
             tables: Tables::with_prefix(prefix),
+            chain_heads: Default::default(),
         }
     }
 

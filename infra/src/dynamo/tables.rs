@@ -68,6 +68,7 @@ impl DynamoStore {
         DynamoStore {
             client: aws_sdk_dynamodb::Client::from_conf(config),
             tables: self.tables.clone(),
+            chain_heads: self.chain_heads.clone(),
         }
     }
 

@@ -53,12 +53,35 @@ async fn assert_fleet_behaves(app: &TestApp, fleet: &Fleet) {
 }
 
 async fn projections(app: &TestApp, command: &str) {
-    let output = binary::run(app.backend, app.data_path(), &["projections", command], &[]).await;
+    tool(app, &["projections", command]).await;
+}
+
+async fn tool(app: &TestApp, args: &[&str]) {
+    let output = binary::run(app.backend, app.data_path(), args, &[]).await;
     assert!(
         output.status.success(),
-        "apikeyd projections {command}: {}",
+        "apikeyd {args:?}: {}",
         describe(&output)
     );
+}
+
+#[tokio::test]
+async fn the_hash_chain_holds_across_many_commits_on_one_key() {
+    let app = spawn_app().await;
+    let fleet = build_fleet(&app).await;
+    // Each commit links to the one before it; a process that remembers the head link must link
+    // exactly as one that reads it back.
+    for n in 0..5 {
+        let body = json!({ "description": format!("edit {n}") });
+        app.update_key(&fleet.live.id, &body).await.ok();
+        app.set_active(&fleet.live.id, n % 2 == 1).await;
+    }
+    tool(&app, &["events", "verify"]).await;
+    let app = app.restart().await;
+    app.update_key(&fleet.live.id, &json!({ "description": "after restart" }))
+        .await
+        .ok();
+    tool(&app, &["events", "verify"]).await;
 }
 
 #[tokio::test]
