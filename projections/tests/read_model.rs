@@ -203,3 +203,121 @@ fn listing_pages_by_id_with_filter() {
         5
     );
 }
+
+/// A log in memory that counts how often it is read.
+#[derive(Default)]
+struct CountingFeed {
+    events: std::sync::Mutex<Vec<RecordedEvent>>,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingFeed {
+    fn append(&self, event: RecordedEvent) {
+        self.events.lock().unwrap().push(event);
+    }
+    fn reads(&self) -> usize {
+        self.reads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl projections::EventFeed for CountingFeed {
+    async fn events_after(
+        &self,
+        cursor: &str,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, projections::StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let events = self.events.lock().unwrap();
+        let after = events.iter().filter(|e| e.cursor.as_str() > cursor);
+        Ok(after.take(limit).cloned().collect())
+    }
+    async fn aggregate_events(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<RecordedEvent>, projections::StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let events = self.events.lock().unwrap();
+        let of = events
+            .iter()
+            .filter(|e| e.aggregate_type == aggregate_type && e.aggregate_id == aggregate_id);
+        Ok(of.cloned().collect())
+    }
+}
+
+/// Views that hold nothing and accept every write.
+struct NoViews;
+
+#[async_trait::async_trait]
+impl projections::ViewStore for NoViews {
+    async fn load(&self) -> Result<(ReadModel, String), projections::StoreError> {
+        Ok((ReadModel::default(), String::new()))
+    }
+    async fn save(
+        &self,
+        _: &projections::ViewChanges,
+        _: &str,
+    ) -> Result<(), projections::StoreError> {
+        Ok(())
+    }
+    async fn replace_all(&self, _: &ReadModel, _: &str) -> Result<(), projections::StoreError> {
+        Ok(())
+    }
+    async fn checkpoint(&self, _: &str) -> Result<String, projections::StoreError> {
+        Ok(String::new())
+    }
+    async fn set_checkpoint(&self, _: &str, _: &str) -> Result<(), projections::StoreError> {
+        Ok(())
+    }
+}
+
+async fn projector_over(
+    feed: &std::sync::Arc<CountingFeed>,
+) -> std::sync::Arc<projections::Projector> {
+    projections::Projector::start(feed.clone(), std::sync::Arc::new(NoViews), Vec::new())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_commit_of_this_process_is_folded_without_reading_the_log() {
+    let feed = std::sync::Arc::new(CountingFeed::default());
+    for event in role_and_assignment() {
+        feed.append(event);
+    }
+    let projector = projector_over(&feed).await;
+    let reads = feed.reads();
+    let mut create = created(None);
+    create.cursor = format!("{:020}", 100);
+    feed.append(create.clone());
+    projector.committed(&[create]).await.unwrap();
+    assert_eq!(projector.read().verify(KEY, at(1)).code, VerifyCode::Valid);
+    assert_eq!(feed.reads(), reads, "the commit's own events need no read");
+    // The next pass over the log finds it already folded.
+    projector.catch_up_memory().await.unwrap();
+    assert_eq!(projector.read().verify(KEY, at(1)).code, VerifyCode::Valid);
+}
+
+#[tokio::test]
+async fn a_commit_on_a_stream_memory_has_not_seen_is_folded_from_the_log() {
+    let feed = std::sync::Arc::new(CountingFeed::default());
+    for event in role_and_assignment() {
+        feed.append(event);
+    }
+    let projector = projector_over(&feed).await;
+    // Another process created the key; this one deactivates it before its memory saw the create.
+    let mut create = created(None);
+    create.cursor = format!("{:020}", 100);
+    let mut deactivate = deactivated(2);
+    deactivate.cursor = format!("{:020}", 101);
+    feed.append(create);
+    feed.append(deactivate.clone());
+    let reads = feed.reads();
+    projector.committed(&[deactivate]).await.unwrap();
+    assert!(feed.reads() > reads);
+    assert_eq!(
+        projector.read().verify(KEY, at(1)).code,
+        VerifyCode::Disabled
+    );
+}
