@@ -174,7 +174,7 @@ async fn recover(settings: Settings, user_id: Option<String>) -> anyhow::Result<
 
 async fn aws_init(settings: Settings) -> anyhow::Result<ExitCode> {
     let store = infra::DynamoStore::connect(&settings.table_prefix).await;
-    let created = store.init_tables().await.map_err(|e| anyhow::anyhow!(e))?;
+    let created = store.init_tables().await?;
     let client = infra::cloudwatch::client().await;
     for group in [settings.audit_group(), settings.audit_group_vams()]
         .into_iter()

@@ -87,7 +87,7 @@ async fn open_sqlite(settings: &Settings) -> anyhow::Result<SqliteStore> {
 async fn open_dynamo(settings: &Settings) -> anyhow::Result<DynamoStore> {
     let store = DynamoStore::connect(&settings.table_prefix).await;
     if settings.aws_create_tables {
-        store.init_tables().await.map_err(|e| anyhow::anyhow!(e))?;
+        store.init_tables().await?;
     }
     Ok(store)
 }

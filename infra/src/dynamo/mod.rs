@@ -15,7 +15,7 @@ mod tables;
 mod view_store;
 
 pub use lease::Lease;
-pub use tables::Tables;
+pub use tables::{TableSetupError, Tables};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

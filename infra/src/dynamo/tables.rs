@@ -42,10 +42,41 @@ const ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
 /// DynamoDB (an emulator's JVM warming up) may take far longer than the request path's 3 s.
 const SETUP_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Why the tables could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TableSetupError {
+    /// A table's definition was refused before it was sent (a bug, not the store's state).
+    #[error("table {table}: invalid definition")]
+    Definition {
+        /// The table.
+        table: String,
+        /// The SDK's reason.
+        #[source]
+        source: aws_sdk_dynamodb::error::BuildError,
+    },
+    /// DynamoDB did not create (or describe) the table.
+    #[error("create table {table}")]
+    Create {
+        /// The table.
+        table: String,
+        /// The SDK's error, with its cause chain.
+        #[source]
+        source: Box<aws_sdk_dynamodb::Error>,
+    },
+    /// The table exists but did not become active in time.
+    #[error("table {table} not active after {waited:?}")]
+    NotActive {
+        /// The table.
+        table: String,
+        /// How long it was waited for.
+        waited: Duration,
+    },
+}
+
 impl DynamoStore {
     /// Creates every table that does not exist yet and waits until all are active. Safe to run
     /// from several nodes at once.
-    pub async fn init_tables(&self) -> Result<Vec<String>, String> {
+    pub async fn init_tables(&self) -> Result<Vec<String>, TableSetupError> {
         let patient = self.patient();
         patient.create_all().await
     }
@@ -72,7 +103,7 @@ impl DynamoStore {
         }
     }
 
-    async fn create_all(&self) -> Result<Vec<String>, String> {
+    async fn create_all(&self) -> Result<Vec<String>, TableSetupError> {
         let t = &self.tables;
         let specs = [
             Spec {
@@ -113,32 +144,36 @@ impl DynamoStore {
         Ok(created)
     }
 
-    async fn create_table(&self, spec: &Spec<'_>) -> Result<bool, String> {
+    async fn create_table(&self, spec: &Spec<'_>) -> Result<bool, TableSetupError> {
+        let definition = |source| TableSetupError::Definition {
+            table: spec.name.to_owned(),
+            source,
+        };
         let key = |name: &str, key_type| {
             KeySchemaElement::builder()
                 .attribute_name(name)
                 .key_type(key_type)
                 .build()
+                .map_err(definition)
         };
         let attr = |name: &str, t| {
             AttributeDefinition::builder()
                 .attribute_name(name)
                 .attribute_type(t)
                 .build()
+                .map_err(definition)
         };
         let mut request = self
             .client
             .create_table()
             .table_name(spec.name)
             .billing_mode(BillingMode::PayPerRequest)
-            .key_schema(key(spec.hash, KeyType::Hash).map_err(|e| e.to_string())?)
-            .attribute_definitions(
-                attr(spec.hash, ScalarAttributeType::S).map_err(|e| e.to_string())?,
-            );
+            .key_schema(key(spec.hash, KeyType::Hash)?)
+            .attribute_definitions(attr(spec.hash, ScalarAttributeType::S)?);
         if let Some((range, t)) = &spec.range {
             request = request
-                .key_schema(key(range, KeyType::Range).map_err(|e| e.to_string())?)
-                .attribute_definitions(attr(range, t.clone()).map_err(|e| e.to_string())?);
+                .key_schema(key(range, KeyType::Range)?)
+                .attribute_definitions(attr(range, t.clone())?);
         }
         match request.send().await {
             Ok(_) => Ok(true),
@@ -148,15 +183,14 @@ impl DynamoStore {
             {
                 Ok(false)
             }
-            Err(e) => Err(format!(
-                "create table {}: {}",
-                spec.name,
-                aws_sdk_dynamodb::error::DisplayErrorContext(e)
-            )),
+            Err(e) => Err(TableSetupError::Create {
+                table: spec.name.to_owned(),
+                source: Box::new(e.into()),
+            }),
         }
     }
 
-    async fn wait_active(&self, table: &str) -> Result<(), String> {
+    async fn wait_active(&self, table: &str) -> Result<(), TableSetupError> {
         let deadline = Instant::now() + ACTIVE_TIMEOUT;
         loop {
             let described = self.client.describe_table().table_name(table).send().await;
@@ -166,7 +200,10 @@ impl DynamoStore {
                 }
             }
             if Instant::now() > deadline {
-                return Err(format!("table {table} not active after {ACTIVE_TIMEOUT:?}"));
+                return Err(TableSetupError::NotActive {
+                    table: table.to_owned(),
+                    waited: ACTIVE_TIMEOUT,
+                });
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
