@@ -7,6 +7,8 @@ use domain::user_roles::UserRolesEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+mod import;
+
 /// Metadata keys the API records with each command.
 pub mod meta {
     /// Roles the actor held when acting (comma-separated).
@@ -152,6 +154,13 @@ pub fn event_time(event: &DomainEvent) -> DateTime<Utc> {
         DomainEvent::Role(RoleEvent::RoleDeleted { deleted_at, .. }) => *deleted_at,
         DomainEvent::UserRoles(UserRolesEvent::RolesAssigned { assigned_at, .. }) => *assigned_at,
         DomainEvent::UserRoles(UserRolesEvent::RolesRevoked { revoked_at, .. }) => *revoked_at,
+        DomainEvent::ApiKey(ApiKeyEvent::ApiKeyImported { source, .. })
+        | DomainEvent::ApiKey(ApiKeyEvent::ApiKeyImportUpdated { source, .. })
+        | DomainEvent::Role(RoleEvent::RoleImported { source, .. })
+        | DomainEvent::Role(RoleEvent::RoleImportUpdated { source, .. })
+        | DomainEvent::UserRoles(UserRolesEvent::UserRolesImported { source, .. }) => {
+            source.imported_at
+        }
     }
 }
 
@@ -294,6 +303,60 @@ fn subject(event: &DomainEvent) -> Subject {
             user_id.as_ref(),
             roles,
         ),
+        DomainEvent::ApiKey(event @ ApiKeyEvent::ApiKeyImported { .. }) => import::key(event),
+        DomainEvent::ApiKey(ApiKeyEvent::ApiKeyImportUpdated {
+            api_key_id,
+            api_key_name,
+            user_id,
+            changes,
+            source,
+            ..
+        }) => Subject {
+            changed_fields: changes
+                .field_names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            changes: import::with_source(key_changes(changes), source),
+            ..key_subject(
+                "apiKeyImportUpdate",
+                source.imported_by.as_ref(),
+                api_key_id,
+                api_key_name.as_ref(),
+                user_id.as_ref(),
+            )
+        },
+        DomainEvent::Role(RoleEvent::RoleImported {
+            id,
+            definition,
+            created_at,
+            source,
+        }) => role_subject(
+            "roleImport",
+            source.imported_by.as_ref(),
+            definition.role_name.as_ref(),
+            import::with_source(import::role_changes(id, definition, created_at), source),
+        ),
+        DomainEvent::Role(RoleEvent::RoleImportUpdated { definition, source }) => role_subject(
+            "roleImportUpdate",
+            source.imported_by.as_ref(),
+            definition.role_name.as_ref(),
+            import::with_source(json!(definition), source),
+        ),
+        DomainEvent::UserRoles(UserRolesEvent::UserRolesImported {
+            user_id,
+            roles,
+            source,
+            ..
+        }) => Subject {
+            changes: import::with_source(json!({ "roleName": roles }), source),
+            ..user_subject(
+                "userRolesImport",
+                source.imported_by.as_ref(),
+                user_id.as_ref(),
+                roles,
+            )
+        },
     }
 }
 

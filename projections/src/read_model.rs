@@ -162,7 +162,19 @@ impl ReadModel {
                 self.put_key(view);
                 *api_key_id
             }
+            ApiKeyEvent::ApiKeyImported { api_key_id, .. } => {
+                if let Some(view) = imported_view(event, version) {
+                    self.put_key(view);
+                }
+                *api_key_id
+            }
             ApiKeyEvent::ApiKeyUpdated {
+                api_key_id,
+                changes,
+                updated_at,
+                ..
+            }
+            | ApiKeyEvent::ApiKeyImportUpdated {
                 api_key_id,
                 changes,
                 updated_at,
@@ -197,6 +209,12 @@ impl ReadModel {
                 definition,
                 created_at,
                 ..
+            }
+            | RoleEvent::RoleImported {
+                id,
+                definition,
+                created_at,
+                ..
             } => {
                 let view = RoleView {
                     id: *id,
@@ -209,7 +227,8 @@ impl ReadModel {
                     .insert(definition.role_name.clone(), view);
                 definition.role_name.clone()
             }
-            RoleEvent::RoleUpdated { definition, .. } => {
+            RoleEvent::RoleUpdated { definition, .. }
+            | RoleEvent::RoleImportUpdated { definition, .. } => {
                 if let Some(view) = self.directory.roles.get_mut(&definition.role_name) {
                     view.definition = definition.clone();
                     view.version = version;
@@ -226,6 +245,12 @@ impl ReadModel {
     fn apply_user(&mut self, event: &UserRolesEvent, version: u64) -> UserId {
         match event {
             UserRolesEvent::RolesAssigned {
+                user_id,
+                roles,
+                assigned_at,
+                ..
+            }
+            | UserRolesEvent::UserRolesImported {
                 user_id,
                 roles,
                 assigned_at,
@@ -259,6 +284,39 @@ impl ReadModel {
             }
         }
     }
+}
+
+/// The listing row of an imported key: its state and times as the other system had them.
+fn imported_view(event: &ApiKeyEvent, version: u64) -> Option<ApiKeyView> {
+    let ApiKeyEvent::ApiKeyImported {
+        api_key_id,
+        api_key_name,
+        user_id,
+        description,
+        key_hash,
+        expires_at,
+        is_active,
+        created_by,
+        created_at,
+        updated_at,
+        ..
+    } = event
+    else {
+        return None;
+    };
+    Some(ApiKeyView {
+        api_key_id: *api_key_id,
+        api_key_name: api_key_name.to_string(),
+        user_id: user_id.clone(),
+        description: description.as_ref().to_owned(),
+        key_hash: *key_hash,
+        created_by: created_by.as_ref().to_owned(),
+        created_at: *created_at,
+        updated_at: *updated_at,
+        expires_at: expires_at.map(|e| e.at()),
+        is_active: *is_active,
+        version,
+    })
 }
 
 fn fold_changes(view: &mut ApiKeyView, changes: &ApiKeyChanges) {
