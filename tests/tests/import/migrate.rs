@@ -233,13 +233,30 @@ async fn changes_in_vams_are_reported_then_applied(app: TestApp, fixture: &Fixtu
 
     let (_, applied, _) = import_json(&app, fixture, &["--update-changed"]).await;
     assert_eq!(applied["updated"]["apiKeys"], 1, "{applied}");
-    // Checked on a restarted server: what the log now says, folded from scratch (see the report
-    // for the live pick-up of updates by an embedded server running beside the import).
+    // The running server picks the update up from the log (a poll on the embedded store), and a
+    // restarted one folds the same from scratch.
+    paused_in_vams(&app, case).await;
     let app = app.restart().await;
-    assert_eq!(app.verify_code(&case.plaintext).await, "DISABLED");
-    let key = app.get_key(&case.id).await;
-    assert_eq!(key.ok()["description"], "paused in VAMS");
-    assert_eq!(key.ok()["updatedAt"], "2026-05-01T09:00:00.000001+00:00");
+    paused_in_vams(&app, case).await;
     let (_, settled, _) = import_json(&app, fixture, &["--update-changed"]).await;
     assert_eq!(settled["updated"]["apiKeys"], 0, "applied once: {settled}");
+}
+
+/// The "never" key as VAMS changed it: deactivated, with its new description and `updatedAt`.
+pub async fn paused_in_vams(app: &tests::Api, case: &crate::fixture::Case) {
+    eventually(
+        &format!("{} is refused as disabled", case.name),
+        Duration::from_secs(20),
+        Duration::from_millis(100),
+        || async {
+            let code = app.verify_code(&case.plaintext).await;
+            (code == "DISABLED").then_some(()).ok_or(code)
+        },
+    )
+    .await;
+    let reply = app.get_key(&case.id).await;
+    let key = reply.ok();
+    assert_eq!(key["description"], "paused in VAMS");
+    assert_eq!(key["isActive"], "false");
+    assert_eq!(key["updatedAt"], "2026-05-01T09:00:00.000001+00:00");
 }
