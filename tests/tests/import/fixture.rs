@@ -1,6 +1,7 @@
 //! One VAMS deployment holding a key of every kind VAMS can hold, and the `/auth/verify` code each
 //! must get from apikeyd after the import.
 use crate::vams::{key_item, vams_key, Vams};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
@@ -16,6 +17,11 @@ pub struct Case {
     /// `/auth/verify` code after the import.
     pub code: &'static str,
 }
+
+/// The description and `updatedAt` of the key [`Fixture::pause_in_vams`] changes.
+pub const PAUSED: &str = "paused in VAMS";
+/// See [`PAUSED`].
+pub const PAUSED_AT: &str = "2026-05-01T09:00:00.000001+00:00";
 
 /// The name of the key created in apikeyd before the import, which a VAMS key also uses.
 pub const TAKEN: &str = "taken-here";
@@ -117,6 +123,17 @@ impl Fixture {
             .expect("a known case")
     }
 
+    /// Changes the "never" key in VAMS as an operator would: deactivated, with a new description and
+    /// `updatedAt`. Returns that case.
+    pub async fn pause_in_vams(&self) -> &Case {
+        let case = self.case("never");
+        let mut item = key_item(&case.id, &case.name, &case.plaintext, "alice", "", "false");
+        item.insert("description".into(), AttributeValue::S(PAUSED.into()));
+        item.insert("updatedAt".into(), AttributeValue::S(PAUSED_AT.into()));
+        self.vams.put(&self.vams.api_keys, item).await;
+        case
+    }
+
     /// Every plaintext of the deployment.
     pub fn plaintexts(&self) -> Vec<&str> {
         self.imported
@@ -148,9 +165,19 @@ pub async fn import_json(
     fixture: &Fixture,
     extra: &[&str],
 ) -> (Option<i32>, Value, Output) {
+    import_json_into(app.backend, app.data_path(), fixture, extra).await
+}
+
+/// [`import_json`] into the store of `backend` in `data_dir` (a server running as its own process).
+pub async fn import_json_into(
+    backend: Backend,
+    data_dir: &Path,
+    fixture: &Fixture,
+    extra: &[&str],
+) -> (Option<i32>, Value, Output) {
     let mut args = fixture.args(extra);
     args.push("--json");
-    let output = run(app, &args).await;
+    let output = tests::binary::run(backend, data_dir, &args, &[]).await;
     let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "import printed no JSON object ({e}):\n{}",

@@ -11,6 +11,7 @@
 //! - `vams`: the VAMS tables and items, and keys made as VAMS makes them.
 //! - `fixture`: one deployment with a key of every kind and what each must do after the import.
 //! - `migrate`: import, authenticate, re-run, changes in VAMS, into each backend.
+//! - `live`: the import beside a running `apikeyd serve` on the embedded store, seen without restart.
 //! - `bad_input`: a missing table, a wrong schema, a dry run.
 //! - `measure`: the import rate into the embedded store (`--ignored`; docs/BENCHMARKS.md).
 #![forbid(unsafe_code)]
@@ -22,5 +23,6 @@ mod fixture;
 mod vams;
 
 mod bad_input;
+mod live;
 mod measure;
 mod migrate;

@@ -1,7 +1,7 @@
 //! The migration on each backend: import next to the running server, authenticate with the original
 //! plaintexts, re-run (nothing imported), change an item in VAMS (reported, then applied).
 use crate::env::{eventually, Emulators};
-use crate::fixture::{import_json, stored_bytes, Fixture, TAKEN};
+use crate::fixture::{import_json, stored_bytes, Fixture, PAUSED, PAUSED_AT, TAKEN};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tests::{spawn_app_on, Auth, Backend, TestApp};
@@ -203,18 +203,7 @@ fn assert_no_plaintext(fixture: &Fixture, places: &[(String, Vec<u8>)]) {
 }
 
 async fn changes_in_vams_are_reported_then_applied(app: TestApp, fixture: &Fixture) {
-    let case = fixture.case("never");
-    let mut item =
-        crate::vams::key_item(&case.id, &case.name, &case.plaintext, "alice", "", "false");
-    item.insert(
-        "description".into(),
-        aws_sdk_dynamodb::types::AttributeValue::S("paused in VAMS".into()),
-    );
-    item.insert(
-        "updatedAt".into(),
-        aws_sdk_dynamodb::types::AttributeValue::S("2026-05-01T09:00:00.000001+00:00".into()),
-    );
-    fixture.vams.put(&fixture.vams.api_keys, item).await;
+    let case = fixture.pause_in_vams().await;
 
     let (_, reported, _) = import_json(&app, fixture, &[]).await;
     let changed = reported["changed"].as_array().expect("changed");
@@ -256,7 +245,7 @@ pub async fn paused_in_vams(app: &tests::Api, case: &crate::fixture::Case) {
     .await;
     let reply = app.get_key(&case.id).await;
     let key = reply.ok();
-    assert_eq!(key["description"], "paused in VAMS");
+    assert_eq!(key["description"], PAUSED);
     assert_eq!(key["isActive"], "false");
-    assert_eq!(key["updatedAt"], "2026-05-01T09:00:00.000001+00:00");
+    assert_eq!(key["updatedAt"], PAUSED_AT);
 }
