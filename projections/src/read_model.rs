@@ -163,7 +163,7 @@ impl ReadModel {
                 *api_key_id
             }
             ApiKeyEvent::ApiKeyImported { api_key_id, .. } => {
-                if let Some(view) = imported_view(event, version) {
+                if let Some(view) = crate::imported::view(event, version) {
                     self.put_key(view);
                 }
                 *api_key_id
@@ -284,39 +284,6 @@ impl ReadModel {
             }
         }
     }
-}
-
-/// The listing row of an imported key: its state and times as the other system had them.
-fn imported_view(event: &ApiKeyEvent, version: u64) -> Option<ApiKeyView> {
-    let ApiKeyEvent::ApiKeyImported {
-        api_key_id,
-        api_key_name,
-        user_id,
-        description,
-        key_hash,
-        expires_at,
-        is_active,
-        created_by,
-        created_at,
-        updated_at,
-        ..
-    } = event
-    else {
-        return None;
-    };
-    Some(ApiKeyView {
-        api_key_id: *api_key_id,
-        api_key_name: api_key_name.to_string(),
-        user_id: user_id.clone(),
-        description: description.as_ref().to_owned(),
-        key_hash: *key_hash,
-        created_by: created_by.as_ref().to_owned(),
-        created_at: *created_at,
-        updated_at: *updated_at,
-        expires_at: expires_at.map(|e| e.at()),
-        is_active: *is_active,
-        version,
-    })
 }
 
 fn fold_changes(view: &mut ApiKeyView, changes: &ApiKeyChanges) {
