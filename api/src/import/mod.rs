@@ -79,7 +79,9 @@ pub async fn run(settings: &Settings, action: ImportAction) -> anyhow::Result<Ex
     let tables = args.tables();
     let client = infra::vams::client().await;
     tables.check(&client).await?;
+    let read_started = Instant::now();
     let records = records::read(&client, &tables, &progress).await?;
+    let reading = read_started.elapsed();
     let mut writing = std::time::Duration::ZERO;
     let mut report = if args.dry_run {
         let (feed, _) = crate::startup::open_stores(settings).await?;
@@ -103,7 +105,7 @@ pub async fn run(settings: &Settings, action: ImportAction) -> anyhow::Result<Ex
         report::Report::applied(&tables, &plan, outcome)
     };
     progress.finish();
-    report.finish(started.elapsed(), writing);
+    report.finish(started.elapsed(), reading, writing);
     report.print(args.json)?;
     Ok(if report.has_errors() {
         ExitCode::FAILURE

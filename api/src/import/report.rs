@@ -55,6 +55,8 @@ pub struct Report {
     errors: Vec<ItemError>,
     /// Wall time of the run (reading VAMS included).
     seconds: f64,
+    /// Time spent scanning VAMS's three tables.
+    read_seconds: f64,
     /// Time spent writing into apikeyd (0 in a dry run).
     write_seconds: f64,
     /// Keys written (or planned) per second of the run.
@@ -134,14 +136,16 @@ impl Report {
             conversions: plan.conversions.clone(),
             errors: plan.errors.iter().cloned().chain(refused).collect(),
             seconds: 0.0,
+            read_seconds: 0.0,
             write_seconds: 0.0,
             keys_per_second: 0.0,
         }
     }
 
-    /// Records the run's duration and the part of it spent writing.
-    pub fn finish(&mut self, elapsed: Duration, writing: Duration) {
+    /// Records the run's duration and the parts of it spent reading VAMS and writing.
+    pub fn finish(&mut self, elapsed: Duration, reading: Duration, writing: Duration) {
         self.seconds = elapsed.as_secs_f64();
+        self.read_seconds = reading.as_secs_f64();
         self.write_seconds = writing.as_secs_f64();
         self.keys_per_second =
             (self.imported.api_keys + self.updated.api_keys) as f64 / self.seconds.max(1e-9);

@@ -681,4 +681,19 @@ mod tests {
             .await
             .then_expect_error(ApiKeyError::DeletedAfterImport(id().to_string()));
     }
+
+    #[tokio::test]
+    async fn reimport_may_not_deactivate_the_last_admin_key() {
+        let mut active = imported();
+        if let ApiKeyEvent::ApiKeyImported { is_active, .. } = &mut active {
+            *is_active = true;
+        }
+        let command = import_cmd("vams-ci", "ci", false, "vams_old");
+        assert!(command.can_reduce_admin_access());
+        with_admin_keys(true, vec![id()])
+            .given(vec![active])
+            .when_async(command)
+            .await
+            .then_expect_error(ApiKeyError::LastAdminKey(LastAdminKey));
+    }
 }

@@ -128,6 +128,24 @@ impl Vams {
             .unwrap_or_else(|e| panic!("put into {table}: {e:?}"));
     }
 
+    /// Items in `table`, by a plain paginated Scan that transfers every item (a benchmark baseline).
+    pub async fn scan_count(&self, table: &str) -> usize {
+        let mut pages = self
+            .client
+            .scan()
+            .table_name(table)
+            .into_paginator()
+            .send();
+        let mut count = 0;
+        while let Some(page) = pages.next().await {
+            count += page
+                .unwrap_or_else(|e| panic!("scan {table}: {e:?}"))
+                .items()
+                .len();
+        }
+        count
+    }
+
     /// Writes up to 25 items per BatchWriteItem (large fixtures).
     pub async fn put_many(&self, table: &str, items: Vec<Item>) {
         for chunk in items.chunks(25) {
