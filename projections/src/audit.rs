@@ -183,6 +183,26 @@ fn key_subject(
     }
 }
 
+/// A change to a key's mutable fields: which ones, and their old and new values.
+fn key_change_subject(
+    action: &'static str,
+    actor: &str,
+    id: &uuid::Uuid,
+    name: &str,
+    user: &str,
+    changes: &domain::api_key::ApiKeyChanges,
+) -> Subject {
+    Subject {
+        changed_fields: changes
+            .field_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        changes: key_changes(changes),
+        ..key_subject(action, actor, id, name, user)
+    }
+}
+
 fn role_subject(action: &'static str, actor: &str, role: &str, changes: Value) -> Subject {
     Subject {
         action,
@@ -223,21 +243,14 @@ fn subject(event: &DomainEvent) -> Subject {
             changes,
             updated_by,
             ..
-        }) => Subject {
-            changed_fields: changes
-                .field_names()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            changes: key_changes(changes),
-            ..key_subject(
-                "apiKeyUpdate",
-                updated_by.as_ref(),
-                api_key_id,
-                api_key_name.as_ref(),
-                user_id.as_ref(),
-            )
-        },
+        }) => key_change_subject(
+            "apiKeyUpdate",
+            updated_by.as_ref(),
+            api_key_id,
+            api_key_name.as_ref(),
+            user_id.as_ref(),
+            changes,
+        ),
         DomainEvent::ApiKey(ApiKeyEvent::ApiKeyDeleted {
             api_key_id,
             api_key_name,
@@ -311,21 +324,20 @@ fn subject(event: &DomainEvent) -> Subject {
             changes,
             source,
             ..
-        }) => Subject {
-            changed_fields: changes
-                .field_names()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            changes: import::with_source(key_changes(changes), source),
-            ..key_subject(
+        }) => {
+            let subject = key_change_subject(
                 "apiKeyImportUpdate",
                 source.imported_by.as_ref(),
                 api_key_id,
                 api_key_name.as_ref(),
                 user_id.as_ref(),
-            )
-        },
+                changes,
+            );
+            Subject {
+                changes: import::with_source(subject.changes.clone(), source),
+                ..subject
+            }
+        }
         DomainEvent::Role(RoleEvent::RoleImported {
             id,
             definition,

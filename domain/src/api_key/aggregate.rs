@@ -111,6 +111,20 @@ impl LiveKey {
 }
 
 impl LiveKey {
+    /// The fields that would change; `None` leaves a field as it is.
+    fn changes_to(
+        &self,
+        description: Option<Description>,
+        expires_at: Option<Option<Expiration>>,
+        is_active: Option<bool>,
+    ) -> ApiKeyChanges {
+        ApiKeyChanges {
+            description: change(&self.description, description),
+            expires_at: change(&self.expires_at, expires_at),
+            is_active: change(&self.is_active, is_active),
+        }
+    }
+
     /// Refuses `changes` when they deactivate or expire the last live admin key (an update or a
     /// re-import); changes to the description alone never ask.
     async fn keep_admin_access_after(
@@ -196,11 +210,7 @@ impl ApiKey {
         if cmd.description.is_none() && cmd.expires_at.is_none() && cmd.is_active.is_none() {
             return Err(ApiKeyError::NothingToUpdate);
         }
-        let changes = ApiKeyChanges {
-            description: change(&key.description, cmd.description),
-            expires_at: change(&key.expires_at, cmd.expires_at),
-            is_active: change(&key.is_active, cmd.is_active),
-        };
+        let changes = key.changes_to(cmd.description, cmd.expires_at, cmd.is_active);
         if changes.is_empty() {
             return Ok(None);
         }

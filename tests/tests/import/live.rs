@@ -1,10 +1,9 @@
 //! The import beside a running `apikeyd serve` (its own process) on the same embedded store: the
 //! server's background projector polls the log from its checkpoint, so what the import commits —
 //! new keys and, with `--update-changed`, their changes — is served without a restart.
-use crate::env::{eventually, Emulators};
+use crate::env::Emulators;
 use crate::fixture::{import_json_into, Fixture};
-use crate::migrate::paused_in_vams;
-use std::time::Duration;
+use crate::migrate::{paused_in_vams, verify_codes};
 use tests::binary::Server;
 use tests::secrets::find_keys;
 use tests::{Api, Backend};
@@ -28,18 +27,7 @@ async fn a_running_embedded_server_serves_what_an_import_commits() {
     let (_, report, _) = import_json_into(backend, data.path(), &fixture, &[]).await;
     // No key here holds the colliding name: it is imported too.
     assert_eq!(report["imported"]["apiKeys"], 11, "{report}");
-    for case in &fixture.imported {
-        eventually(
-            &format!("the running server answers {} for {}", case.code, case.name),
-            Duration::from_secs(20),
-            Duration::from_millis(100),
-            || async {
-                let code = api.verify_code(&case.plaintext).await;
-                (code == case.code).then_some(()).ok_or(code)
-            },
-        )
-        .await;
-    }
+    verify_codes(&api, &fixture.imported).await;
     let exact = fixture.case("exact");
     assert_eq!(api.get_key(&exact.id).await.ok()["apiKeyName"], exact.name);
 

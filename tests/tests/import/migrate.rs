@@ -1,7 +1,7 @@
 //! The migration on each backend: import next to the running server, authenticate with the original
 //! plaintexts, re-run (nothing imported), change an item in VAMS (reported, then applied).
 use crate::env::{eventually, Emulators};
-use crate::fixture::{import_json, stored_bytes, Fixture, PAUSED, PAUSED_AT, TAKEN};
+use crate::fixture::{import_json, stored_bytes, Case, Fixture, PAUSED, PAUSED_AT, TAKEN};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tests::{spawn_app_on, Auth, Backend, TestApp};
@@ -126,18 +126,7 @@ fn assert_first_import(fixture: &Fixture, report: &Value) {
 /// Every VAMS plaintext gets the code it must (through the running server, which may take a poll
 /// to see what another process wrote), and a valid one acts as its user with `Bearer`.
 async fn authenticates_as_before(app: &TestApp, fixture: &Fixture) {
-    for case in fixture.imported.iter().chain([&fixture.colliding]) {
-        eventually(
-            &format!("{} ({}) verifies as {}", case.label, case.name, case.code),
-            Duration::from_secs(20),
-            Duration::from_millis(100),
-            || async {
-                let code = app.verify_code(&case.plaintext).await;
-                (code == case.code).then_some(()).ok_or(code)
-            },
-        )
-        .await;
-    }
+    verify_codes(app, fixture.imported.iter().chain([&fixture.colliding])).await;
     let profile = app
         .get("/auth/loginProfile/alice")
         .auth(Auth::Bearer(fixture.case("exact").plaintext.clone()))
@@ -231,8 +220,25 @@ async fn changes_in_vams_are_reported_then_applied(app: TestApp, fixture: &Fixtu
     assert_eq!(settled["updated"]["apiKeys"], 0, "applied once: {settled}");
 }
 
+/// Each case's plaintext gets its code from the server, within a bounded poll (the server may take
+/// a poll of the log to see what the import process wrote).
+pub async fn verify_codes<'a>(api: &tests::Api, cases: impl IntoIterator<Item = &'a Case>) {
+    for case in cases {
+        eventually(
+            &format!("{} ({}) verifies as {}", case.label, case.name, case.code),
+            Duration::from_secs(20),
+            Duration::from_millis(100),
+            || async {
+                let code = api.verify_code(&case.plaintext).await;
+                (code == case.code).then_some(()).ok_or(code)
+            },
+        )
+        .await;
+    }
+}
+
 /// The "never" key as VAMS changed it: deactivated, with its new description and `updatedAt`.
-pub async fn paused_in_vams(app: &tests::Api, case: &crate::fixture::Case) {
+pub async fn paused_in_vams(app: &tests::Api, case: &Case) {
     eventually(
         &format!("{} is refused as disabled", case.name),
         Duration::from_secs(20),

@@ -1,7 +1,7 @@
 //! Imports: a key copied from another system keeps its id, hash, state and times. Decided here like
 //! every other command, so a bulk import and a single one cannot disagree.
-use super::{change, ApiKey, Lifecycle, LiveKey};
-use crate::api_key::{ApiKeyChanges, ApiKeyError, ApiKeyEvent, ImportApiKey};
+use super::{ApiKey, Lifecycle, LiveKey};
+use crate::api_key::{ApiKeyError, ApiKeyEvent, ImportApiKey};
 use crate::services::Services;
 
 /// The state an `ApiKeyImported` event leaves.
@@ -74,11 +74,11 @@ impl LiveKey {
                 fields: differing.join(", "),
             });
         }
-        let changes = ApiKeyChanges {
-            description: change(&self.description, Some(cmd.description)),
-            expires_at: change(&self.expires_at, Some(cmd.expires_at)),
-            is_active: change(&self.is_active, Some(cmd.is_active)),
-        };
+        let changes = self.changes_to(
+            Some(cmd.description),
+            Some(cmd.expires_at),
+            Some(cmd.is_active),
+        );
         if changes.is_empty() {
             return Ok(None);
         }
