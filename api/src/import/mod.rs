@@ -98,9 +98,10 @@ pub async fn run(settings: &Settings, action: ImportAction) -> anyhow::Result<Ex
         drop(model);
         let store = apply::open_bulk(settings).await?;
         let write_started = Instant::now();
-        let outcome = apply::Writer::new(&backend, store, &settings.admin_roles, &tables, &progress)
-            .apply(&plan)
-            .await?;
+        let outcome =
+            apply::Writer::new(&backend, store, &settings.admin_roles, &tables, &progress)
+                .apply(&plan)
+                .await?;
         writing = write_started.elapsed();
         report::Report::applied(&tables, &plan, outcome)
     };

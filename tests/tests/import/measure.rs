@@ -34,7 +34,14 @@ async fn import_rate() {
     let items = (0..keys)
         .map(|i| {
             let id = uuid::Uuid::new_v4().to_string();
-            key_item(&id, &format!("key-{i:06}"), &vams_key(), "alice", "", "true")
+            key_item(
+                &id,
+                &format!("key-{i:06}"),
+                &vams_key(),
+                "alice",
+                "",
+                "true",
+            )
         })
         .collect();
     vams.put_many(&vams.api_keys, items).await;

@@ -130,12 +130,7 @@ impl Vams {
 
     /// Items in `table`, by a plain paginated Scan that transfers every item (a benchmark baseline).
     pub async fn scan_count(&self, table: &str) -> usize {
-        let mut pages = self
-            .client
-            .scan()
-            .table_name(table)
-            .into_paginator()
-            .send();
+        let mut pages = self.client.scan().table_name(table).into_paginator().send();
         let mut count = 0;
         while let Some(page) = pages.next().await {
             count += page
