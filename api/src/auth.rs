@@ -170,7 +170,7 @@ impl Caller {
         let principal = verify_request(state, req)
             .await
             .principal
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or_else(|| state.refusal_status.refused(presented_key(req)))?;
         let client = ClientInfo::of(req);
         Ok(Self {
             principal,

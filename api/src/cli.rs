@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         action: crate::tools::AuditAction,
     },
+    /// Migrate from another system (a running VAMS) into the configured backend.
+    Import {
+        #[command(subcommand)]
+        action: crate::import::ImportAction,
+    },
     /// Client commands, talking to a running server over HTTP.
     #[command(flatten)]
     Client(ClientCommand),
@@ -112,6 +117,7 @@ pub fn main() -> ExitCode {
                 crate::tools::forensics_cmd(&cli.settings, action).await
             }
             Command::Audit { action } => crate::tools::audit(&cli.settings, action).await,
+            Command::Import { action } => crate::import::run(&cli.settings, action).await,
             Command::Client(command) => Ok(crate::client::run(command, &cli.client).await),
         }
     });

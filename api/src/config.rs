@@ -174,6 +174,17 @@ pub struct Settings {
     /// trusted proxies are exempt).
     #[arg(long, env = "APIKEYD_MAX_CONNECTIONS_PER_IP", default_value_t = DEFAULT_MAX_CONNECTIONS_PER_IP, global = true)]
     pub max_connections_per_ip: usize,
+    /// How a refused bearer key is answered: `401` (default, `{"message":"Unauthorized"}`) or `403`,
+    /// exactly as VAMS's API Gateway answers (`{"message":"Forbidden"}`), for clients that depend on
+    /// it. A request without any key is 401 either way, as there.
+    #[arg(
+        long,
+        env = "APIKEYD_VAMS_REFUSAL_STATUS",
+        value_enum,
+        default_value = "401",
+        global = true
+    )]
+    pub vams_refusal_status: crate::error::RefusalStatus,
 }
 
 impl Settings {
@@ -203,6 +214,7 @@ impl Settings {
             client_ip_header: crate::client_info::ClientIpHeader::XForwardedFor,
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+            vams_refusal_status: crate::error::RefusalStatus::Unauthorized,
         }
     }
 

@@ -19,6 +19,10 @@ pub enum ApiError {
     /// 401: missing or refused credentials.
     #[error("Unauthorized")]
     Unauthorized,
+    /// 403 `{"message":"Forbidden"}`: a refused key, answered as VAMS's API Gateway does
+    /// (`APIKEYD_VAMS_REFUSAL_STATUS=403`).
+    #[error("Forbidden")]
+    GatewayForbidden,
     /// 403: authenticated but not allowed.
     #[error("Not Authorized")]
     Forbidden,
@@ -60,7 +64,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::GatewayForbidden => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -85,6 +89,29 @@ impl ResponseError for ApiError {
                 .set_connection_type(ConnectionType::Close);
         }
         response
+    }
+}
+
+/// How a refused bearer key is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RefusalStatus {
+    /// 401 `{"message":"Unauthorized"}`.
+    #[default]
+    #[value(name = "401")]
+    Unauthorized,
+    /// 403 `{"message":"Forbidden"}`, as VAMS's API Gateway answers when its authorizer says no.
+    #[value(name = "403")]
+    Forbidden,
+}
+
+impl RefusalStatus {
+    /// The error for a request whose key was refused; a request with no key at all is 401 either
+    /// way (API Gateway does not call its authorizer without the header).
+    pub fn refused(self, presented: Option<&str>) -> ApiError {
+        match (self, presented.filter(|k| !k.is_empty())) {
+            (Self::Forbidden, Some(_)) => ApiError::GatewayForbidden,
+            _ => ApiError::Unauthorized,
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 //! - [`client`]: the client commands (`setup`, `auth`, `api-key`, `role`) talking to a server.
 //! - [`console`]: escaping data for people, and stdout that may be a pipe closed early.
 //! - [`telemetry`]: tracing set-up (every line redacted) and the access log.
+//! - [`import`]: `apikeyd import vams`, migrating a running VAMS's keys, roles and user roles.
 //! - [`tools`]: events, forensics and audit commands working on the store directly.
 //! - [`request_id`]: the per-request id in spans, events and the `X-Request-Id` response header.
 //! - [`client_info`]: [`client_info::ClientInfo`], the client address (trusted-proxy rule) and request
@@ -36,6 +37,7 @@ pub mod config;
 pub mod connections;
 pub mod console;
 pub mod error;
+pub mod import;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;

@@ -216,6 +216,7 @@ impl Application {
             views: backend.views.clone(),
             audit_sinks: backend.audit_sinks.clone(),
             auth_audit: backend.auth_audit.clone(),
+            refusal_status: settings.vams_refusal_status,
             metrics: Metrics::new(),
             limits: Limits {
                 auth_failures: AuthFailLimiter::new(

@@ -31,4 +31,6 @@ pub struct AppState {
     pub limits: Limits,
     /// Refused authentications to the audit trail, bounded (none without an audit sink).
     pub auth_audit: Option<Arc<crate::auth_audit::AuthFailureAudit>>,
+    /// How refused bearer keys are answered (`APIKEYD_VAMS_REFUSAL_STATUS`).
+    pub refusal_status: crate::error::RefusalStatus,
 }

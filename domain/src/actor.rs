@@ -20,6 +20,11 @@ impl Actor {
     pub fn system() -> Self {
         Self(SYSTEM_ACTOR.to_owned())
     }
+
+    /// An actor another system recorded (an import's `createdBy`), kept as it was written there.
+    pub fn recorded(name: &str) -> Self {
+        Self(name.to_owned())
+    }
 }
 
 impl AsRef<str> for Actor {

@@ -25,16 +25,30 @@ impl Expiration {
     /// `YYYY-MM-DD` and `YYYY/MM/DD` (23:59:59 UTC that day). The empty string means "no expiry" and
     /// returns `Ok(None)`.
     pub fn parse(raw: &str, now: DateTime<Utc>) -> Result<Option<Self>, ParseError> {
+        let Some(recorded) = Self::parse_recorded(raw)? else {
+            return Ok(None);
+        };
+        if recorded.expiration.0 <= now {
+            return Err(ParseError::new(NOT_FUTURE));
+        }
+        Ok(Some(recorded.expiration))
+    }
+
+    /// Reads an expiry another system already stored (an import), the way [`Expiration::parse`]
+    /// reads a request, but without requiring the future: a key that has expired is still a key.
+    /// The range ends at [`Expiration::latest`] here too, so every stored expiry has a wire form.
+    /// Says which form the text had, so an importer can report the ones it had to interpret.
+    pub fn parse_recorded(raw: &str) -> Result<Option<RecordedExpiry>, ParseError> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Ok(None);
         }
-        let at = if raw.chars().count() > MAX_INPUT_CHARS {
+        let parsed = if raw.chars().count() > MAX_INPUT_CHARS {
             None
         } else {
             parse_instant(raw)
-        }
-        .ok_or_else(|| {
+        };
+        let (at, form) = parsed.ok_or_else(|| {
             ParseError::new(format!(
                 "expiresAt '{}' is not a valid date. Use ISO 8601 (2027-01-31T12:00:00Z), YYYY-MM-DD or YYYY/MM/DD",
                 raw.chars().take(MAX_INPUT_CHARS).collect::<String>()
@@ -43,10 +57,10 @@ impl Expiration {
         if at > Self::latest() {
             return Err(ParseError::new(TOO_LATE));
         }
-        if at <= now {
-            return Err(ParseError::new(NOT_FUTURE));
-        }
-        Ok(Some(Self(at)))
+        Ok(Some(RecordedExpiry {
+            expiration: Self(at),
+            form,
+        }))
     }
 
     /// The latest expiry accepted: 9999-12-31T23:59:59Z. A later instant needs a five-digit year
@@ -78,19 +92,43 @@ impl Expiration {
     }
 }
 
-fn parse_instant(raw: &str) -> Option<DateTime<Utc>> {
+/// How an expiry text named its instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ExpiryForm {
+    /// RFC 3339 with `Z` or an offset: the instant itself.
+    Exact,
+    /// A date-time without offset, read as UTC.
+    NaiveDateTime,
+    /// A date alone, read as 23:59:59 UTC that day.
+    DateOnly,
+}
+
+/// An expiry read from a stored record, with the form its text had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedExpiry {
+    /// The instant, normalized to UTC.
+    pub expiration: Expiration,
+    /// How the text named it.
+    pub form: ExpiryForm,
+}
+
+fn parse_instant(raw: &str) -> Option<(DateTime<Utc>, ExpiryForm)> {
     let iso = raw.replacen(' ', "T", 1);
     if let Ok(at) = DateTime::parse_from_rfc3339(&iso) {
-        return Some(at.with_timezone(&Utc));
+        return Some((at.with_timezone(&Utc), ExpiryForm::Exact));
     }
     for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(&iso, format) {
-            return Some(Utc.from_utc_datetime(&naive));
+            return Some((Utc.from_utc_datetime(&naive), ExpiryForm::NaiveDateTime));
         }
     }
     for format in ["%Y-%m-%d", "%Y/%m/%d"] {
         if let Ok(date) = NaiveDate::parse_from_str(raw, format) {
-            return Some(Utc.from_utc_datetime(&date.and_time(end_of_day())));
+            return Some((
+                Utc.from_utc_datetime(&date.and_time(end_of_day())),
+                ExpiryForm::DateOnly,
+            ));
         }
     }
     None
@@ -199,5 +237,33 @@ mod tests {
             .unwrap();
         assert!(!e.has_passed(now()));
         assert!(e.has_passed(now() + chrono::Duration::seconds(1)));
+    }
+
+    #[test]
+    fn recorded_expiries_keep_the_past_and_name_their_form() {
+        let cases = [
+            (
+                "2020-01-31T12:00:00+02:00",
+                "2020-01-31T10:00:00+00:00",
+                ExpiryForm::Exact,
+            ),
+            (
+                "2020-01-31T12:00:00",
+                "2020-01-31T12:00:00+00:00",
+                ExpiryForm::NaiveDateTime,
+            ),
+            (
+                "2030-01-31",
+                "2030-01-31T23:59:59+00:00",
+                ExpiryForm::DateOnly,
+            ),
+        ];
+        for (input, wire, form) in cases {
+            let recorded = Expiration::parse_recorded(input).unwrap().unwrap();
+            assert_eq!(recorded.expiration.to_wire(), wire, "{input}");
+            assert_eq!(recorded.form, form, "{input}");
+        }
+        assert_eq!(Expiration::parse_recorded(" "), Ok(None));
+        assert!(Expiration::parse_recorded("next week").is_err());
     }
 }

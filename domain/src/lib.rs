@@ -5,7 +5,8 @@
 //! - [`api_key`], [`role`], [`user_roles`]: one folder per aggregate (`aggregate`, `commands`, `events`,
 //!   `error`).
 //! - Value types, one per file: [`ApiKeyName`], [`Description`], [`UserId`], [`Expiration`],
-//!   [`RoleName`], [`KeyHash`], [`Actor`], [`IsActive`].
+//!   [`RoleName`], [`KeyHash`], [`Actor`], [`IsActive`], [`ImportSource`] (where an imported record
+//!   came from).
 //! - [`characters`]: which characters names and free text may hold (also used to escape output).
 //! - [`admin_access`]: the pure decision that no command takes the last live admin key away.
 //! - [`services`]: the lookups an aggregate needs from outside (does a user have roles?), implemented in
@@ -19,6 +20,7 @@ pub mod api_key_name;
 pub mod characters;
 pub mod description;
 pub mod expiration;
+pub mod import_source;
 pub mod is_active;
 pub mod key_hash;
 pub mod role;
@@ -30,7 +32,8 @@ pub mod user_roles;
 pub use actor::Actor;
 pub use api_key_name::ApiKeyName;
 pub use description::Description;
-pub use expiration::Expiration;
+pub use expiration::{Expiration, ExpiryForm, RecordedExpiry};
+pub use import_source::ImportSource;
 pub use is_active::IsActive;
 pub use key_hash::KeyHash;
 pub use role_name::RoleName;

@@ -7,6 +7,9 @@
 //! - [`cloudwatch`]: the audit stream in CloudWatch Logs.
 //! - [`audit_reader`]: reading the audit trail back with filters.
 //! - [`audit_file`]: the local JSON-lines audit sink.
+//! - [`bulk`]: committing many new aggregates in one transaction (imports), through the same code
+//!   as a normal commit.
+//! - [`vams`]: reading a VAMS deployment's API-key, role and user-role tables (migration).
 //! - [`chain`]: the per-aggregate hash chain of stored events and its verification.
 //! - [`key_material`]: generating plaintext keys from the OS CSPRNG.
 //! - [`stored_time`]: the one text form of an instant in every store and file.
@@ -15,6 +18,7 @@
 
 pub mod audit_file;
 pub mod audit_reader;
+pub mod bulk;
 pub mod chain;
 pub mod cloudwatch;
 pub mod dynamo;
@@ -22,6 +26,7 @@ pub mod key_material;
 pub mod sqlite;
 pub mod stored_time;
 pub mod unique;
+pub mod vams;
 
 pub use dynamo::DynamoStore;
 pub use sqlite::SqliteStore;

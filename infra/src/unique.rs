@@ -41,8 +41,19 @@ pub const API_KEY_NAME: UniqueRule = UniqueRule {
     release_field: "api_key_name",
 };
 
+/// An imported key claims its name in the same scope; deleting it frees the name through
+/// [`API_KEY_NAME`]'s release (claims are released by owner, whichever event took them).
+pub const IMPORTED_API_KEY_NAME: UniqueRule = UniqueRule {
+    aggregate_type: "ApiKey",
+    scope: "apiKeyName",
+    claim_on: "ApiKeyImported",
+    pointer: "/ApiKeyImported/api_key_name",
+    release_on: &[],
+    release_field: "api_key_name",
+};
+
 /// Every rule apikeyd enforces.
-pub const RULES: &[UniqueRule] = &[API_KEY_NAME];
+pub const RULES: &[UniqueRule] = &[API_KEY_NAME, IMPORTED_API_KEY_NAME];
 
 /// What one event does to the claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,5 +202,40 @@ mod tests {
             })
         );
         assert_eq!(API_KEY_NAME.action("Role", "ApiKeyCreated", &payload), None);
+    }
+
+    #[test]
+    fn an_imported_key_claims_its_name_in_the_same_scope() {
+        let at = Utc::now();
+        let event = ApiKeyEvent::ApiKeyImported {
+            api_key_id: uuid::Uuid::nil(),
+            api_key_name: ApiKeyName::parse("ci").unwrap(),
+            user_id: UserId::parse("alice").unwrap(),
+            description: Description::parse("d").unwrap(),
+            key_hash: KeyHash::of("x"),
+            expires_at: None,
+            is_active: false,
+            created_by: Actor::recorded("unknown"),
+            created_at: at,
+            updated_at: at,
+            source: domain::ImportSource {
+                system: "vams".into(),
+                table: "t".into(),
+                imported_by: Actor::system(),
+                imported_at: at,
+            },
+        };
+        let payload = serde_json::to_value(&event).unwrap();
+        let claims: Vec<_> = RULES
+            .iter()
+            .filter_map(|r| r.action("ApiKey", "ApiKeyImported", &payload))
+            .collect();
+        assert_eq!(
+            claims,
+            vec![ClaimAction::Claim {
+                scope: "apiKeyName",
+                value: "ci".into()
+            }]
+        );
     }
 }

@@ -7,6 +7,8 @@ use domain::user_roles::UserRolesEvent;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+mod import;
+
 /// Metadata keys the API records with each command.
 pub mod meta {
     /// Roles the actor held when acting (comma-separated).
@@ -152,6 +154,13 @@ pub fn event_time(event: &DomainEvent) -> DateTime<Utc> {
         DomainEvent::Role(RoleEvent::RoleDeleted { deleted_at, .. }) => *deleted_at,
         DomainEvent::UserRoles(UserRolesEvent::RolesAssigned { assigned_at, .. }) => *assigned_at,
         DomainEvent::UserRoles(UserRolesEvent::RolesRevoked { revoked_at, .. }) => *revoked_at,
+        DomainEvent::ApiKey(ApiKeyEvent::ApiKeyImported { source, .. })
+        | DomainEvent::ApiKey(ApiKeyEvent::ApiKeyImportUpdated { source, .. })
+        | DomainEvent::Role(RoleEvent::RoleImported { source, .. })
+        | DomainEvent::Role(RoleEvent::RoleImportUpdated { source, .. })
+        | DomainEvent::UserRoles(UserRolesEvent::UserRolesImported { source, .. }) => {
+            source.imported_at
+        }
     }
 }
 
@@ -171,6 +180,26 @@ fn key_subject(
         role_name: None,
         changed_fields: vec![],
         changes: Value::Null,
+    }
+}
+
+/// A change to a key's mutable fields: which ones, and their old and new values.
+fn key_change_subject(
+    action: &'static str,
+    actor: &str,
+    id: &uuid::Uuid,
+    name: &str,
+    user: &str,
+    changes: &domain::api_key::ApiKeyChanges,
+) -> Subject {
+    Subject {
+        changed_fields: changes
+            .field_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        changes: key_changes(changes),
+        ..key_subject(action, actor, id, name, user)
     }
 }
 
@@ -214,21 +243,14 @@ fn subject(event: &DomainEvent) -> Subject {
             changes,
             updated_by,
             ..
-        }) => Subject {
-            changed_fields: changes
-                .field_names()
-                .into_iter()
-                .map(str::to_owned)
-                .collect(),
-            changes: key_changes(changes),
-            ..key_subject(
-                "apiKeyUpdate",
-                updated_by.as_ref(),
-                api_key_id,
-                api_key_name.as_ref(),
-                user_id.as_ref(),
-            )
-        },
+        }) => key_change_subject(
+            "apiKeyUpdate",
+            updated_by.as_ref(),
+            api_key_id,
+            api_key_name.as_ref(),
+            user_id.as_ref(),
+            changes,
+        ),
         DomainEvent::ApiKey(ApiKeyEvent::ApiKeyDeleted {
             api_key_id,
             api_key_name,
@@ -294,6 +316,59 @@ fn subject(event: &DomainEvent) -> Subject {
             user_id.as_ref(),
             roles,
         ),
+        DomainEvent::ApiKey(event @ ApiKeyEvent::ApiKeyImported { .. }) => import::key(event),
+        DomainEvent::ApiKey(ApiKeyEvent::ApiKeyImportUpdated {
+            api_key_id,
+            api_key_name,
+            user_id,
+            changes,
+            source,
+            ..
+        }) => {
+            let subject = key_change_subject(
+                "apiKeyImportUpdate",
+                source.imported_by.as_ref(),
+                api_key_id,
+                api_key_name.as_ref(),
+                user_id.as_ref(),
+                changes,
+            );
+            Subject {
+                changes: import::with_source(subject.changes.clone(), source),
+                ..subject
+            }
+        }
+        DomainEvent::Role(RoleEvent::RoleImported {
+            id,
+            definition,
+            created_at,
+            source,
+        }) => role_subject(
+            "roleImport",
+            source.imported_by.as_ref(),
+            definition.role_name.as_ref(),
+            import::with_source(import::role_changes(id, definition, created_at), source),
+        ),
+        DomainEvent::Role(RoleEvent::RoleImportUpdated { definition, source }) => role_subject(
+            "roleImportUpdate",
+            source.imported_by.as_ref(),
+            definition.role_name.as_ref(),
+            import::with_source(json!(definition), source),
+        ),
+        DomainEvent::UserRoles(UserRolesEvent::UserRolesImported {
+            user_id,
+            roles,
+            source,
+            ..
+        }) => Subject {
+            changes: import::with_source(json!({ "roleName": roles }), source),
+            ..user_subject(
+                "userRolesImport",
+                source.imported_by.as_ref(),
+                user_id.as_ref(),
+                roles,
+            )
+        },
     }
 }
 

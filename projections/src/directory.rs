@@ -19,6 +19,9 @@ use std::sync::Arc;
 pub struct ReadModelDirectory {
     projector: Arc<Projector>,
     admin_roles: BTreeSet<RoleName>,
+    /// Fold the log's end in before each answer (commands); off for a writer that catches up
+    /// itself between batches and lets the store's claims decide a race (imports).
+    catch_up: bool,
 }
 
 impl ReadModelDirectory {
@@ -32,10 +35,22 @@ impl ReadModelDirectory {
         Self {
             projector,
             admin_roles,
+            catch_up: true,
+        }
+    }
+
+    /// The same directory answering from the model as it stands, without a catch-up per question.
+    pub fn without_catch_up(projector: Arc<Projector>, admin_roles: &[String]) -> Self {
+        Self {
+            catch_up: false,
+            ..Self::new(projector, admin_roles)
         }
     }
 
     async fn fresh(&self) -> Result<(), DirectoryUnavailable> {
+        if !self.catch_up {
+            return Ok(());
+        }
         self.projector
             .catch_up_memory()
             .await

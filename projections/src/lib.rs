@@ -7,6 +7,7 @@
 //!   - [`key_lookup`]: hash → key entry, O(1), the authentication hot path.
 //!   - [`key_listing`]: key id → [`key_listing::ApiKeyView`], what the listing routes return.
 //!   - [`role_directory`]: roles and the roles each user holds.
+//!   - `imported`: the listing row of a key imported from another system (VAMS).
 //! - [`verify`]: decide whether a presented key authenticates, and as whom.
 //! - [`audit`]: one [`audit::AuditRecord`] per event.
 //!   - [`audit_vams`]: the same records as VAMS's `[AUTHCHANGES]` audit lines, and back.
@@ -22,6 +23,7 @@ pub mod audit_vams;
 pub mod directory;
 pub mod event;
 pub mod forensics;
+mod imported;
 pub mod key_listing;
 pub mod key_lookup;
 pub mod miss;

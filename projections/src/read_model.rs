@@ -162,7 +162,19 @@ impl ReadModel {
                 self.put_key(view);
                 *api_key_id
             }
+            ApiKeyEvent::ApiKeyImported { api_key_id, .. } => {
+                if let Some(view) = crate::imported::view(event, version) {
+                    self.put_key(view);
+                }
+                *api_key_id
+            }
             ApiKeyEvent::ApiKeyUpdated {
+                api_key_id,
+                changes,
+                updated_at,
+                ..
+            }
+            | ApiKeyEvent::ApiKeyImportUpdated {
                 api_key_id,
                 changes,
                 updated_at,
@@ -197,6 +209,12 @@ impl ReadModel {
                 definition,
                 created_at,
                 ..
+            }
+            | RoleEvent::RoleImported {
+                id,
+                definition,
+                created_at,
+                ..
             } => {
                 let view = RoleView {
                     id: *id,
@@ -209,7 +227,8 @@ impl ReadModel {
                     .insert(definition.role_name.clone(), view);
                 definition.role_name.clone()
             }
-            RoleEvent::RoleUpdated { definition, .. } => {
+            RoleEvent::RoleUpdated { definition, .. }
+            | RoleEvent::RoleImportUpdated { definition, .. } => {
                 if let Some(view) = self.directory.roles.get_mut(&definition.role_name) {
                     view.definition = definition.clone();
                     view.version = version;
@@ -226,6 +245,12 @@ impl ReadModel {
     fn apply_user(&mut self, event: &UserRolesEvent, version: u64) -> UserId {
         match event {
             UserRolesEvent::RolesAssigned {
+                user_id,
+                roles,
+                assigned_at,
+                ..
+            }
+            | UserRolesEvent::UserRolesImported {
                 user_id,
                 roles,
                 assigned_at,

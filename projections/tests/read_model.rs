@@ -321,3 +321,88 @@ async fn a_commit_on_a_stream_memory_has_not_seen_is_folded_from_the_log() {
         VerifyCode::Disabled
     );
 }
+
+fn source() -> domain::ImportSource {
+    domain::ImportSource {
+        system: "vams".into(),
+        table: "vams-ApiKeyStorageTable".into(),
+        imported_by: Actor::system(),
+        imported_at: at(100),
+    }
+}
+
+fn imported(is_active: bool, expires: Option<i64>) -> RecordedEvent {
+    let event = ApiKeyEvent::ApiKeyImported {
+        api_key_id: key_id(),
+        api_key_name: ApiKeyName::parse("ci").unwrap(),
+        user_id: UserId::parse("alice").unwrap(),
+        description: Description::parse("d").unwrap(),
+        key_hash: KeyHash::of(KEY),
+        expires_at: expires.map(|s| Expiration::from_utc(at(s))),
+        is_active,
+        created_by: Actor::recorded("vams-admin"),
+        created_at: at(-50),
+        updated_at: at(-10),
+        source: source(),
+    };
+    recorded(
+        "ApiKey",
+        &key_id().to_string(),
+        1,
+        DomainEvent::ApiKey(event),
+    )
+}
+
+#[test]
+fn an_imported_key_keeps_its_state_and_times_and_authenticates() {
+    let mut events = role_and_assignment();
+    events.push(imported(true, None));
+    let model = model_with(&events);
+    let view = model.listing.get(&key_id()).expect("listed");
+    assert_eq!((view.created_at, view.updated_at), (at(-50), at(-10)));
+    assert_eq!(view.created_by, "vams-admin");
+    assert_eq!(model.verify(KEY, at(200)).code, VerifyCode::Valid);
+
+    let mut inactive = role_and_assignment();
+    inactive.push(imported(false, None));
+    assert_eq!(
+        model_with(&inactive).verify(KEY, at(200)).code,
+        VerifyCode::Disabled
+    );
+
+    let mut expired = role_and_assignment();
+    expired.push(imported(true, Some(-1)));
+    assert_eq!(
+        model_with(&expired).verify(KEY, at(200)).code,
+        VerifyCode::Expired
+    );
+}
+
+#[test]
+fn an_import_update_changes_the_fields_and_takes_vams_time() {
+    let mut events = role_and_assignment();
+    events.push(imported(true, None));
+    let update = ApiKeyEvent::ApiKeyImportUpdated {
+        api_key_id: key_id(),
+        api_key_name: ApiKeyName::parse("ci").unwrap(),
+        user_id: UserId::parse("alice").unwrap(),
+        changes: ApiKeyChanges {
+            is_active: Some(Change {
+                old: true,
+                new: false,
+            }),
+            ..Default::default()
+        },
+        updated_at: at(50),
+        source: source(),
+    };
+    events.push(recorded(
+        "ApiKey",
+        &key_id().to_string(),
+        2,
+        DomainEvent::ApiKey(update),
+    ));
+    let model = model_with(&events);
+    assert_eq!(model.listing.get(&key_id()).unwrap().updated_at, at(50));
+    assert_eq!(model.verify(KEY, at(200)).code, VerifyCode::Disabled);
+}

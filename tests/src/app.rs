@@ -56,6 +56,22 @@ pub async fn spawn_app_with(configure: impl Fn(&mut Settings) + Send + Sync + 's
     .await
 }
 
+/// Boots the app on `backend` whatever `APIKEYD_TEST_BACKEND` says (suites that cover both backends
+/// in one run).
+pub async fn spawn_app_on(backend: Backend) -> TestApp {
+    let data_dir = tempfile::Builder::new()
+        .prefix("apikeyd-test-")
+        .tempdir()
+        .expect("create a temporary data dir");
+    start(
+        backend,
+        Arc::new(data_dir),
+        Arc::new(|_: &mut Settings| {}),
+        None,
+    )
+    .await
+}
+
 impl TestApp {
     /// Stops this app and starts a new one on the same store, as an operator restart would.
     pub async fn restart(self) -> TestApp {

@@ -91,14 +91,15 @@ impl Backend {
     }
 
     /// Everything the store holds, as (label, bytes), for the plaintext scan: the files for the
-    /// embedded store; a remote store would return a dump of its tables here.
+    /// embedded store (read by a child process, as a server may have them open in this one); the
+    /// tables' items for the AWS backend.
     pub async fn store_dump(self, data_dir: &Path) -> Vec<(String, Vec<u8>)> {
         match self {
             Self::Embedded => self
                 .store_files(data_dir)
                 .into_iter()
                 .map(|path| {
-                    let bytes = crate::secrets::read_or_empty(&path);
+                    let bytes = crate::secrets::read_from_another_process(&path);
                     (path.display().to_string(), bytes)
                 })
                 .collect(),

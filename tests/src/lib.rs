@@ -32,7 +32,7 @@ pub mod roles;
 pub mod secrets;
 pub mod snapshot;
 
-pub use app::{spawn_app, spawn_app_with, TestApp};
+pub use app::{spawn_app, spawn_app_on, spawn_app_with, TestApp};
 pub use backend::Backend;
 pub use call::{Api, Auth, Reply};
 pub use expect::Expect;

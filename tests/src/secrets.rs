@@ -63,6 +63,29 @@ pub fn read_or_empty(path: &Path) -> Vec<u8> {
     }
 }
 
+/// The file's bytes as [`read_or_empty`] gives them, read by a child process (`cat`). For a SQLite
+/// file a server in this process has open: POSIX advisory locks belong to the process, and closing
+/// any descriptor of the file drops all of them, so reading it here would silently take away the
+/// server's locks. Another process (`apikeyd import`) could then checkpoint and delete the WAL under
+/// the server, which goes on reading the unlinked one: it no longer sees new commits, and the next
+/// open in this process finds the database malformed.
+pub fn read_from_another_process(path: &Path) -> Vec<u8> {
+    let output = std::process::Command::new("cat")
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("run cat {}: {e}", path.display()));
+    match output.status.success() {
+        true => output.stdout,
+        // Gone meanwhile (a WAL checkpointed away) or never there.
+        false if !path.exists() => Vec::new(),
+        false => panic!(
+            "cat {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    }
+}
+
 /// Every file under `dir`, recursively, sorted.
 pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();

@@ -10,6 +10,8 @@ use cqrs_es::Aggregate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+mod import;
+
 /// An API key's write-side state: just what decisions need.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiKey {
@@ -32,6 +34,8 @@ struct LiveKey {
     description: Description,
     expires_at: Option<Expiration>,
     is_active: bool,
+    /// Kept so an import can never swap the hash of a live key.
+    key_hash: crate::KeyHash,
 }
 
 impl Aggregate for ApiKey {
@@ -51,6 +55,7 @@ impl Aggregate for ApiKey {
             ApiKeyCommand::Create(create) => self.create(create, services).await?,
             ApiKeyCommand::Update(update) => self.update(update, services).await?,
             ApiKeyCommand::Delete(delete) => self.delete(delete, services).await?,
+            ApiKeyCommand::Import(import) => self.import(import, services).await?,
         };
         if let Some(event) = event {
             sink.write(event, self).await;
@@ -66,6 +71,7 @@ impl Aggregate for ApiKey {
                 user_id,
                 description,
                 expires_at,
+                key_hash,
                 ..
             } => {
                 self.state = Lifecycle::Live(LiveKey {
@@ -75,9 +81,12 @@ impl Aggregate for ApiKey {
                     description,
                     expires_at,
                     is_active: true,
+                    key_hash,
                 })
             }
-            ApiKeyEvent::ApiKeyUpdated { changes, .. } => {
+            ApiKeyEvent::ApiKeyImported { .. } => self.state = import::live_from(event),
+            ApiKeyEvent::ApiKeyUpdated { changes, .. }
+            | ApiKeyEvent::ApiKeyImportUpdated { changes, .. } => {
                 if let Lifecycle::Live(key) = &mut self.state {
                     key.apply(changes);
                 }
@@ -102,6 +111,42 @@ impl LiveKey {
 }
 
 impl LiveKey {
+    /// The fields that would change; `None` leaves a field as it is.
+    fn changes_to(
+        &self,
+        description: Option<Description>,
+        expires_at: Option<Option<Expiration>>,
+        is_active: Option<bool>,
+    ) -> ApiKeyChanges {
+        ApiKeyChanges {
+            description: change(&self.description, description),
+            expires_at: change(&self.expires_at, expires_at),
+            is_active: change(&self.is_active, is_active),
+        }
+    }
+
+    /// Refuses `changes` when they deactivate or expire the last live admin key (an update or a
+    /// re-import); changes to the description alone never ask.
+    async fn keep_admin_access_after(
+        &self,
+        changes: &ApiKeyChanges,
+        at: DateTime<Utc>,
+        services: &Services,
+    ) -> Result<(), ApiKeyError> {
+        if changes.is_active.is_none() && changes.expires_at.is_none() {
+            return Ok(());
+        }
+        let after = KeyAfter {
+            is_active: changes.is_active.as_ref().map_or(self.is_active, |c| c.new),
+            expires_at: changes
+                .expires_at
+                .as_ref()
+                .map_or(self.expires_at, |c| c.new)
+                .map(|e| e.at()),
+        };
+        self.keep_admin_access(Some(after), at, services).await
+    }
+
     /// Refuses to leave this key as `after` (`None`: deleted) when it is the last live admin key.
     async fn keep_admin_access(
         &self,
@@ -165,25 +210,12 @@ impl ApiKey {
         if cmd.description.is_none() && cmd.expires_at.is_none() && cmd.is_active.is_none() {
             return Err(ApiKeyError::NothingToUpdate);
         }
-        let changes = ApiKeyChanges {
-            description: change(&key.description, cmd.description),
-            expires_at: change(&key.expires_at, cmd.expires_at),
-            is_active: change(&key.is_active, cmd.is_active),
-        };
+        let changes = key.changes_to(cmd.description, cmd.expires_at, cmd.is_active);
         if changes.is_empty() {
             return Ok(None);
         }
-        if changes.is_active.is_some() || changes.expires_at.is_some() {
-            let after = KeyAfter {
-                is_active: changes.is_active.as_ref().map_or(key.is_active, |c| c.new),
-                expires_at: changes
-                    .expires_at
-                    .as_ref()
-                    .map_or(key.expires_at, |c| c.new)
-                    .map(|e| e.at()),
-            };
-            key.keep_admin_access(Some(after), cmd.at, services).await?;
-        }
+        key.keep_admin_access_after(&changes, cmd.at, services)
+            .await?;
         Ok(Some(ApiKeyEvent::ApiKeyUpdated {
             api_key_id: key.id,
             api_key_name: key.name.clone(),
@@ -539,5 +571,139 @@ mod tests {
         for (command, guarded) in cases {
             assert_eq!(command.can_reduce_admin_access(), guarded, "{command:?}");
         }
+    }
+
+    fn source() -> crate::ImportSource {
+        crate::ImportSource {
+            system: "vams".into(),
+            table: "vams-ApiKeyStorageTable".into(),
+            imported_by: Actor::system(),
+            imported_at: at(),
+        }
+    }
+
+    fn vams_time() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0).unwrap()
+    }
+
+    fn import_cmd(name: &str, description: &str, active: bool, hash: &str) -> ApiKeyCommand {
+        ApiKeyCommand::Import(super::super::ImportApiKey {
+            api_key_id: id(),
+            name: ApiKeyName::parse(name).unwrap(),
+            user_id: UserId::parse("bob").unwrap(),
+            description: Description::parse(description).unwrap(),
+            key_hash: KeyHash::of(hash),
+            expires_at: Expiration::parse_recorded("2020-01-01")
+                .unwrap()
+                .map(|r| r.expiration),
+            is_active: active,
+            created_by: Actor::recorded("unknown"),
+            created_at: vams_time(),
+            updated_at: vams_time(),
+            source: source(),
+        })
+    }
+
+    fn imported() -> ApiKeyEvent {
+        ApiKeyEvent::ApiKeyImported {
+            api_key_id: id(),
+            api_key_name: ApiKeyName::parse("vams-ci").unwrap(),
+            user_id: UserId::parse("bob").unwrap(),
+            description: Description::parse("ci").unwrap(),
+            key_hash: KeyHash::of("vams_old"),
+            expires_at: Expiration::parse_recorded("2020-01-01")
+                .unwrap()
+                .map(|r| r.expiration),
+            is_active: false,
+            created_by: Actor::recorded("unknown"),
+            created_at: vams_time(),
+            updated_at: vams_time(),
+            source: source(),
+        }
+    }
+
+    #[tokio::test]
+    async fn import_keeps_hash_state_and_times_even_expired_and_without_roles() {
+        framework(true)
+            .given_no_previous_events()
+            .when_async(import_cmd("vams-ci", "ci", false, "vams_old"))
+            .await
+            .then_expect_events(vec![imported()]);
+    }
+
+    #[tokio::test]
+    async fn import_refuses_a_name_a_live_key_holds() {
+        framework(true)
+            .given_no_previous_events()
+            .when_async(import_cmd("taken", "ci", true, "vams_old"))
+            .await
+            .then_expect_error(ApiKeyError::NameTaken("taken".into()));
+    }
+
+    #[tokio::test]
+    async fn reimport_of_an_unchanged_key_records_nothing() {
+        framework(true)
+            .given(vec![imported()])
+            .when_async(import_cmd("vams-ci", "ci", false, "vams_old"))
+            .await
+            .then_expect_events(vec![]);
+    }
+
+    #[tokio::test]
+    async fn reimport_brings_only_the_changed_mutable_fields() {
+        framework(true)
+            .given(vec![imported()])
+            .when_async(import_cmd("vams-ci", "rotated", false, "vams_old"))
+            .await
+            .then_expect_events(vec![ApiKeyEvent::ApiKeyImportUpdated {
+                api_key_id: id(),
+                api_key_name: ApiKeyName::parse("vams-ci").unwrap(),
+                user_id: UserId::parse("bob").unwrap(),
+                changes: ApiKeyChanges {
+                    description: Some(Change {
+                        old: Description::parse("ci").unwrap(),
+                        new: Description::parse("rotated").unwrap(),
+                    }),
+                    ..Default::default()
+                },
+                updated_at: vams_time(),
+                source: source(),
+            }]);
+    }
+
+    #[tokio::test]
+    async fn reimport_never_swaps_a_hash_or_renames() {
+        framework(true)
+            .given(vec![imported()])
+            .when_async(import_cmd("renamed", "ci", false, "vams_new"))
+            .await
+            .then_expect_error(ApiKeyError::ImportConflict {
+                id: id().to_string(),
+                fields: "apiKeyName, apiKeyHash".into(),
+            });
+    }
+
+    #[tokio::test]
+    async fn import_of_a_key_deleted_here_is_refused() {
+        framework(true)
+            .given(vec![imported(), deleted()])
+            .when_async(import_cmd("vams-ci", "ci", false, "vams_old"))
+            .await
+            .then_expect_error(ApiKeyError::DeletedAfterImport(id().to_string()));
+    }
+
+    #[tokio::test]
+    async fn reimport_may_not_deactivate_the_last_admin_key() {
+        let mut active = imported();
+        if let ApiKeyEvent::ApiKeyImported { is_active, .. } = &mut active {
+            *is_active = true;
+        }
+        let command = import_cmd("vams-ci", "ci", false, "vams_old");
+        assert!(command.can_reduce_admin_access());
+        with_admin_keys(true, vec![id()])
+            .given(vec![active])
+            .when_async(command)
+            .await
+            .then_expect_error(ApiKeyError::LastAdminKey(LastAdminKey));
     }
 }

@@ -1,5 +1,5 @@
 //! What callers ask of an API key.
-use crate::{Actor, ApiKeyName, Description, Expiration, KeyHash, UserId};
+use crate::{Actor, ApiKeyName, Description, Expiration, ImportSource, KeyHash, UserId};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -12,6 +12,8 @@ pub enum ApiKeyCommand {
     Update(UpdateApiKey),
     /// Remove the key for good.
     Delete(DeleteApiKey),
+    /// Copy a key from another system, or bring an imported key up to date with it.
+    Import(ImportApiKey),
 }
 
 impl ApiKeyCommand {
@@ -22,6 +24,8 @@ impl ApiKeyCommand {
             Self::Create(_) => false,
             Self::Update(u) => u.is_active == Some(false) || u.expires_at.is_some(),
             Self::Delete(_) => true,
+            // A re-import may deactivate a key or move its expiry, as an update may.
+            Self::Import(i) => !i.is_active || i.expires_at.is_some(),
         }
     }
 }
@@ -69,4 +73,34 @@ pub struct DeleteApiKey {
     pub actor: Actor,
     /// When.
     pub at: DateTime<Utc>,
+}
+
+/// A key as another system (VAMS) stores it: copied as is, hash included. On a key that does not
+/// exist yet this imports it; on a live key it brings description, expiry and the active flag up to
+/// date (name, user and hash never change).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportApiKey {
+    /// The key's id there (kept, so the key's id does not change for its users).
+    pub api_key_id: Uuid,
+    /// Unique among live keys here too.
+    pub name: ApiKeyName,
+    /// The user the key acts as (not required to hold a role: the key is refused until it does, as
+    /// in VAMS).
+    pub user_id: UserId,
+    /// Why the key exists.
+    pub description: Description,
+    /// SHA-256 of the plaintext, as stored there.
+    pub key_hash: KeyHash,
+    /// Expiry, possibly already passed.
+    pub expires_at: Option<Expiration>,
+    /// Whether the key authenticates.
+    pub is_active: bool,
+    /// Who created it there.
+    pub created_by: Actor,
+    /// When it was created there.
+    pub created_at: DateTime<Utc>,
+    /// When it was last changed there.
+    pub updated_at: DateTime<Utc>,
+    /// The table, the operator and the import time.
+    pub source: ImportSource,
 }

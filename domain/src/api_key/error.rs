@@ -23,6 +23,17 @@ pub enum ApiKeyError {
     /// Deactivating, expiring or deleting the last live admin key would lock every admin out.
     #[error(transparent)]
     LastAdminKey(#[from] LastAdminKey),
+    /// An import of a key that was deleted here after an earlier import.
+    #[error("API key '{0}' was deleted in apikeyd after it was imported; not imported again")]
+    DeletedAfterImport(String),
+    /// An import that would change what never changes on a key (name, user, hash).
+    #[error("API key '{id}' differs in {fields}, which never change on a key; not imported")]
+    ImportConflict {
+        /// The key's id.
+        id: String,
+        /// The differing fields, as on the wire.
+        fields: String,
+    },
     /// A lookup the decision needs could not be made.
     #[error("{0}")]
     Unavailable(#[from] DirectoryUnavailable),

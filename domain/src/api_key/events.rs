@@ -1,5 +1,5 @@
 //! What happened to an API key. Events carry the actor, the time and resulting values; never a plaintext.
-use crate::{Actor, ApiKeyName, Description, Expiration, KeyHash, UserId};
+use crate::{Actor, ApiKeyName, Description, Expiration, ImportSource, KeyHash, UserId};
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,32 @@ pub enum ApiKeyEvent {
         user_id: UserId,
         deleted_by: Actor,
         deleted_at: DateTime<Utc>,
+    },
+    /// A key was copied from another system (a VAMS migration): its id, hash, state and times as
+    /// that system had them. The plaintext never left that system's caller.
+    ApiKeyImported {
+        api_key_id: Uuid,
+        api_key_name: ApiKeyName,
+        user_id: UserId,
+        description: Description,
+        key_hash: KeyHash,
+        expires_at: Option<Expiration>,
+        is_active: bool,
+        /// `createdBy` as the other system recorded it.
+        created_by: Actor,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        source: ImportSource,
+    },
+    /// A later import brought the changes the other system made to an imported key; only changed
+    /// fields are present. `updated_at` is that system's time of the change.
+    ApiKeyImportUpdated {
+        api_key_id: Uuid,
+        api_key_name: ApiKeyName,
+        user_id: UserId,
+        changes: ApiKeyChanges,
+        updated_at: DateTime<Utc>,
+        source: ImportSource,
     },
 }
 
@@ -86,6 +112,8 @@ impl DomainEvent for ApiKeyEvent {
             Self::ApiKeyCreated { .. } => "ApiKeyCreated",
             Self::ApiKeyUpdated { .. } => "ApiKeyUpdated",
             Self::ApiKeyDeleted { .. } => "ApiKeyDeleted",
+            Self::ApiKeyImported { .. } => "ApiKeyImported",
+            Self::ApiKeyImportUpdated { .. } => "ApiKeyImportUpdated",
         }
         .to_owned()
     }

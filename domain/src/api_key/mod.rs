@@ -5,6 +5,6 @@ mod error;
 mod events;
 
 pub use aggregate::ApiKey;
-pub use commands::{ApiKeyCommand, CreateApiKey, DeleteApiKey, UpdateApiKey};
+pub use commands::{ApiKeyCommand, CreateApiKey, DeleteApiKey, ImportApiKey, UpdateApiKey};
 pub use error::ApiKeyError;
 pub use events::{ApiKeyChanges, ApiKeyEvent, Change};

@@ -25,6 +25,18 @@ impl Aggregate for Role {
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
         let event = match (command, &self.current) {
+            (
+                RoleCommand::Import {
+                    id,
+                    definition,
+                    created_at,
+                    source,
+                },
+                current,
+            ) => match super::import::event(current.as_ref(), id, definition, created_at, source) {
+                Some(event) => event,
+                None => return Ok(()),
+            },
             (RoleCommand::Create { .. }, Some(_)) => return Err(RoleError::AlreadyExists),
             (
                 RoleCommand::Create {
@@ -68,7 +80,9 @@ impl Aggregate for Role {
     fn apply(&mut self, event: Self::Event) {
         self.current = match event {
             RoleEvent::RoleCreated { definition, .. }
-            | RoleEvent::RoleUpdated { definition, .. } => Some(definition),
+            | RoleEvent::RoleUpdated { definition, .. }
+            | RoleEvent::RoleImported { definition, .. }
+            | RoleEvent::RoleImportUpdated { definition, .. } => Some(definition),
             RoleEvent::RoleDeleted { .. } => None,
         };
     }
@@ -227,5 +241,58 @@ mod tests {
             .when_async(delete())
             .await
             .then_expect_events(vec![deleted()]);
+    }
+
+    fn source() -> crate::ImportSource {
+        crate::ImportSource {
+            system: "vams".into(),
+            table: "vams-RolesStorageTable".into(),
+            imported_by: Actor::system(),
+            imported_at: at(),
+        }
+    }
+
+    fn import(description: &str) -> RoleCommand {
+        RoleCommand::Import {
+            id: Uuid::from_u128(9),
+            definition: definition(description),
+            created_at: at(),
+            source: source(),
+        }
+    }
+
+    #[tokio::test]
+    async fn import_defines_a_new_role_with_its_id() {
+        framework()
+            .given_no_previous_events()
+            .when_async(import("reads"))
+            .await
+            .then_expect_events(vec![RoleEvent::RoleImported {
+                id: Uuid::from_u128(9),
+                definition: definition("reads"),
+                created_at: at(),
+                source: source(),
+            }]);
+    }
+
+    #[tokio::test]
+    async fn import_of_an_identical_role_records_nothing() {
+        framework()
+            .given(vec![created()])
+            .when_async(import("reads"))
+            .await
+            .then_expect_events(vec![]);
+    }
+
+    #[tokio::test]
+    async fn import_of_a_differing_role_overwrites_it() {
+        framework()
+            .given(vec![created()])
+            .when_async(import("writes"))
+            .await
+            .then_expect_events(vec![RoleEvent::RoleImportUpdated {
+                definition: definition("writes"),
+                source: source(),
+            }]);
     }
 }

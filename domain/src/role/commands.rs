@@ -1,5 +1,5 @@
 //! What callers ask of a role.
-use crate::{Actor, Description, RoleName};
+use crate::{Actor, Description, ImportSource, RoleName};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -38,4 +38,11 @@ pub enum RoleCommand {
     },
     /// Remove the role.
     Delete { actor: Actor, at: DateTime<Utc> },
+    /// Copy a role from another system; on a live role, overwrite its fields with that system's.
+    Import {
+        id: Uuid,
+        definition: RoleDefinition,
+        created_at: DateTime<Utc>,
+        source: ImportSource,
+    },
 }

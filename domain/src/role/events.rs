@@ -1,6 +1,6 @@
 //! What happened to a role.
 use super::RoleDefinition;
-use crate::{Actor, RoleName};
+use crate::{Actor, ImportSource, RoleName};
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -28,6 +28,18 @@ pub enum RoleEvent {
         deleted_by: Actor,
         deleted_at: DateTime<Utc>,
     },
+    /// A role was copied from another system (a VAMS migration), with its id and creation time there.
+    RoleImported {
+        id: Uuid,
+        definition: RoleDefinition,
+        created_at: DateTime<Utc>,
+        source: ImportSource,
+    },
+    /// A later import overwrote the role's fields with the other system's.
+    RoleImportUpdated {
+        definition: RoleDefinition,
+        source: ImportSource,
+    },
 }
 
 impl DomainEvent for RoleEvent {
@@ -36,6 +48,8 @@ impl DomainEvent for RoleEvent {
             Self::RoleCreated { .. } => "RoleCreated",
             Self::RoleUpdated { .. } => "RoleUpdated",
             Self::RoleDeleted { .. } => "RoleDeleted",
+            Self::RoleImported { .. } => "RoleImported",
+            Self::RoleImportUpdated { .. } => "RoleImportUpdated",
         }
         .to_owned()
     }

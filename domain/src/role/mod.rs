@@ -3,6 +3,7 @@ mod aggregate;
 mod commands;
 mod error;
 mod events;
+mod import;
 
 pub use aggregate::Role;
 pub use commands::{RoleCommand, RoleDefinition};

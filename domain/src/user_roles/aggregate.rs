@@ -67,6 +67,23 @@ impl Aggregate for UserRoles {
                 let held = self.roles.iter().filter(|r| **r == role).cloned().collect();
                 vec![revoked(&user_id, held, &actor, at)]
             }
+            UserRolesCommand::Import {
+                user_id,
+                roles,
+                assigned_at,
+                source,
+            } => {
+                let wanted = self.existing_roles(roles, services).await?;
+                let added: BTreeSet<RoleName> = wanted.difference(&self.roles).cloned().collect();
+                vec![
+                    (!added.is_empty()).then(|| UserRolesEvent::UserRolesImported {
+                        user_id,
+                        roles: added.into_iter().collect(),
+                        assigned_at,
+                        source,
+                    }),
+                ]
+            }
         };
         let events: Vec<UserRolesEvent> = events.into_iter().flatten().collect();
         self.keep_admin_access(&events, services).await?;
@@ -78,7 +95,8 @@ impl Aggregate for UserRoles {
 
     fn apply(&mut self, event: Self::Event) {
         match event {
-            UserRolesEvent::RolesAssigned { roles, .. } => self.roles.extend(roles),
+            UserRolesEvent::RolesAssigned { roles, .. }
+            | UserRolesEvent::UserRolesImported { roles, .. } => self.roles.extend(roles),
             UserRolesEvent::RolesRevoked { roles, .. } => {
                 for role in roles {
                     self.roles.remove(&role);
@@ -384,5 +402,55 @@ mod tests {
             .when_async(replace(&["admin"]))
             .await
             .then_expect_events(vec![revoked_ev(&["reader"])]);
+    }
+
+    fn import(names: &[&str]) -> UserRolesCommand {
+        UserRolesCommand::Import {
+            user_id: user(),
+            roles: roles(names),
+            assigned_at: at(),
+            source: source(),
+        }
+    }
+
+    fn source() -> crate::ImportSource {
+        crate::ImportSource {
+            system: "vams".into(),
+            table: "vams-UserRolesStorageTable".into(),
+            imported_by: Actor::system(),
+            imported_at: at(),
+        }
+    }
+
+    #[tokio::test]
+    async fn import_adds_only_the_roles_not_held() {
+        framework()
+            .given(vec![assigned_ev(&["admin"])])
+            .when_async(import(&["admin", "reader"]))
+            .await
+            .then_expect_events(vec![UserRolesEvent::UserRolesImported {
+                user_id: user(),
+                roles: roles(&["reader"]),
+                assigned_at: at(),
+                source: source(),
+            }]);
+    }
+
+    #[tokio::test]
+    async fn import_of_held_roles_records_nothing() {
+        framework()
+            .given(vec![assigned_ev(&["admin", "reader"])])
+            .when_async(import(&["reader"]))
+            .await
+            .then_expect_events(vec![]);
+    }
+
+    #[tokio::test]
+    async fn import_of_an_undefined_role_is_refused() {
+        framework()
+            .given_no_previous_events()
+            .when_async(import(&["ghost"]))
+            .await
+            .then_expect_error(UserRolesError::RoleDoesNotExist("ghost".into()));
     }
 }

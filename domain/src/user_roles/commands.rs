@@ -1,5 +1,5 @@
 //! What callers ask of a user's roles.
-use crate::{Actor, RoleName, UserId};
+use crate::{Actor, ImportSource, RoleName, UserId};
 use chrono::{DateTime, Utc};
 
 /// Commands on one user's role set.
@@ -32,12 +32,21 @@ pub enum UserRolesCommand {
         actor: Actor,
         at: DateTime<Utc>,
     },
+    /// Add the roles the user holds in another system and not yet here (an import); every role
+    /// must exist.
+    Import {
+        user_id: UserId,
+        roles: Vec<RoleName>,
+        assigned_at: DateTime<Utc>,
+        source: ImportSource,
+    },
 }
 
 impl UserRolesCommand {
-    /// Whether the command can take a role away (and so admin access): such commands are
+    /// Whether the command can take a role away (and so admin access; an import only adds): such
+    /// commands are
     /// serialized against each other by the store's admin guard.
     pub fn can_reduce_admin_access(&self) -> bool {
-        !matches!(self, Self::Assign { .. })
+        !matches!(self, Self::Assign { .. } | Self::Import { .. })
     }
 }

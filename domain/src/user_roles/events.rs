@@ -1,5 +1,5 @@
 //! What happened to a user's roles.
-use crate::{Actor, RoleName, UserId};
+use crate::{Actor, ImportSource, RoleName, UserId};
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,14 @@ pub enum UserRolesEvent {
         revoked_by: Actor,
         revoked_at: DateTime<Utc>,
     },
+    /// Roles a user held in another system were copied (a VAMS migration); `assigned_at` is the
+    /// earliest `createdOn` there.
+    UserRolesImported {
+        user_id: UserId,
+        roles: Vec<RoleName>,
+        assigned_at: DateTime<Utc>,
+        source: ImportSource,
+    },
 }
 
 impl DomainEvent for UserRolesEvent {
@@ -28,6 +36,7 @@ impl DomainEvent for UserRolesEvent {
         match self {
             Self::RolesAssigned { .. } => "RolesAssigned",
             Self::RolesRevoked { .. } => "RolesRevoked",
+            Self::UserRolesImported { .. } => "UserRolesImported",
         }
         .to_owned()
     }

@@ -334,6 +334,10 @@ impl DynamoStore {
     }
 }
 
+/// New single-event streams with at most one claim each that fit one transaction (event, feed copy
+/// and claim: 3 items each).
+pub const STREAMS_PER_COMMIT: usize = MAX_TRANSACTION_ITEMS / 3;
+
 /// Explains a cancelled transaction: a taken sequence is a lost race, a taken claim a duplicate.
 fn cancelled(reasons: &[Option<&str>], slots: &[Slot]) -> Option<PersistenceError> {
     // Another transaction on the same item in flight: a lost race like a taken sequence.

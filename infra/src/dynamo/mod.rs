@@ -9,11 +9,12 @@
 //! - `views`: listing rows, roles, user roles, aggregate versions and checkpoints.
 mod event_repository;
 mod feed;
-mod item;
+pub(crate) mod item;
 mod lease;
 mod tables;
 mod view_store;
 
+pub use event_repository::STREAMS_PER_COMMIT;
 pub use lease::Lease;
 pub use tables::{TableSetupError, Tables};
 

@@ -25,6 +25,7 @@ mod plaintext_scan;
 mod public_routes;
 mod queueing;
 mod recovery;
+mod refusal_status;
 mod restart;
 mod revocation;
 mod role_deletion;
