@@ -14,6 +14,8 @@
 //! - [`console`]: escaping data for people, and stdout that may be a pipe closed early.
 //! - [`telemetry`]: tracing set-up (every line redacted) and the access log.
 //! - [`tools`]: events, forensics and audit commands working on the store directly.
+//! - [`progress`]: progress bars of long commands, on a terminal only.
+//! - [`bench_seed`]: `apikeyd bench seed`, many keys in the embedded store quickly (benchmarks).
 //! - [`request_id`]: the per-request id in spans, events and the `X-Request-Id` response header.
 //! - [`client_info`]: [`client_info::ClientInfo`], the client address (trusted-proxy rule) and request
 //!   id computed once per request.
@@ -26,6 +28,7 @@
 
 pub mod auth;
 pub mod auth_audit;
+pub mod bench_seed;
 pub mod body;
 pub mod bootstrap;
 pub mod cli;
@@ -39,6 +42,7 @@ pub mod error;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod progress;
 pub mod redact;
 pub mod request_id;
 pub mod routes;

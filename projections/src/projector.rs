@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use cqrs_es::{Aggregate, EventEnvelope, Query};
 use domain::{RoleName, UserId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
@@ -140,10 +141,41 @@ struct MemoryCursor {
     /// touched after it took its snapshot, so a save that fails or is cancelled loses nothing.
     dirty: BTreeMap<Touched, u64>,
     pass: u64,
+    /// The last pass that read the log to its end without error.
+    completed: u64,
+}
+
+/// Lets callers queued behind a pass share the next one instead of each running its own: a pass
+/// that began after a caller arrived has read everything committed before it (group commit's
+/// counterpart on the read side).
+#[derive(Default)]
+struct Passes {
+    begun: AtomicU64,
+}
+
+impl Passes {
+    /// Taken before waiting for the lock.
+    fn ticket(&self) -> u64 {
+        self.begun.load(Ordering::SeqCst)
+    }
+
+    /// Whether a pass that began after `ticket` was taken has already completed.
+    fn served(ticket: u64, completed: u64) -> bool {
+        completed > ticket
+    }
+
+    /// Numbers a new pass (under the lock, before it reads anything).
+    fn begin(&self, counter: &mut u64) -> u64 {
+        *counter += 1;
+        self.begun.store(*counter, Ordering::SeqCst);
+        *counter
+    }
 }
 
 struct SinkState {
     checkpoint: String,
+    pass: u64,
+    completed: u64,
     /// Event ids delivered inside the feed's re-read window (a node's own sinks).
     recent: HashMap<String, String>,
 }
@@ -151,6 +183,7 @@ struct SinkState {
 struct SinkCursor {
     sink: Arc<dyn AuditSink>,
     state: Mutex<SinkState>,
+    passes: Passes,
 }
 
 /// The live read model plus the machinery that keeps it and its copies current.
@@ -159,6 +192,7 @@ pub struct Projector {
     views: Arc<dyn ViewStore>,
     model: RwLock<ReadModel>,
     memory: Mutex<MemoryCursor>,
+    memory_passes: Passes,
     /// The views' cursor; held while they are written, so one save runs at a time.
     persisted: Mutex<String>,
     /// (applied, persisted) as last published: probes read them without waiting for a catch-up that
@@ -181,9 +215,15 @@ impl Projector {
             let checkpoint = views.checkpoint(sink.name()).await?;
             let state = Mutex::new(SinkState {
                 checkpoint,
+                pass: 0,
+                completed: 0,
                 recent: HashMap::new(),
             });
-            cursors.push(SinkCursor { sink, state });
+            cursors.push(SinkCursor {
+                sink,
+                state,
+                passes: Passes::default(),
+            });
         }
         let projector = Arc::new(Self {
             feed,
@@ -194,7 +234,9 @@ impl Projector {
                 applied: cursor.clone(),
                 dirty: BTreeMap::new(),
                 pass: 0,
+                completed: 0,
             }),
+            memory_passes: Passes::default(),
             persisted: Mutex::new(cursor),
             sinks: cursors,
             wake: Notify::new(),
@@ -281,10 +323,13 @@ impl Projector {
     /// Folds every event after memory's cursor into the in-memory model: all a command or a look-up
     /// waits for.
     pub async fn catch_up_memory(&self) -> Result<(), StoreError> {
+        let ticket = self.memory_passes.ticket();
         let mut guard = self.memory.lock().await;
         let cursor = &mut *guard;
-        cursor.pass += 1;
-        let pass = cursor.pass;
+        if Passes::served(ticket, cursor.completed) {
+            return Ok(());
+        }
+        let pass = self.memory_passes.begin(&mut cursor.pass);
         let mut from = self.feed.replay_from(&cursor.applied);
         loop {
             let batch = self.feed.events_after(&from, BATCH).await?;
@@ -308,6 +353,7 @@ impl Projector {
                 break;
             }
         }
+        cursor.completed = pass;
         Ok(())
     }
 
@@ -337,7 +383,12 @@ impl Projector {
     /// Delivers every audit record after the sink's checkpoint, once per event id within the re-read
     /// window.
     async fn deliver(&self, cursor: &SinkCursor) -> Result<(), StoreError> {
+        let ticket = cursor.passes.ticket();
         let mut state = cursor.state.lock().await;
+        if Passes::served(ticket, state.completed) {
+            return Ok(());
+        }
+        let pass = cursor.passes.begin(&mut state.pass);
         if !cursor.sink.may_deliver().await {
             return Ok(());
         }
@@ -366,6 +417,7 @@ impl Projector {
                 .take_while(|e| settled.as_ref().is_none_or(|s| e.cursor < *s))
                 .collect();
             let Some(last) = ready.last().map(|e| e.cursor.clone()) else {
+                state.completed = pass;
                 return Ok(());
             };
             let fresh: Vec<&&RecordedEvent> = ready
@@ -388,6 +440,7 @@ impl Projector {
             state.recent.retain(|_, at| *at >= window);
             from = last;
             if ready.len() < BATCH {
+                state.completed = pass;
                 return Ok(());
             }
         }
