@@ -82,6 +82,9 @@ enum BenchAction {
     /// Put N keys into the embedded store quickly: the events the command path would record,
     /// appended many commands per transaction, then the views and audit file rebuilt.
     Seed(crate::bench_seed::SeedArgs),
+    /// The baseline of the creates/s figure: single-threaded 2-row SQLite commits (WAL,
+    /// synchronous=FULL) on a fresh file beside the store; prints commits/s.
+    SqliteCommits(crate::bench_baseline::BaselineArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,9 +128,12 @@ pub fn main() -> ExitCode {
                 crate::tools::forensics_cmd(&cli.settings, action).await
             }
             Command::Audit { action } => crate::tools::audit(&cli.settings, action).await,
-            Command::Bench {
-                action: BenchAction::Seed(args),
-            } => crate::bench_seed::seed(&cli.settings, args).await,
+            Command::Bench { action } => match action {
+                BenchAction::Seed(args) => crate::bench_seed::seed(&cli.settings, args).await,
+                BenchAction::SqliteCommits(args) => {
+                    crate::bench_baseline::sqlite_commits(&cli.settings, args).await
+                }
+            },
             Command::Client(command) => Ok(crate::client::run(command, &cli.client).await),
         }
     });

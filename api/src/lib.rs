@@ -15,6 +15,7 @@
 //! - [`telemetry`]: tracing set-up (every line redacted) and the access log.
 //! - [`tools`]: events, forensics and audit commands working on the store directly.
 //! - [`progress`]: progress bars of long commands, on a terminal only.
+//! - [`bench_baseline`]: `apikeyd bench sqlite-commits`, the raw SQLite commit rate (baseline).
 //! - [`bench_seed`]: `apikeyd bench seed`, many keys in the embedded store quickly (benchmarks).
 //! - [`request_id`]: the per-request id in spans, events and the `X-Request-Id` response header.
 //! - [`client_info`]: [`client_info::ClientInfo`], the client address (trusted-proxy rule) and request
@@ -28,6 +29,7 @@
 
 pub mod auth;
 pub mod auth_audit;
+pub mod bench_baseline;
 pub mod bench_seed;
 pub mod body;
 pub mod bootstrap;

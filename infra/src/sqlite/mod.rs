@@ -9,6 +9,7 @@
 //! keys), `api_key_view`, `api_key_lookup`, `role_view`, `user_roles_view` (persisted projections) and
 //! `checkpoints` (how far each consumer has read the log), `aggregate_versions` (the last sequence folded
 //! into the views per aggregate).
+pub mod baseline;
 mod event_repository;
 mod feed;
 mod view_store;
