@@ -1,43 +1,100 @@
 #!/usr/bin/env bash
-# Load benchmark of a release apikeyd on the embedded backend, loopback only, every run bounded
-# (wrk -d). Prints wrk's results and the server's resident memory; docs/BENCHMARKS.md records them.
-#   bash scripts/bench.sh            # DURATION=10s CONNECTIONS=64 THREADS=1 by default
+# The one benchmark entry point: a release apikeyd on the embedded backend, loopback only, every run
+# bounded (wrk -d, counts), and ONE table at the end:
+#   figure | apikeyd | baseline (same run) | ratio | goal
+# Each row is one function below (`row_*`), listed in ROWS; a new figure is a new function and a new
+# entry. Results and commands go to docs/BENCHMARKS.md.
+#   bash scripts/bench.sh                        # every row
+#   ROWS="creates replay" KEYS=200000 bash scripts/bench.sh
+# Settings: DURATION (wrk, default 10s), CONNECTIONS (verify rows, 64), KEYS (seeded keys for the
+# replay row, default 1 000 000), BASELINE_SECONDS (raw SQLite commits, default 5).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
-THREADS="${THREADS:-1}"
+KEYS="${KEYS:-1000000}"
+BASELINE_SECONDS="${BASELINE_SECONDS:-5}"
+ROWS="${ROWS:-creates replay check}"
 
 command -v wrk >/dev/null || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null; }
 cargo build --release -p api --bin apikeyd
-BIN="$ROOT/target/release/apikeyd"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/apikeyd"
 WORK="$(mktemp -d -t apikeyd-bench-XXXXXX)"
 PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
+TABLE=()
+stop_server() { if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=""; fi; }
+cleanup() { stop_server; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-APIKEYD_BIND=127.0.0.1:0 APIKEYD_DATA_DIR="$WORK/data" RUST_LOG=warn APIKEYD_AUTH_FAIL_LIMIT=0 \
-  "$BIN" serve >"$WORK/out.log" 2>"$WORK/err.log" &
-PID=$!
-for _ in $(seq 1 100); do grep -q "listening on" "$WORK/err.log" 2>/dev/null && break; sleep 0.1; done
-URL="$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/err.log" | tail -1)"
-ADMIN="$(grep -oE 'vams_[A-Za-z0-9_-]{40,}' "$WORK/err.log" | head -1)"
-[ -n "$URL" ] && [ -n "$ADMIN" ] || { cat "$WORK/err.log"; exit 1; }
-rss() { awk '/VmRSS/ {print $2 " kB"}' "/proc/$PID/status"; }
-echo "server $URL (pid $PID), resident after start: $(rss)"
+# start_server DIR: a server on DIR, waited for until it listens (bounded); sets PID, URL, ADMIN.
+start_server() {
+  local dir="$1"
+  APIKEYD_BIND=127.0.0.1:0 APIKEYD_DATA_DIR="$dir" RUST_LOG=warn APIKEYD_AUTH_FAIL_LIMIT=0 \
+    "$BIN" serve >"$dir.out" 2>"$dir.err" &
+  PID=$!
+  for _ in $(seq 1 600); do grep -q "listening on" "$dir.err" 2>/dev/null && break; sleep 0.1; done
+  URL="$(grep -o 'http://127.0.0.1:[0-9]*' "$dir.err" | tail -1)"
+  ADMIN="$(grep -oE 'vams_[A-Za-z0-9_-]{40,}' "$dir.err" | head -1)"
+  [ -n "$URL" ] && [ -n "$ADMIN" ] || { cat "$dir.err"; exit 1; }
+}
 
-echo; echo "== create keys (POST /auth/api-keys, $DURATION, 4 connections: SQLite serializes writers)"
-APIKEYD_BENCH_KEY="$ADMIN" wrk -t1 -c4 -d"$DURATION" --latency -s scripts/bench/create.lua "$URL"
-KEYS="$(curl -s -H "Authorization: Bearer $ADMIN" "$URL/auth/api-keys" | grep -o '"apiKeyId"' | wc -l)"
-echo "live keys now: $KEYS, resident: $(rss)"
+# Requests/s of a wrk run (its arguments), the full output kept in $WORK/wrk.log.
+wrk_rate() { wrk "$@" | tee -a "$WORK/wrk.log" | awk '/Requests\/sec/ {printf "%.0f", $2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }'; }
+add_row() { TABLE+=("$1|$2|$3|$4|$5"); }
 
-echo; echo "== GET /auth/check, valid key (nginx auth_request path)"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $ADMIN" "$URL/auth/check"
-echo; echo "== POST /auth/verify, valid key"
-APIKEYD_BENCH_KEY="$ADMIN" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s scripts/bench/verify.lua "$URL/auth/verify"
-echo; echo "== GET /auth/check, unknown key (401)"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer vams_$(head -c 48 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')" "$URL/auth/check"
-echo; echo "== GET /api/version (no auth: the HTTP stack alone)"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$URL/api/version"
-echo; echo "resident after load: $(rss)"
+# Embedded creates with 16 connections vs raw single-writer SQLite commits on the same disk.
+row_creates() {
+  local dir="$WORK/creates" raw creates
+  mkdir -p "$dir"
+  raw="$(APIKEYD_DATA_DIR="$dir" "$BIN" bench sqlite-commits --seconds "$BASELINE_SECONDS" | awk '{print $1}')"
+  start_server "$dir"
+  creates="$(APIKEYD_BENCH_KEY="$ADMIN" wrk_rate -t2 -c16 -d"$DURATION" --latency -s scripts/bench/create.lua "$URL")"
+  stop_server
+  add_row "embedded creates/s (POST /auth/api-keys, wrk -c16)" "$creates" "$raw raw SQLite commits/s" \
+    "$(ratio "$creates" "$raw")" "≥ 0.5×"
+}
+
+# events replay at KEYS keys (seeded through the bulk path) vs the fold alone in the same process.
+row_replay() {
+  local dir="$WORK/replay" out events seconds folding
+  mkdir -p "$dir"
+  APIKEYD_DATA_DIR="$dir" RUST_LOG=warn "$BIN" bench seed --keys "$KEYS" >"$WORK/seed.log"
+  out="$(APIKEYD_DATA_DIR="$dir" RUST_LOG=warn "$BIN" events replay --projection views | tail -1)"
+  echo "$out" >>"$WORK/replay.log"
+  # "replayed N events in Ts (R events/s; folding Fs, writing Ws)"
+  events="$(echo "$out" | awk '{print $2}')"
+  seconds="$(echo "$out" | awk '{sub("s","",$5); print $5}')"
+  folding="$(echo "$out" | sed -E 's/.*folding ([0-9.]+)s.*/\1/')"
+  local rate fold
+  rate="$(awk -v n="$events" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')"
+  fold="$(awk -v n="$events" -v s="$folding" 'BEGIN { printf "%.0f", n / s }')"
+  add_row "events replay --projection views, $events events (events/s)" "$rate" "$fold fold alone" \
+    "$(ratio "$rate" "$fold")" "≥ 100 000/s"
+  rm -rf "$dir"
+}
+
+# GET /auth/check with a valid key vs GET /api/version of the same server.
+row_check() {
+  local dir="$WORK/check" check version
+  mkdir -p "$dir"
+  start_server "$dir"
+  version="$(wrk_rate -t1 -c"$CONNECTIONS" -d"$DURATION" "$URL/api/version")"
+  check="$(wrk_rate -t1 -c"$CONNECTIONS" -d"$DURATION" -H "Authorization: Bearer $ADMIN" "$URL/auth/check")"
+  stop_server
+  add_row "GET /auth/check, valid key (req/s, wrk -t1 -c$CONNECTIONS)" "$check" "$version /api/version" \
+    "$(ratio "$check" "$version")" "≥ 0.9×"
+}
+
+for row in $ROWS; do
+  echo "== $row" >&2
+  "row_$row"
+done
+echo
+printf '| %s | %s | %s | %s | %s |\n' figure apikeyd "baseline (same run)" ratio goal
+printf '|---|---|---|---|---|\n'
+for line in "${TABLE[@]}"; do
+  IFS='|' read -r figure value baseline r goal <<<"$line"
+  printf '| %s | %s | %s | %s | %s |\n' "$figure" "$value" "$baseline" "$r" "$goal"
+done

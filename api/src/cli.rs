@@ -6,7 +6,6 @@ use clap::{Parser, Subcommand};
 use projections::Projector;
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Instant;
 
 /// apikeyd: API keys for VAMS-compatible services, event-sourced.
 ///
@@ -65,6 +64,12 @@ enum Command {
         #[command(subcommand)]
         action: crate::import::ImportAction,
     },
+    /// Benchmark helpers (not for production stores).
+    #[command(hide = true)]
+    Bench {
+        #[command(subcommand)]
+        action: BenchAction,
+    },
     /// Client commands, talking to a running server over HTTP.
     #[command(flatten)]
     Client(ClientCommand),
@@ -78,11 +83,22 @@ enum AwsAction {
 }
 
 #[derive(Debug, Subcommand)]
+enum BenchAction {
+    /// Put N keys into the embedded store quickly: the events the command path would record,
+    /// appended many commands per transaction, then the views and audit file rebuilt.
+    Seed(crate::bench_seed::SeedArgs),
+    /// The baseline of the creates/s figure: single-threaded 2-row SQLite commits (WAL,
+    /// synchronous=FULL) on a fresh file beside the store; prints commits/s.
+    SqliteCommits(crate::bench_baseline::BaselineArgs),
+}
+
+#[derive(Debug, Subcommand)]
 enum ProjectionsAction {
     /// Rebuild every projection from the events in memory and compare with the persisted ones.
     /// Exit 0 when they match, 1 (with the differences) when they do not.
     Verify,
-    /// Rebuild every persisted projection from the event log, replacing what is stored.
+    /// Rebuild every persisted projection from the event log, replacing what is stored (the same
+    /// as `events replay --projection views`).
     Rebuild,
 }
 
@@ -118,6 +134,12 @@ pub fn main() -> ExitCode {
             }
             Command::Audit { action } => crate::tools::audit(&cli.settings, action).await,
             Command::Import { action } => crate::import::run(&cli.settings, action).await,
+            Command::Bench { action } => match action {
+                BenchAction::Seed(args) => crate::bench_seed::seed(&cli.settings, args).await,
+                BenchAction::SqliteCommits(args) => {
+                    crate::bench_baseline::sqlite_commits(&cli.settings, args).await
+                }
+            },
             Command::Client(command) => Ok(crate::client::run(command, &cli.client).await),
         }
     });
@@ -212,10 +234,13 @@ async fn aws_init(settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 async fn projections(settings: Settings, action: ProjectionsAction) -> anyhow::Result<ExitCode> {
+    if let ProjectionsAction::Rebuild = action {
+        return crate::tools::rebuild(&settings).await;
+    }
     let (feed, views) = crate::startup::open_stores(&settings).await?;
-    let started = Instant::now();
-    let rebuilt = Projector::rebuild_from(feed.as_ref()).await?;
-    let seconds = started.elapsed().as_secs_f64();
+    let progress = crate::progress::Progress::new("folding events", None);
+    let rebuilt = Projector::rebuild_until(feed.as_ref(), None, &mut |n| progress.set(n)).await?;
+    progress.finish();
     let model = &rebuilt.model;
     let summary = format!(
         "{} events, {} keys, {} roles, {} users with roles",
@@ -224,33 +249,20 @@ async fn projections(settings: Settings, action: ProjectionsAction) -> anyhow::R
         model.directory.roles.len(),
         model.directory.users.len()
     );
-    match action {
-        ProjectionsAction::Verify => {
-            let (persisted, persisted_cursor) = views.load().await?;
-            let differences = model.differences(&persisted);
-            let mut out = std::io::stdout().lock();
-            if differences.is_empty() && persisted_cursor == rebuilt.cursor {
-                writeln!(out, "projections match the event log: {summary}")?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            writeln!(
-                out,
-                "projections differ from the event log (log at {:?}, views at {persisted_cursor:?}):",
-                rebuilt.cursor
-            )?;
-            for d in differences {
-                writeln!(out, "  {}", crate::console::escape(&d))?;
-            }
-            Ok(ExitCode::FAILURE)
-        }
-        ProjectionsAction::Rebuild => {
-            views.replace_all(model, &rebuilt.cursor).await?;
-            let rate = rebuilt.events as f64 / seconds.max(1e-9);
-            writeln!(
-                std::io::stdout(),
-                "rebuilt projections in {seconds:.2}s ({rate:.0} events/s): {summary}"
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
+    let (persisted, persisted_cursor) = views.load().await?;
+    let differences = model.differences(&persisted);
+    let mut out = std::io::stdout().lock();
+    if differences.is_empty() && persisted_cursor == rebuilt.cursor {
+        writeln!(out, "projections match the event log: {summary}")?;
+        return Ok(ExitCode::SUCCESS);
     }
+    writeln!(
+        out,
+        "projections differ from the event log (log at {:?}, views at {persisted_cursor:?}):",
+        rebuilt.cursor
+    )?;
+    for d in differences {
+        writeln!(out, "  {}", crate::console::escape(&d))?;
+    }
+    Ok(ExitCode::FAILURE)
 }

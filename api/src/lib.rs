@@ -15,6 +15,9 @@
 //! - [`telemetry`]: tracing set-up (every line redacted) and the access log.
 //! - [`import`]: `apikeyd import vams`, migrating a running VAMS's keys, roles and user roles.
 //! - [`tools`]: events, forensics and audit commands working on the store directly.
+//! - [`progress`]: progress bars of long commands, on a terminal only.
+//! - [`bench_baseline`]: `apikeyd bench sqlite-commits`, the raw SQLite commit rate (baseline).
+//! - [`bench_seed`]: `apikeyd bench seed`, many keys in the embedded store quickly (benchmarks).
 //! - [`request_id`]: the per-request id in spans, events and the `X-Request-Id` response header.
 //! - [`client_info`]: [`client_info::ClientInfo`], the client address (trusted-proxy rule) and request
 //!   id computed once per request.
@@ -27,6 +30,8 @@
 
 pub mod auth;
 pub mod auth_audit;
+pub mod bench_baseline;
+pub mod bench_seed;
 pub mod body;
 pub mod bootstrap;
 pub mod cli;
@@ -41,6 +46,7 @@ pub mod import;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod progress;
 pub mod redact;
 pub mod request_id;
 pub mod routes;

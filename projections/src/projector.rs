@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use cqrs_es::{Aggregate, EventEnvelope, Query};
 use domain::{RoleName, UserId};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
@@ -22,6 +23,9 @@ use uuid::Uuid;
 
 /// Events read from the log per round trip.
 const BATCH: usize = 1000;
+
+/// Events read per round trip by a rebuild, which reads the whole log.
+const REBUILD_BATCH: usize = 5000;
 
 /// A store could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,6 +140,10 @@ pub trait AuditSink: Send + Sync {
 /// How far memory has folded the feed.
 struct MemoryCursor {
     applied: String,
+    /// The fold pass last begun (numbers passes for [`Passes`]).
+    pass: u64,
+    /// The last pass that read the log to its end without error.
+    completed: u64,
 }
 
 /// What memory changed that the views do not have yet.
@@ -148,8 +156,37 @@ struct Dirty {
     generation: u64,
 }
 
+/// Lets callers queued behind a pass share the next one instead of each running its own: a pass
+/// that began after a caller arrived has read everything committed before it (group commit's
+/// counterpart on the read side).
+#[derive(Default)]
+struct Passes {
+    begun: AtomicU64,
+}
+
+impl Passes {
+    /// Taken before waiting for the lock.
+    fn ticket(&self) -> u64 {
+        self.begun.load(Ordering::SeqCst)
+    }
+
+    /// Whether a pass that began after `ticket` was taken has already completed.
+    fn served(ticket: u64, completed: u64) -> bool {
+        completed > ticket
+    }
+
+    /// Numbers a new pass (under the lock, before it reads anything).
+    fn begin(&self, counter: &mut u64) -> u64 {
+        *counter += 1;
+        self.begun.store(*counter, Ordering::SeqCst);
+        *counter
+    }
+}
+
 struct SinkState {
     checkpoint: String,
+    pass: u64,
+    completed: u64,
     /// Event ids delivered inside the feed's re-read window (a node's own sinks).
     recent: HashMap<String, String>,
 }
@@ -157,6 +194,7 @@ struct SinkState {
 struct SinkCursor {
     sink: Arc<dyn AuditSink>,
     state: Mutex<SinkState>,
+    passes: Passes,
 }
 
 /// The live read model plus the machinery that keeps it and its copies current.
@@ -166,6 +204,7 @@ pub struct Projector {
     model: RwLock<ReadModel>,
     /// Held while the feed is folded in, so one pass reads it at a time.
     memory: Mutex<MemoryCursor>,
+    memory_passes: Passes,
     /// Taken while `model` is write-locked, never across an `.await`.
     dirty: std::sync::Mutex<Dirty>,
     /// The views' cursor; held while they are written, so one save runs at a time.
@@ -190,9 +229,15 @@ impl Projector {
             let checkpoint = views.checkpoint(sink.name()).await?;
             let state = Mutex::new(SinkState {
                 checkpoint,
+                pass: 0,
+                completed: 0,
                 recent: HashMap::new(),
             });
-            cursors.push(SinkCursor { sink, state });
+            cursors.push(SinkCursor {
+                sink,
+                state,
+                passes: Passes::default(),
+            });
         }
         let projector = Arc::new(Self {
             feed,
@@ -201,7 +246,10 @@ impl Projector {
             published: std::sync::Mutex::new((cursor.clone(), cursor.clone())),
             memory: Mutex::new(MemoryCursor {
                 applied: cursor.clone(),
+                pass: 0,
+                completed: 0,
             }),
+            memory_passes: Passes::default(),
             dirty: std::sync::Mutex::new(Dirty::default()),
             persisted: Mutex::new(cursor),
             sinks: cursors,
@@ -303,7 +351,12 @@ impl Projector {
     /// Folds every event after memory's cursor into the in-memory model: all a command or a look-up
     /// waits for.
     pub async fn catch_up_memory(&self) -> Result<(), StoreError> {
+        let ticket = self.memory_passes.ticket();
         let mut cursor = self.memory.lock().await;
+        if Passes::served(ticket, cursor.completed) {
+            return Ok(());
+        }
+        let pass = self.memory_passes.begin(&mut cursor.pass);
         let mut from = self.feed.replay_from(&cursor.applied);
         loop {
             let batch = self.feed.events_after(&from, BATCH).await?;
@@ -327,6 +380,7 @@ impl Projector {
                 break;
             }
         }
+        cursor.completed = pass;
         Ok(())
     }
 
@@ -359,7 +413,12 @@ impl Projector {
     /// Delivers every audit record after the sink's checkpoint, once per event id within the re-read
     /// window.
     async fn deliver(&self, cursor: &SinkCursor) -> Result<(), StoreError> {
+        let ticket = cursor.passes.ticket();
         let mut state = cursor.state.lock().await;
+        if Passes::served(ticket, state.completed) {
+            return Ok(());
+        }
+        let pass = cursor.passes.begin(&mut state.pass);
         if !cursor.sink.may_deliver().await {
             return Ok(());
         }
@@ -388,6 +447,7 @@ impl Projector {
                 .take_while(|e| settled.as_ref().is_none_or(|s| e.cursor < *s))
                 .collect();
             let Some(last) = ready.last().map(|e| e.cursor.clone()) else {
+                state.completed = pass;
                 return Ok(());
             };
             let fresh: Vec<&&RecordedEvent> = ready
@@ -410,6 +470,7 @@ impl Projector {
             state.recent.retain(|_, at| *at >= window);
             from = last;
             if ready.len() < BATCH {
+                state.completed = pass;
                 return Ok(());
             }
         }
@@ -487,27 +548,32 @@ impl Projector {
         progress: &mut (dyn FnMut(usize) + Send),
     ) -> Result<Rebuilt, StoreError> {
         let happened =
-            |e: &RecordedEvent| until.is_none_or(|t| crate::audit::event_time(&e.event) <= t);
+            move |e: &RecordedEvent| until.is_none_or(|t| crate::audit::event_time(&e.event) <= t);
         let mut model = ReadModel::default();
         let mut cursor = String::new();
         let mut events = 0;
         let mut gaps = BTreeSet::new();
-        loop {
-            let batch = feed.events_after(&cursor, BATCH).await?;
-            let Some(last) = batch.last().map(|e| e.cursor.clone()) else {
-                break;
-            };
+        let mut batch = feed.events_after(&cursor, REBUILD_BATCH).await?;
+        while let Some(last) = batch.last().map(|e| e.cursor.clone()) {
             events += batch.len();
             progress(events);
-            for event in batch.iter().filter(|e| happened(e)) {
-                if let Applied::Gap {
-                    aggregate_type,
-                    aggregate_id,
-                } = model.apply(event)
-                {
-                    gaps.insert((aggregate_type, aggregate_id));
+            // Fold this page on a blocking thread while the next one is read and decoded here:
+            // the two halves of a replay run on two cores.
+            let folding = tokio::task::spawn_blocking(move || {
+                for event in batch.iter().filter(|e| happened(e)) {
+                    if let Applied::Gap {
+                        aggregate_type,
+                        aggregate_id,
+                    } = model.apply(event)
+                    {
+                        gaps.insert((aggregate_type, aggregate_id));
+                    }
                 }
-            }
+                (model, gaps)
+            });
+            let (next, folded) = tokio::join!(feed.events_after(&last, REBUILD_BATCH), folding);
+            (model, gaps) = folded.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+            batch = next?;
             cursor = last;
         }
         for (aggregate_type, aggregate_id) in gaps {

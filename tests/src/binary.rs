@@ -149,6 +149,12 @@ impl Server {
         String::from_utf8_lossy(&std::fs::read(&self.stdout).unwrap_or_default()).into_owned()
     }
 
+    /// Kills the server at once (SIGKILL): no graceful stop, nothing flushed.
+    pub async fn kill(mut self) -> ExitStatus {
+        self.child.kill().await.expect("kill apikeyd serve");
+        self.child.wait().await.expect("wait for apikeyd serve")
+    }
+
     /// Asks the server to shut down (SIGTERM), then kills it if it has not exited within 15 s.
     pub async fn stop(mut self) -> ExitStatus {
         if let Some(pid) = self.child.id() {

@@ -3,14 +3,13 @@
 use super::SqliteStore;
 use crate::unique::{guard_version, observed_guard, AdminGuard, ClaimAction, UniqueViolation};
 use crate::unique::{ADMIN_GUARD_SCOPE, ADMIN_GUARD_VALUE, RULES};
-use chrono::Utc;
 use cqrs_es::persist::{
     PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
 use cqrs_es::Aggregate;
 use serde_json::Value;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, SqliteConnection};
 
 const SELECT_EVENTS: &str =
     "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata
@@ -77,23 +76,27 @@ fn same_stream(a: &SerializedEvent, b: &SerializedEvent) -> bool {
 
 /// The link of the event before `event` in its stream (empty for the first event).
 async fn previous_link(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     event: &SerializedEvent,
 ) -> Result<String, PersistenceError> {
+    // Sequences start at 1: a stream's first event has no predecessor to look up.
+    if event.sequence <= 1 {
+        return Ok(String::new());
+    }
     let link: Option<String> = sqlx::query_scalar(
         "SELECT chain_hash FROM events WHERE aggregate_type = ? AND aggregate_id = ? AND sequence = ?",
     )
     .bind(&event.aggregate_type)
     .bind(&event.aggregate_id)
     .bind(event.sequence as i64 - 1)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(persistence)?;
     Ok(link.unwrap_or_default())
 }
 
 async fn apply_claims(
-    tx: &mut Transaction<'_, Sqlite>,
+    conn: &mut SqliteConnection,
     event: &SerializedEvent,
 ) -> Result<(), PersistenceError> {
     for rule in RULES {
@@ -104,7 +107,7 @@ async fn apply_claims(
                         .bind(scope)
                         .bind(&value)
                         .bind(&event.aggregate_id)
-                        .execute(&mut **tx)
+                        .execute(&mut *conn)
                         .await;
                 match inserted {
                     Err(e) if is_unique_violation(&e) => {
@@ -120,7 +123,7 @@ async fn apply_claims(
                 sqlx::query("DELETE FROM unique_claims WHERE scope = ? AND owner = ?")
                     .bind(scope)
                     .bind(&event.aggregate_id)
-                    .execute(&mut **tx)
+                    .execute(&mut *conn)
                     .await
                     .map_err(persistence)?;
             }
@@ -132,10 +135,7 @@ async fn apply_claims(
 
 /// Moves the admin guard from `observed` to the next version; a guard that moved since is a lost
 /// race (the command retries on the new state).
-async fn advance_guard(
-    tx: &mut Transaction<'_, Sqlite>,
-    observed: u64,
-) -> Result<(), PersistenceError> {
+async fn advance_guard(conn: &mut SqliteConnection, observed: u64) -> Result<(), PersistenceError> {
     let next = (observed + 1).to_string();
     let query = if observed == 0 {
         sqlx::query(
@@ -153,11 +153,51 @@ async fn advance_guard(
         .bind(ADMIN_GUARD_VALUE)
         .bind(observed.to_string())
     };
-    let done = query.execute(&mut **tx).await.map_err(persistence)?;
+    let done = query.execute(&mut *conn).await.map_err(persistence)?;
     match done.rows_affected() {
         0 => Err(PersistenceError::OptimisticLockError),
         _ => Ok(()),
     }
+}
+
+/// Writes one commit (its events, chain links, claims and admin guard) inside the open transaction.
+/// Any error leaves the caller to roll back what this wrote.
+pub(super) async fn append(
+    conn: &mut SqliteConnection,
+    events: &[SerializedEvent],
+    recorded_at: &str,
+) -> Result<(), PersistenceError> {
+    let mut previous = String::new();
+    for (i, event) in events.iter().enumerate() {
+        // A commit may span several aggregates (a role deletion): each stream chains on its own.
+        if i == 0 || !same_stream(&events[i - 1], event) {
+            previous = previous_link(conn, event).await?;
+        }
+        let stored = crate::chain::StoredEvent::about_to_store(event);
+        let link = stored.expected_link(&previous);
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at, chain_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&event.aggregate_type)
+        .bind(&event.aggregate_id)
+        .bind(event.sequence as i64)
+        .bind(&event.event_type)
+        .bind(&event.event_version)
+        .bind(stored.payload)
+        .bind(stored.metadata)
+        .bind(recorded_at)
+        .bind(&link)
+        .execute(&mut *conn)
+        .await
+        .map_err(persistence)?;
+        apply_claims(conn, event).await?;
+        previous = link;
+    }
+    if let Some(observed) = observed_guard(events)? {
+        advance_guard(conn, observed).await?;
+    }
+    Ok(())
 }
 
 impl AdminGuard for SqliteStore {
@@ -198,48 +238,13 @@ impl PersistedEventRepository for SqliteStore {
         Ok(None)
     }
 
+    /// Queued for the group commit: acknowledged once the batch holding it has committed.
     async fn persist<A: Aggregate>(
         &self,
         events: &[SerializedEvent],
         _snapshot: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(persistence)?;
-        let recorded_at = crate::stored_time::write(Utc::now());
-        let mut previous = String::new();
-        for (i, event) in events.iter().enumerate() {
-            // A commit may span several aggregates (a role deletion): each stream chains on its own.
-            if i == 0 || !same_stream(&events[i - 1], event) {
-                previous = previous_link(&mut tx, event).await?;
-            }
-            let stored = crate::chain::StoredEvent::about_to_store(event);
-            let link = stored.expected_link(&previous);
-            sqlx::query(
-                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, recorded_at, chain_hash)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&event.aggregate_type)
-            .bind(&event.aggregate_id)
-            .bind(event.sequence as i64)
-            .bind(&event.event_type)
-            .bind(&event.event_version)
-            .bind(stored.payload)
-            .bind(stored.metadata)
-            .bind(&recorded_at)
-            .bind(&link)
-            .execute(&mut *tx)
-            .await
-            .map_err(persistence)?;
-            apply_claims(&mut tx, event).await?;
-            previous = link;
-        }
-        if let Some(observed) = observed_guard(events)? {
-            advance_guard(&mut tx, observed).await?;
-        }
-        tx.commit().await.map_err(persistence)
+        self.writer.append(events.to_vec()).await
     }
 
     async fn stream_events<A: Aggregate>(

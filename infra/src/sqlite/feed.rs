@@ -51,12 +51,10 @@ fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
     let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
     let get = |col: &str| row.try_get::<String, _>(col).map_err(|e| corrupt(&e));
     let aggregate_type = get("aggregate_type")?;
-    let payload: serde_json::Value =
-        serde_json::from_str(&get("payload")?).map_err(|e| corrupt(&e))?;
     let metadata: HashMap<String, String> =
         serde_json::from_str(&get("metadata")?).unwrap_or_default();
     let recorded_at = crate::stored_time::read(&get("recorded_at")?).map_err(|e| corrupt(&e))?;
-    let event = DomainEvent::decode(&aggregate_type, payload).map_err(|e| corrupt(&e))?;
+    let event = DomainEvent::decode_str(&aggregate_type, &get("payload")?).map_err(|e| corrupt(&e))?;
     Ok(RecordedEvent {
         cursor: cursor_of(row.try_get::<i64, _>("position").map_err(|e| corrupt(&e))?),
         aggregate_type,

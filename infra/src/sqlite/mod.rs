@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite file in WAL mode.
 //!
-//! Every write transaction starts with `BEGIN IMMEDIATE`: it takes the write lock up front, so a
+//! Events are appended by one writer task per process that commits whatever commands are queued in
+//! one transaction (group commit, see `writer`). Every write transaction starts with `BEGIN IMMEDIATE`: it takes the write lock up front, so a
 //! transaction that reads before writing (the hash chain) waits for its turn instead of failing to
 //! upgrade its lock under concurrency.
 //!
@@ -8,9 +9,13 @@
 //! keys), `api_key_view`, `api_key_lookup`, `role_view`, `user_roles_view` (persisted projections) and
 //! `checkpoints` (how far each consumer has read the log), `aggregate_versions` (the last sequence folded
 //! into the views per aggregate).
+pub mod baseline;
 mod event_repository;
 mod feed;
 mod view_store;
+mod writer;
+
+pub use writer::WriteError;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -61,10 +66,12 @@ const VIEWS_CHECKPOINT: &str = "views";
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: writer::Writer,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and its tables.
+    /// Opens (creating if needed) the database file and its tables, and starts this handle's writer
+    /// task on the current runtime (shared by its clones).
     pub async fn open(path: &Path) -> Result<Self, sqlx::Error> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -84,7 +91,8 @@ impl SqliteStore {
         for statement in SCHEMA {
             sqlx::query(statement).execute(&pool).await?;
         }
-        Ok(Self { pool })
+        let writer = writer::Writer::spawn(pool.clone());
+        Ok(Self { pool, writer })
     }
 
     /// The connection pool (tests and tools).

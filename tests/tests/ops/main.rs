@@ -16,6 +16,7 @@
 //! - `limits`: header and body size caps.
 //! - `logs`: JSON logs carry the request id and never a key.
 //! - `shutdown`: SIGTERM finishes an in-flight request and flushes.
+//! - `crash`: every acknowledged create survives `kill -9` mid-load (group commit durability).
 //! - `views_fault`: unwritable view tables slow or fail no command; the views catch up after.
 //! - `nginx`: `scripts/nginx-test.sh`, a real nginx in front of a real apikeyd.
 //! - `deploy`: the CloudFormation template's audit queries, filters and alarms, and the Prometheus
@@ -24,6 +25,7 @@
 
 mod client_ip;
 mod console;
+mod crash;
 mod deploy;
 mod helpers;
 mod limits;
