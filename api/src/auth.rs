@@ -82,7 +82,7 @@ async fn resolve_miss(state: &AppState, presented: &str, memory: Verification) -
         {
             again
         }
-        Some((entry, roles)) => decide(&entry, roles, again.hash_prefix, Utc::now()),
+        Some((entry, roles)) => decide(entry.as_ref(), roles, again.hash_prefix, Utc::now()),
         None => again,
     }
 }

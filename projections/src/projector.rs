@@ -8,8 +8,9 @@
 //! takes effect on the very next request even when the view tables are briefly unwritable.
 use crate::audit::AuditRecord;
 use crate::event::RecordedEvent;
-use crate::key_listing::ApiKeyView;
-use crate::read_model::{Applied, ReadModel, Touched};
+use crate::event::DomainEvent;
+use crate::key_listing::KeyChange;
+use crate::read_model::{key_change, Applied, ReadModel, Touched};
 use crate::role_directory::{RoleView, UserRolesView};
 use async_trait::async_trait;
 use cqrs_es::{Aggregate, EventEnvelope, Query};
@@ -66,8 +67,8 @@ pub trait EventFeed: Send + Sync {
 /// Rows to write back: `None` deletes the row.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ViewChanges {
-    /// Key listing and lookup rows.
-    pub keys: Vec<(Uuid, Option<ApiKeyView>)>,
+    /// Key listing and lookup rows: each key's changes since the last save, as one.
+    pub keys: Vec<(Uuid, KeyChange)>,
     /// Role rows.
     pub roles: Vec<(RoleName, Option<RoleView>)>,
     /// User-roles rows.
@@ -83,11 +84,11 @@ impl ViewChanges {
             keys: model
                 .listing
                 .iter()
-                .map(|v| (v.api_key_id, Some(v.clone())))
+                .map(|v| (v.api_key_id, KeyChange::Put(v.clone())))
                 .collect(),
             roles: all_rows(&model.directory.roles),
             users: all_rows(&model.directory.users),
-            versions: model.versions().map(|(k, v)| (k.clone(), *v)).collect(),
+            versions: model.versions().collect(),
         }
     }
 }
@@ -103,6 +104,12 @@ fn all_rows<K: Clone, V: Clone>(map: &std::collections::BTreeMap<K, V>) -> Vec<(
 pub trait ViewStore: Send + Sync {
     /// The persisted views (with aggregate versions) and the feed cursor they reflect.
     async fn load(&self) -> Result<(ReadModel, String), StoreError>;
+    /// What a server starts from: by default everything [`ViewStore::load`] reads, listing rows
+    /// included (they are then served from memory). A store that answers listings itself
+    /// ([`crate::key_views::KeyViews`]) returns a [`ReadModel::compact`] model instead.
+    async fn load_for_serving(&self) -> Result<(ReadModel, String), StoreError> {
+        self.load().await
+    }
     /// Writes changed rows and moves the views checkpoint to `cursor`.
     async fn save(&self, changes: &ViewChanges, cursor: &str) -> Result<(), StoreError>;
     /// Replaces every view with `model` at `cursor` (rebuild).
@@ -139,6 +146,8 @@ struct MemoryCursor {
     /// Rows to write, each with the fold pass that last touched it: a save removes only rows no pass
     /// touched after it took its snapshot, so a save that fails or is cancelled loses nothing.
     dirty: BTreeMap<Touched, u64>,
+    /// The change each dirty key's row needs, accumulated over the passes.
+    keys: HashMap<Uuid, KeyChange>,
     pass: u64,
 }
 
@@ -175,7 +184,7 @@ impl Projector {
         views: Arc<dyn ViewStore>,
         sinks: Vec<Arc<dyn AuditSink>>,
     ) -> Result<Arc<Self>, StoreError> {
-        let (model, cursor) = views.load().await?;
+        let (model, cursor) = views.load_for_serving().await?;
         let mut cursors = Vec::new();
         for sink in sinks {
             let checkpoint = views.checkpoint(sink.name()).await?;
@@ -193,6 +202,7 @@ impl Projector {
             memory: Mutex::new(MemoryCursor {
                 applied: cursor.clone(),
                 dirty: BTreeMap::new(),
+                keys: HashMap::new(),
                 pass: 0,
             }),
             persisted: Mutex::new(cursor),
@@ -250,7 +260,7 @@ impl Projector {
     fn fold(
         &self,
         events: &[RecordedEvent],
-        dirty: &mut BTreeMap<Touched, u64>,
+        cursor: &mut MemoryCursor,
         pass: u64,
     ) -> BTreeSet<(String, String)> {
         let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
@@ -258,7 +268,15 @@ impl Projector {
         for event in events {
             match model.apply(event) {
                 Applied::Changed(touched) => {
-                    dirty.insert(touched, pass);
+                    if let DomainEvent::ApiKey(key_event) = &event.event {
+                        let (id, change) = key_change(key_event, event.sequence);
+                        let pending = match cursor.keys.remove(&id) {
+                            Some(earlier) => earlier.then(change),
+                            None => change,
+                        };
+                        cursor.keys.insert(id, pending);
+                    }
+                    cursor.dirty.insert(touched, pass);
                 }
                 Applied::Duplicate => {}
                 Applied::Gap {
@@ -291,13 +309,13 @@ impl Projector {
             let Some(last) = batch.last().map(|e| e.cursor.clone()) else {
                 break;
             };
-            let gaps = self.fold(&batch, &mut cursor.dirty, pass);
+            let gaps = self.fold(&batch, cursor, pass);
             for (aggregate_type, aggregate_id) in gaps {
                 let history = self
                     .feed
                     .aggregate_events(&aggregate_type, &aggregate_id)
                     .await?;
-                self.fold(&history, &mut cursor.dirty, pass);
+                self.fold(&history, cursor, pass);
             }
             if last > cursor.applied {
                 cursor.applied = last.clone();
@@ -320,18 +338,34 @@ impl Projector {
             if memory.applied == *persisted && memory.dirty.is_empty() {
                 return Ok(());
             }
-            let changes = self.changes_for(memory.dirty.keys());
+            let changes = self.changes_for(&memory);
             (memory.applied.clone(), memory.pass, changes)
         };
         self.views.save(&changes, &applied).await?;
-        self.memory
-            .lock()
-            .await
-            .dirty
-            .retain(|_, touched_in| *touched_in > pass);
+        let mut memory = self.memory.lock().await;
+        memory.dirty.retain(|_, touched_in| *touched_in > pass);
+        let MemoryCursor { dirty, keys, .. } = &mut *memory;
+        keys.retain(|id, _| dirty.contains_key(&Touched::ApiKey(*id)));
+        drop(memory);
         self.publish(None, Some(&applied));
         *persisted = applied;
         Ok(())
+    }
+
+    /// Waits until the persisted views hold at least what memory had folded when called, writing
+    /// them itself if the background task has not yet: a read served from the views then sees
+    /// every write this node acknowledged. Fails when the views cannot be written within `deadline`.
+    pub async fn views_reach_memory(&self, deadline: Duration) -> Result<(), StoreError> {
+        let target = self.cursors().0;
+        let reach = async {
+            while self.cursors().1 < target {
+                self.persist_views().await?;
+            }
+            Ok(())
+        };
+        tokio::time::timeout(deadline, reach)
+            .await
+            .map_err(|_| StoreError::Unavailable("the views trail memory past the deadline".into()))?
     }
 
     /// Delivers every audit record after the sink's checkpoint, once per event id within the re-read
@@ -432,14 +466,18 @@ impl Projector {
         })
     }
 
-    fn changes_for<'a>(&self, dirty: impl Iterator<Item = &'a Touched>) -> ViewChanges {
+    fn changes_for(&self, memory: &MemoryCursor) -> ViewChanges {
         let model = self.read();
         let mut changes = ViewChanges::default();
-        for touched in dirty {
+        for touched in memory.dirty.keys() {
             let key = touched.version_key();
             changes.versions.push((key.clone(), model.version(&key)));
             match touched {
-                Touched::ApiKey(id) => changes.keys.push((*id, model.listing.get(id).cloned())),
+                Touched::ApiKey(id) => {
+                    if let Some(change) = memory.keys.get(id) {
+                        changes.keys.push((*id, change.clone()));
+                    }
+                }
                 Touched::Role(name) => changes
                     .roles
                     .push((name.clone(), model.directory.roles.get(name).cloned())),

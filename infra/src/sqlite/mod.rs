@@ -10,6 +10,7 @@
 //! into the views per aggregate).
 mod event_repository;
 mod feed;
+mod key_views;
 mod view_store;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -84,6 +85,7 @@ impl SqliteStore {
         for statement in SCHEMA {
             sqlx::query(statement).execute(&pool).await?;
         }
+        key_views::migrate(&pool).await?;
         Ok(Self { pool })
     }
 
