@@ -13,21 +13,42 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortBy {
     ApiKeyName,
+    ApiKeyId,
+    Description,
     UserId,
+    CreatedBy,
     CreatedAt,
     UpdatedAt,
     ExpiresAt,
+    IsActive,
 }
 
 impl SortBy {
-    /// Parses the wire name (`apiKeyName`, `userId`, `createdAt`, `updatedAt`, `expiresAt`).
+    /// Every wire name, as [`SortBy::parse`] reads them.
+    pub const NAMES: &'static [&'static str] = &[
+        "apiKeyName",
+        "apiKeyId",
+        "description",
+        "userId",
+        "createdBy",
+        "createdAt",
+        "updatedAt",
+        "expiresAt",
+        "isActive",
+    ];
+
+    /// Parses the wire name of a column (one of [`SortBy::NAMES`]).
     pub fn parse(raw: &str) -> Option<Self> {
         Some(match raw {
             "apiKeyName" => Self::ApiKeyName,
+            "apiKeyId" => Self::ApiKeyId,
+            "description" => Self::Description,
             "userId" => Self::UserId,
+            "createdBy" => Self::CreatedBy,
             "createdAt" => Self::CreatedAt,
             "updatedAt" => Self::UpdatedAt,
             "expiresAt" => Self::ExpiresAt,
+            "isActive" => Self::IsActive,
             _ => return None,
         })
     }
@@ -37,7 +58,11 @@ impl SortBy {
     pub fn compare(self, a: &ApiKeyView, b: &ApiKeyView) -> Ordering {
         let by_column = match self {
             Self::ApiKeyName => a.api_key_name.cmp(&b.api_key_name),
+            Self::ApiKeyId => Ordering::Equal,
+            Self::Description => a.description.cmp(&b.description),
             Self::UserId => a.user_id.cmp(&b.user_id),
+            Self::CreatedBy => a.created_by.cmp(&b.created_by),
+            Self::IsActive => a.is_active.cmp(&b.is_active),
             Self::CreatedAt => a.created_at.cmp(&b.created_at),
             Self::UpdatedAt => a.updated_at.cmp(&b.updated_at),
             Self::ExpiresAt => match (a.expires_at, b.expires_at) {

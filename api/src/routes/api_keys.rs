@@ -108,7 +108,8 @@ struct ListQuery {
     starting_token: Option<String>,
     /// Console paging: 1-based page number (default 1).
     page: Option<String>,
-    /// Console paging: `apiKeyName` (default), `userId`, `createdAt`, `updatedAt` or `expiresAt`.
+    /// Console paging: the column to sort by: `apiKeyName` (default), `apiKeyId`, `description`,
+    /// `userId`, `createdBy`, `createdAt`, `updatedAt`, `expiresAt` or `isActive`; ties by id.
     sort_by: Option<String>,
     /// Console paging: `asc` (default) or `desc`.
     sort_order: Option<String>,
@@ -131,10 +132,7 @@ impl ListQuery {
         let sort_by = match self.sort_by.as_deref() {
             None => SortBy::ApiKeyName,
             Some(raw) => SortBy::parse(raw).ok_or_else(|| {
-                ApiError::BadRequest(
-                    "sortBy must be one of apiKeyName, userId, createdAt, updatedAt, expiresAt"
-                        .into(),
-                )
+                ApiError::BadRequest(format!("sortBy must be one of {}", SortBy::NAMES.join(", ")))
             })?,
         };
         let descending = match self.sort_order.as_deref() {

@@ -20,10 +20,14 @@ const COLUMNS: &[(&str, &str)] = &[
     ("key_name", "json_extract(body, '$.api_key_name')"),
     ("key_user", "json_extract(body, '$.user_id')"),
     ("key_description", "json_extract(body, '$.description')"),
+    ("key_created_by", "json_extract(body, '$.created_by')"),
+    ("key_is_active", "json_extract(body, '$.is_active')"),
     ("key_created_at", "json_extract(body, '$.created_at')"),
     ("key_updated_at", "json_extract(body, '$.updated_at')"),
     ("key_expires_at", "json_extract(body, '$.expires_at')"),
 ];
+/// The sort columns with an index; the others (rarely sorted by) sort without one.
+const INDEXED: &[&str] = &["key_name", "key_user", "key_created_at", "key_updated_at", "key_expires_at"];
 const LOOKUP_COLUMNS: &[(&str, &str)] = &[("api_key_name", "TEXT"), ("version", "INTEGER")];
 
 /// Adds the generated listing columns, their indexes and the lookup's name and version columns.
@@ -40,7 +44,7 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
             .execute(pool)
             .await?;
         }
-        if *column != "key_description" {
+        if INDEXED.contains(column) {
             sqlx::query(&format!(
                 "CREATE INDEX IF NOT EXISTS api_key_view_{column} ON api_key_view ({column}, api_key_id)"
             ))
@@ -75,7 +79,11 @@ fn order_by(sort: SortBy, descending: bool) -> String {
     let dir = if descending { "DESC" } else { "ASC" };
     let column = match sort {
         SortBy::ApiKeyName => "key_name",
+        SortBy::ApiKeyId => return format!("api_key_id {dir}"),
+        SortBy::Description => "key_description",
         SortBy::UserId => "key_user",
+        SortBy::CreatedBy => "key_created_by",
+        SortBy::IsActive => "key_is_active",
         SortBy::CreatedAt => "key_created_at",
         SortBy::UpdatedAt => "key_updated_at",
         SortBy::ExpiresAt => {
