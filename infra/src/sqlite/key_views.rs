@@ -32,33 +32,38 @@ const LOOKUP_COLUMNS: &[(&str, &str)] = &[("api_key_name", "TEXT"), ("version", 
 
 /// Adds the generated listing columns, their indexes and the lookup's name and version columns.
 pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    let present: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM pragma_table_xinfo('api_key_view')")
-            .fetch_all(pool)
-            .await?;
-    for (column, expression) in COLUMNS {
-        if !present.iter().any(|p| p == column) {
-            sqlx::query(&format!(
-                "ALTER TABLE api_key_view ADD COLUMN {column} GENERATED ALWAYS AS ({expression}) VIRTUAL"
-            ))
-            .execute(pool)
-            .await?;
-        }
-        if INDEXED.contains(column) {
-            sqlx::query(&format!(
-                "CREATE INDEX IF NOT EXISTS api_key_view_{column} ON api_key_view ({column}, api_key_id)"
-            ))
-            .execute(pool)
-            .await?;
-        }
+    let generated: Vec<(&str, String)> = COLUMNS
+        .iter()
+        .map(|(column, expression)| (*column, format!("GENERATED ALWAYS AS ({expression}) VIRTUAL")))
+        .collect();
+    add_missing(pool, "api_key_view", &generated).await?;
+    for column in INDEXED {
+        sqlx::query(&format!(
+            "CREATE INDEX IF NOT EXISTS api_key_view_{column} ON api_key_view ({column}, api_key_id)"
+        ))
+        .execute(pool)
+        .await?;
     }
+    let plain: Vec<(&str, String)> = LOOKUP_COLUMNS
+        .iter()
+        .map(|(column, kind)| (*column, kind.to_string()))
+        .collect();
+    add_missing(pool, "api_key_lookup", &plain).await
+}
+
+/// Adds each `(column, definition)` the table lacks (generated columns included).
+async fn add_missing(
+    pool: &SqlitePool,
+    table: &str,
+    columns: &[(&str, String)],
+) -> Result<(), sqlx::Error> {
     let present: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM pragma_table_info('api_key_lookup')")
+        sqlx::query_scalar(&format!("SELECT name FROM pragma_table_xinfo('{table}')"))
             .fetch_all(pool)
             .await?;
-    for (column, kind) in LOOKUP_COLUMNS {
+    for (column, definition) in columns {
         if !present.iter().any(|p| p == column) {
-            sqlx::query(&format!("ALTER TABLE api_key_lookup ADD COLUMN {column} {kind}"))
+            sqlx::query(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))
                 .execute(pool)
                 .await?;
         }
