@@ -251,7 +251,12 @@ impl KeyLookup {
     }
 
     /// Changes a live key's state; false when the key is not live.
-    pub fn update(&mut self, id: &Uuid, is_active: bool, expires_at: Option<DateTime<Utc>>) -> bool {
+    pub fn update(
+        &mut self,
+        id: &Uuid,
+        is_active: bool,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> bool {
         match self.slot_of_id(id) {
             Some(n) if self.slots[n as usize].live() => {
                 self.slots[n as usize].set_state(is_active, expires_at);
@@ -299,7 +304,12 @@ impl KeyLookup {
     pub fn iter(&self) -> impl Iterator<Item = (KeyHash, KeyRef<'_>)> {
         (0..self.slots.len() as u32)
             .filter(|&n| self.slots[n as usize].live())
-            .map(|n| (KeyHash::from_bytes(self.slots[n as usize].hash), self.view(n)))
+            .map(|n| {
+                (
+                    KeyHash::from_bytes(self.slots[n as usize].hash),
+                    self.view(n),
+                )
+            })
     }
 
     /// Every key's version, deleted ones included.

@@ -7,8 +7,8 @@
 //! nothing is half-applied. The in-memory model is updated before the persisted views, so revocation
 //! takes effect on the very next request even when the view tables are briefly unwritable.
 use crate::audit::AuditRecord;
-use crate::event::RecordedEvent;
 use crate::event::DomainEvent;
+use crate::event::RecordedEvent;
 use crate::key_listing::KeyChange;
 use crate::read_model::{key_change, Applied, ReadModel, Touched};
 use crate::role_directory::{RoleView, UserRolesView};
@@ -363,9 +363,9 @@ impl Projector {
             }
             Ok(())
         };
-        tokio::time::timeout(deadline, reach)
-            .await
-            .map_err(|_| StoreError::Unavailable("the views trail memory past the deadline".into()))?
+        tokio::time::timeout(deadline, reach).await.map_err(|_| {
+            StoreError::Unavailable("the views trail memory past the deadline".into())
+        })?
     }
 
     /// Delivers every audit record after the sink's checkpoint, once per event id within the re-read

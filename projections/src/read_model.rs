@@ -4,10 +4,10 @@ use crate::event::{DomainEvent, RecordedEvent};
 use crate::key_listing::{ApiKeyView, KeyChange, KeyListing, KeyPatch};
 use crate::key_lookup::{KeyLookup, LookupEntry};
 use crate::role_directory::{RoleDirectory, RoleView, UserRolesView};
+use chrono::{DateTime, Utc};
 use domain::api_key::{ApiKeyChanges, ApiKeyEvent};
 use domain::role::RoleEvent;
 use domain::user_roles::UserRolesEvent;
-use chrono::{DateTime, Utc};
 use domain::{Expiration, RoleName, UserId};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -162,7 +162,10 @@ impl ReadModel {
             .lookup
             .versions()
             .map(|(id, v)| (version_key(API_KEY, &id.to_string()), v));
-        self.versions.iter().map(|(k, v)| (k.clone(), *v)).chain(keys)
+        self.versions
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .chain(keys)
     }
 
     /// Whether a live key has exactly this name.
@@ -215,11 +218,8 @@ impl ReadModel {
     pub fn apply_key(&mut self, id: &Uuid, change: &KeyChange) {
         match change {
             KeyChange::Put(view) => {
-                self.lookup.insert(
-                    view.key_hash,
-                    Self::lookup_entry(view),
-                    &view.api_key_name,
-                );
+                self.lookup
+                    .insert(view.key_hash, Self::lookup_entry(view), &view.api_key_name);
             }
             KeyChange::Patch(patch) => {
                 if let Some(key) = self.lookup.by_id(id) {
@@ -339,14 +339,20 @@ pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
             changes,
             updated_at,
             ..
-        } => (*api_key_id, KeyChange::Patch(patch_of(changes, *updated_at, version))),
+        } => (
+            *api_key_id,
+            KeyChange::Patch(patch_of(changes, *updated_at, version)),
+        ),
         ApiKeyEvent::ApiKeyDeleted { api_key_id, .. } => (*api_key_id, KeyChange::Delete),
     }
 }
 
 fn patch_of(changes: &ApiKeyChanges, updated_at: DateTime<Utc>, version: u64) -> KeyPatch {
     KeyPatch {
-        description: changes.description.as_ref().map(|c| c.new.as_ref().to_owned()),
+        description: changes
+            .description
+            .as_ref()
+            .map(|c| c.new.as_ref().to_owned()),
         expires_at: changes
             .expires_at
             .as_ref()

@@ -150,7 +150,10 @@ impl ListQuery {
         let sort_by = match self.sort_by.as_deref() {
             None => SortBy::ApiKeyName,
             Some(raw) => SortBy::parse(raw).ok_or_else(|| {
-                ApiError::BadRequest(format!("sortBy must be one of {}", SortBy::NAMES.join(", ")))
+                ApiError::BadRequest(format!(
+                    "sortBy must be one of {}",
+                    SortBy::NAMES.join(", ")
+                ))
             })?,
         };
         let descending = match self.sort_order.as_deref() {

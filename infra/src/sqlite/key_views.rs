@@ -27,14 +27,25 @@ const COLUMNS: &[(&str, &str)] = &[
     ("key_expires_at", "json_extract(body, '$.expires_at')"),
 ];
 /// The sort columns with an index; the others (rarely sorted by) sort without one.
-const INDEXED: &[&str] = &["key_name", "key_user", "key_created_at", "key_updated_at", "key_expires_at"];
+const INDEXED: &[&str] = &[
+    "key_name",
+    "key_user",
+    "key_created_at",
+    "key_updated_at",
+    "key_expires_at",
+];
 const LOOKUP_COLUMNS: &[(&str, &str)] = &[("api_key_name", "TEXT"), ("version", "INTEGER")];
 
 /// Adds the generated listing columns, their indexes and the lookup's name and version columns.
 pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     let generated: Vec<(&str, String)> = COLUMNS
         .iter()
-        .map(|(column, expression)| (*column, format!("GENERATED ALWAYS AS ({expression}) VIRTUAL")))
+        .map(|(column, expression)| {
+            (
+                *column,
+                format!("GENERATED ALWAYS AS ({expression}) VIRTUAL"),
+            )
+        })
         .collect();
     add_missing(pool, "api_key_view", &generated).await?;
     for column in INDEXED {
@@ -63,9 +74,11 @@ async fn add_missing(
             .await?;
     for (column, definition) in columns {
         if !present.iter().any(|p| p == column) {
-            sqlx::query(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))
-                .execute(pool)
-                .await?;
+            sqlx::query(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+            ))
+            .execute(pool)
+            .await?;
         }
     }
     Ok(())
@@ -219,10 +232,7 @@ impl KeyViews for SqliteStore {
             .await
             .map_err(store_error)?;
         Ok(KeyPage {
-            items: bodies
-                .iter()
-                .map(|b| parse(b))
-                .collect::<Result<_, _>>()?,
+            items: bodies.iter().map(|b| parse(b)).collect::<Result<_, _>>()?,
             next_token: None,
             total_count: total as usize,
         })

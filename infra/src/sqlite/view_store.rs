@@ -1,11 +1,11 @@
 //! The persisted projections and checkpoints.
 use super::{store_error, SqliteStore, VIEWS_CHECKPOINT};
 use async_trait::async_trait;
+use futures::TryStreamExt;
 use projections::key_listing::{ApiKeyView, KeyChange};
 use projections::role_directory::{RoleView, UserRolesView};
 use projections::{ReadModel, StoreError, ViewChanges, ViewStore};
 use serde::de::DeserializeOwned;
-use futures::TryStreamExt;
 use sqlx::{Row, Sqlite, Transaction};
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
@@ -72,7 +72,10 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn load_directory(tx: &mut Snapshot<'_>, model: &mut ReadModel) -> Result<(), StoreError> {
+    async fn load_directory(
+        tx: &mut Snapshot<'_>,
+        model: &mut ReadModel,
+    ) -> Result<(), StoreError> {
         for view in Self::bodies::<RoleView>(tx, "role_view").await? {
             model
                 .directory
@@ -95,8 +98,10 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let sql = match keys {
             true => "SELECT aggregate, version FROM aggregate_versions",
-            false => "SELECT aggregate, version FROM aggregate_versions
-                      WHERE aggregate < 'ApiKey:' OR aggregate >= 'ApiKey;'",
+            false => {
+                "SELECT aggregate, version FROM aggregate_versions
+                      WHERE aggregate < 'ApiKey:' OR aggregate >= 'ApiKey;'"
+            }
         };
         let versions = sqlx::query(sql)
             .fetch_all(&mut **tx)

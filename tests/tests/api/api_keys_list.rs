@@ -271,14 +271,21 @@ async fn console_pages_sort_search_and_count() {
     let app = app_with_users(&["bot", "other"]).await;
     for n in 0..7 {
         let user = if n % 2 == 0 { "bot" } else { "other" };
-        app.create_key(&key_body(&format!("page-{n}"), user, &format!("Console {n}")))
-            .await
-            .ok();
+        app.create_key(&key_body(
+            &format!("page-{n}"),
+            user,
+            &format!("Console {n}"),
+        ))
+        .await
+        .ok();
     }
     let all = app.list_keys_with(&[("pageSize", "500")]).await;
     let total = all.ok()["totalCount"].as_u64().expect("totalCount");
     assert_eq!(total as usize, items(all.ok(), "Items").len());
-    assert!(all.ok().get("NextToken").is_none(), "console pages carry no NextToken");
+    assert!(
+        all.ok().get("NextToken").is_none(),
+        "console pages carry no NextToken"
+    );
 
     let page = |n: &'static str, order: &'static str| {
         [
@@ -301,7 +308,10 @@ async fn console_pages_sort_search_and_count() {
         );
     }
     let expected: Vec<String> = (0..7).rev().map(|n| format!("page-{n}")).collect();
-    assert_eq!(walked, expected, "descending by name, pages of 3, nothing twice");
+    assert_eq!(
+        walked, expected,
+        "descending by name, pages of 3, nothing twice"
+    );
 
     let by_user = app
         .list_keys_with(&[("search", "console"), ("sortBy", "userId")])
@@ -324,7 +334,11 @@ async fn console_pages_sort_search_and_count() {
     for (name, value) in cases {
         let reply = app.list_keys_with(&[(name, value)]).await;
         assert_eq!(reply.status, 400, "{name}={value}");
-        assert!(reply.body["message"].is_string(), "{name}={value}: {:?}", reply.body);
+        assert!(
+            reply.body["message"].is_string(),
+            "{name}={value}: {:?}",
+            reply.body
+        );
     }
 }
 
