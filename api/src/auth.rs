@@ -32,9 +32,15 @@ pub fn presented_key(req: &HttpRequest) -> Option<&str> {
 /// memory does not know gets the bounded store look-up, and a refusal is charged, logged and audited.
 /// A missing key (`""`) is refused but is no guess: never limited, never charged.
 pub async fn authenticate(state: &AppState, req: &HttpRequest, presented: &str) -> Verification {
-    let client = ClientInfo::of(req);
     let memory = state.projector.read().verify(presented, Utc::now());
-    if memory.principal.is_some() || presented.trim().is_empty() {
+    if memory.principal.is_some() {
+        // The hot path: a valid key is never limited, charged, logged or audited, so it needs
+        // nothing of the client but the count.
+        state.metrics.verification(memory.code);
+        return memory;
+    }
+    let client = ClientInfo::of(req);
+    if presented.trim().is_empty() {
         crate::limits::observe(state, &client, presented, &memory);
         refused(state, req, &client, &memory);
         return memory;
@@ -82,7 +88,7 @@ async fn resolve_miss(state: &AppState, presented: &str, memory: Verification) -
         {
             again
         }
-        Some((entry, roles)) => decide(&entry, roles, again.hash_prefix, Utc::now()),
+        Some((entry, roles)) => decide(entry.as_ref(), roles, again.hash_prefix, Utc::now()),
         None => again,
     }
 }

@@ -70,7 +70,7 @@ impl Directory for Snapshot {
     }
 
     async fn key_name_in_use(&self, name: &ApiKeyName) -> Result<bool, DirectoryUnavailable> {
-        Ok(self.model().listing.name_in_use(name.as_ref()))
+        Ok(self.model().name_in_use(name.as_ref()))
     }
 
     async fn admin_access(&self) -> Result<AdminAccess, DirectoryUnavailable> {

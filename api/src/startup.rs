@@ -20,6 +20,7 @@ use infra::cloudwatch::{AuditFormat as CloudFormat, CloudWatchAudit};
 use infra::dynamo::Lease;
 use infra::{AdminGuard, DynamoStore, SqliteStore};
 use projections::directory::ReadModelDirectory;
+use projections::key_views::{KeyViews, MemoryKeyViews, PersistedKeyViews};
 use projections::miss::{LookupFallback, MissGuard};
 use projections::projector::CatchUpQuery;
 use projections::{AuditSink, EventFeed, Projector, ViewStore};
@@ -41,6 +42,10 @@ const EMBEDDED_POLL: Duration = Duration::from_millis(500);
 /// deactivation takes to reach this one (well under a second).
 const AWS_POLL: Duration = Duration::from_millis(200);
 
+/// How long a listing waits for the persisted views to reach what memory holds (read-your-writes)
+/// before it answers 503.
+const VIEWS_DEADLINE: Duration = Duration::from_secs(3);
+
 /// The storage side of the service, independent of HTTP (also used by CLI tools).
 pub struct Backend {
     /// Executes commands.
@@ -51,6 +56,8 @@ pub struct Backend {
     pub feed: Arc<dyn EventFeed>,
     /// Persisted views and checkpoints.
     pub views: Arc<dyn ViewStore>,
+    /// The key listing: the persisted views where the store answers listings, memory otherwise.
+    pub keys: Arc<dyn KeyViews>,
     /// Store look-ups for keys memory does not know yet (other nodes' fresh keys), rate-limited.
     pub misses: Option<Arc<MissGuard>>,
     /// How often projections poll the log.
@@ -124,6 +131,14 @@ async fn audit_sinks(settings: &Settings, shared: Option<&DynamoStore>) -> Vec<A
     sinks
 }
 
+/// What a backend's store offers besides the log and the views.
+struct Stores {
+    /// Look-ups of keys memory does not know yet (several nodes).
+    fallback: Option<Arc<dyn LookupFallback>>,
+    /// Listings answered from the persisted views (the model then keeps no listing rows).
+    listing: Option<Arc<dyn KeyViews>>,
+}
+
 impl Backend {
     /// The backend the settings name.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
@@ -131,13 +146,23 @@ impl Backend {
             BackendKind::Embedded => {
                 let sinks = audit_sinks(settings, None).await;
                 let store = open_sqlite(settings).await?;
-                Self::assemble(store, settings, sinks, None, EMBEDDED_POLL).await
+                let listing: Arc<dyn KeyViews> = Arc::new(store.clone());
+                let stores = Stores {
+                    fallback: None,
+                    listing: Some(listing),
+                };
+                Self::assemble(store, settings, sinks, stores, EMBEDDED_POLL).await
             }
             BackendKind::Aws => {
                 let store = open_dynamo(settings).await?;
                 let sinks = audit_sinks(settings, Some(&store)).await;
                 let fallback: Arc<dyn LookupFallback> = Arc::new(store.clone());
-                Self::assemble(store, settings, sinks, Some(fallback), AWS_POLL).await
+                // Listing from the DynamoDB views is issue 14: AWS keeps the rows in memory.
+                let stores = Stores {
+                    fallback: Some(fallback),
+                    listing: None,
+                };
+                Self::assemble(store, settings, sinks, stores, AWS_POLL).await
             }
         }
     }
@@ -146,7 +171,7 @@ impl Backend {
         store: S,
         settings: &Settings,
         sinks: Vec<Arc<dyn AuditSink>>,
-        fallback: Option<Arc<dyn LookupFallback>>,
+        stores: Stores,
         poll: Duration,
     ) -> anyhow::Result<Self>
     where
@@ -162,12 +187,21 @@ impl Backend {
         let bus = Arc::new(Frameworks::new(store, services, || {
             CatchUpQuery(projector.clone())
         }));
+        let keys: Arc<dyn KeyViews> = match stores.listing {
+            Some(listing) => Arc::new(PersistedKeyViews::new(
+                projector.clone(),
+                listing,
+                VIEWS_DEADLINE,
+            )),
+            None => Arc::new(MemoryKeyViews(projector.clone())),
+        };
         Ok(Self {
             bus,
             projector,
             feed,
             views,
-            misses: fallback.map(MissGuard::new).map(Arc::new),
+            keys,
+            misses: stores.fallback.map(MissGuard::new).map(Arc::new),
             poll,
             audit_sinks,
             auth_audit,
@@ -214,6 +248,7 @@ impl Application {
             public_url,
             max_body_bytes: settings.max_body_bytes,
             views: backend.views.clone(),
+            keys: backend.keys.clone(),
             audit_sinks: backend.audit_sinks.clone(),
             auth_audit: backend.auth_audit.clone(),
             refusal_status: settings.vams_refusal_status,

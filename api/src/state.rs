@@ -23,6 +23,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Persisted views and consumer checkpoints (backlog metrics).
     pub views: Arc<dyn ViewStore>,
+    /// The key listing (list, console pages, get).
+    pub keys: Arc<dyn projections::key_views::KeyViews>,
     /// Checkpoint names of the audit sinks (backlog metrics).
     pub audit_sinks: Vec<String>,
     /// Prometheus metrics.

@@ -29,11 +29,12 @@ fn key(n: usize) -> String {
     format!("vams_{n:0>64}")
 }
 
-/// A model with `keys` live keys spread over 1 000 users who all hold a role.
+/// A model with `keys` live keys spread over 1 000 users who all hold a role: the compact model
+/// an embedded server keeps (listing rows in the persisted views).
 fn model(keys: usize) -> ReadModel {
     let at = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
     let role = RoleName::parse("reader").unwrap();
-    let mut model = ReadModel::default();
+    let mut model = ReadModel::compact();
     model.apply(&recorded(
         "Role",
         "reader".into(),

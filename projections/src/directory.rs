@@ -68,10 +68,10 @@ pub fn admin_access(model: &ReadModel, admin_roles: &BTreeSet<RoleName>) -> Admi
             .is_some_and(|u| !u.roles.is_disjoint(admin_roles))
     };
     let keys = model
-        .listing
+        .lookup
         .iter()
-        .filter(|k| k.is_active && is_admin(&k.user_id))
-        .map(|k| AdminKey {
+        .filter(|(_, k)| k.is_active && is_admin(k.user_id))
+        .map(|(_, k)| AdminKey {
             api_key_id: k.api_key_id,
             user_id: k.user_id.clone(),
             expires_at: k.expires_at,
@@ -105,11 +105,11 @@ impl Directory for ReadModelDirectory {
     }
 
     async fn key_name_in_use(&self, name: &ApiKeyName) -> Result<bool, DirectoryUnavailable> {
-        if !self.projector.read().listing.name_in_use(name.as_ref()) {
+        if !self.projector.read().name_in_use(name.as_ref()) {
             return Ok(false);
         }
         self.fresh().await?;
-        Ok(self.projector.read().listing.name_in_use(name.as_ref()))
+        Ok(self.projector.read().name_in_use(name.as_ref()))
     }
 
     async fn admin_access(&self) -> Result<AdminAccess, DirectoryUnavailable> {

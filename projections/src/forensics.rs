@@ -51,7 +51,12 @@ fn stamp(at: DateTime<Utc>) -> String {
 
 fn key_at(model: &Model, view: &ApiKeyView, at: DateTime<Utc>) -> KeyAt {
     let roles = model.directory.roles_of(&view.user_id);
-    let verdict = decide(&ReadModel::lookup_entry(view), roles.clone(), None, at);
+    let verdict = decide(
+        ReadModel::lookup_entry(view).as_ref(),
+        roles.clone(),
+        None,
+        at,
+    );
     KeyAt {
         api_key_id: view.api_key_id,
         at: stamp(at),

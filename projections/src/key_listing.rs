@@ -2,7 +2,7 @@
 use chrono::{DateTime, Utc};
 use domain::{KeyHash, UserId};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use uuid::Uuid;
 
@@ -23,12 +23,21 @@ pub struct ApiKeyView {
     pub version: u64,
 }
 
+/// Whether any of a key's name, user id and description contains `needle` (lowercase), ignoring
+/// case: the one definition of a listing `filter` and a console `search`, wherever the rows live.
+pub fn matches(fields: [&str; 3], needle: &str) -> bool {
+    fields
+        .iter()
+        .any(|field| field.to_lowercase().contains(needle))
+}
+
 impl ApiKeyView {
     /// Case-insensitive substring match on name, user id and description. `needle` is lowercase.
     pub fn matches(&self, needle: &str) -> bool {
-        [&self.api_key_name, self.user_id.as_ref(), &self.description]
-            .iter()
-            .any(|field| field.to_lowercase().contains(needle))
+        matches(
+            [&self.api_key_name, self.user_id.as_ref(), &self.description],
+            needle,
+        )
     }
 }
 
@@ -41,11 +50,75 @@ pub struct Page<'a> {
     pub next_token: Option<String>,
 }
 
-/// Live keys by id, plus a name index for uniqueness checks.
+/// What one event did to a key's listing row: what the persisted views apply, and what a
+/// memory listing folds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyChange {
+    /// The whole row (a create).
+    Put(ApiKeyView),
+    /// The fields an update changed.
+    Patch(KeyPatch),
+    /// The key is gone.
+    Delete,
+}
+
+/// The fields of a row an update sets; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyPatch {
+    pub description: Option<String>,
+    /// `Some(None)` clears the expiry.
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    pub is_active: Option<bool>,
+    pub updated_at: DateTime<Utc>,
+    /// Sequence of the event.
+    pub version: u64,
+}
+
+impl KeyPatch {
+    /// Writes the patched fields into `view`.
+    pub fn apply_to(&self, view: &mut ApiKeyView) {
+        if let Some(description) = &self.description {
+            view.description.clone_from(description);
+        }
+        if let Some(expires_at) = self.expires_at {
+            view.expires_at = expires_at;
+        }
+        if let Some(is_active) = self.is_active {
+            view.is_active = is_active;
+        }
+        view.updated_at = self.updated_at;
+        view.version = self.version;
+    }
+
+    fn then(mut self, later: KeyPatch) -> KeyPatch {
+        self.description = later.description.or(self.description);
+        self.expires_at = later.expires_at.or(self.expires_at);
+        self.is_active = later.is_active.or(self.is_active);
+        self.updated_at = later.updated_at;
+        self.version = later.version;
+        self
+    }
+}
+
+impl KeyChange {
+    /// This change followed by `later`, as one change: what a row pending a write accumulates.
+    pub fn then(self, later: KeyChange) -> KeyChange {
+        match (self, later) {
+            (Self::Put(mut view), Self::Patch(patch)) => {
+                patch.apply_to(&mut view);
+                Self::Put(view)
+            }
+            (Self::Patch(first), Self::Patch(second)) => Self::Patch(first.then(second)),
+            (Self::Delete, Self::Patch(_)) => Self::Delete,
+            (_, later) => later,
+        }
+    }
+}
+
+/// Live keys by id.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct KeyListing {
     by_id: BTreeMap<Uuid, ApiKeyView>,
-    by_name: HashMap<String, Uuid>,
 }
 
 impl KeyListing {
@@ -54,25 +127,29 @@ impl KeyListing {
         self.by_id.get(id)
     }
 
-    /// Whether a live key has exactly this name.
-    pub fn name_in_use(&self, name: &str) -> bool {
-        self.by_name.contains_key(name)
-    }
-
     /// Adds or replaces a key.
     pub fn upsert(&mut self, view: ApiKeyView) {
-        self.by_name
-            .insert(view.api_key_name.clone(), view.api_key_id);
         self.by_id.insert(view.api_key_id, view);
     }
 
-    /// Removes a key, freeing its name.
+    /// Removes a key.
     pub fn remove(&mut self, id: &Uuid) -> Option<ApiKeyView> {
-        let view = self.by_id.remove(id)?;
-        if self.by_name.get(&view.api_key_name) == Some(id) {
-            self.by_name.remove(&view.api_key_name);
+        self.by_id.remove(id)
+    }
+
+    /// Folds one change to the row of `id`.
+    pub fn apply(&mut self, id: &Uuid, change: &KeyChange) {
+        match change {
+            KeyChange::Put(view) => self.upsert(view.clone()),
+            KeyChange::Patch(patch) => {
+                if let Some(view) = self.by_id.get_mut(id) {
+                    patch.apply_to(view);
+                }
+            }
+            KeyChange::Delete => {
+                self.by_id.remove(id);
+            }
         }
-        Some(view)
     }
 
     /// Mutable access for folding updates.

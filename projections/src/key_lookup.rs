@@ -1,11 +1,18 @@
-//! Key hash → key entry: the table authentication reads on every request.
+//! Key hash → key entry: the table authentication reads on every request, kept compact so a million
+//! keys fit in a few dozen bytes each.
+//!
+//! Every key ever folded has one fixed-size [`Slot`] in a slab (deleted keys keep theirs, dead, for
+//! their version); three open-addressing tables of `u32` slab indexes find a slot by key hash (live
+//! keys), by key id (every key) and by name digest (live keys, for the uniqueness pre-check). User
+//! ids are interned: a slot holds a 4-byte index, not a `String`.
 use chrono::{DateTime, Utc};
 use domain::{KeyHash, UserId};
+use hashbrown::HashTable;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{Hash, Hasher};
 use uuid::Uuid;
 
-/// What authentication needs to know about a key.
+/// What authentication needs to know about a key, owned (store look-ups, loaders).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupEntry {
     /// The key's id.
@@ -18,64 +25,308 @@ pub struct LookupEntry {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// SHA-256 output is already uniformly random, so its first 8 bytes are a perfect hash; hashing it
-/// again with SipHash would only cost time on the hot path.
-#[derive(Default)]
-pub struct DigestPrefixHasher(u64);
+/// The same facts borrowed from the table: reading one allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRef<'a> {
+    /// The key's id.
+    pub api_key_id: Uuid,
+    /// The user it acts as.
+    pub user_id: &'a UserId,
+    /// Deactivated keys stay listed but do not authenticate.
+    pub is_active: bool,
+    /// Expiry, if any.
+    pub expires_at: Option<DateTime<Utc>>,
+}
 
-impl Hasher for DigestPrefixHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // `[u8; 32]` hashes as its bytes; fold whatever arrives so any key type still works.
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+impl LookupEntry {
+    /// A borrowed view of this entry.
+    pub fn as_ref(&self) -> KeyRef<'_> {
+        KeyRef {
+            api_key_id: self.api_key_id,
+            user_id: &self.user_id,
+            is_active: self.is_active,
+            expires_at: self.expires_at,
         }
     }
 }
 
-type DigestMap<V> = HashMap<[u8; 32], V, BuildHasherDefault<DigestPrefixHasher>>;
+impl KeyRef<'_> {
+    /// An owned copy.
+    pub fn to_entry(&self) -> LookupEntry {
+        LookupEntry {
+            api_key_id: self.api_key_id,
+            user_id: self.user_id.clone(),
+            is_active: self.is_active,
+            expires_at: self.expires_at,
+        }
+    }
+}
 
-/// Live keys by hash; deleted keys are absent.
-#[derive(Debug, Default, Clone, PartialEq)]
+const LIVE: u8 = 1;
+const ACTIVE: u8 = 2;
+/// `expires_secs` of a key that never expires.
+const NEVER: i64 = i64::MIN;
+
+/// One key, fixed size (80 bytes).
+#[derive(Debug, Clone)]
+struct Slot {
+    hash: [u8; 32],
+    id: Uuid,
+    name: u64,
+    expires_secs: i64,
+    expires_nanos: u32,
+    user: u32,
+    version: u32,
+    flags: u8,
+}
+
+impl Slot {
+    fn live(&self) -> bool {
+        self.flags & LIVE != 0
+    }
+
+    fn expires_at(&self) -> Option<DateTime<Utc>> {
+        (self.expires_secs != NEVER)
+            .then(|| DateTime::from_timestamp(self.expires_secs, self.expires_nanos))
+            .flatten()
+    }
+
+    fn set_state(&mut self, is_active: bool, expires_at: Option<DateTime<Utc>>) {
+        self.flags = (self.flags & LIVE) | if is_active { ACTIVE } else { 0 };
+        (self.expires_secs, self.expires_nanos) = expires_at.map_or((NEVER, 0), |at| {
+            (at.timestamp(), at.timestamp_subsec_nanos())
+        });
+    }
+}
+
+/// SHA-256 output is already uniformly random, so its first 8 bytes are a perfect hash.
+fn hash_bucket(hash: &[u8; 32]) -> u64 {
+    u64::from_le_bytes(hash[..8].try_into().unwrap_or_default())
+}
+
+/// Key ids are random (v4); folding both halves keeps sequential test ids spread as well.
+fn id_bucket(id: &Uuid) -> u64 {
+    let (high, low) = id.as_u64_pair();
+    (high ^ low.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// A 64-bit digest of a key name. Two live names sharing one would make the second create refused
+/// as a duplicate (odds about 1 in 10^13 at a million keys); the store's unique claim stays the
+/// authority either way.
+fn name_digest(name: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    name.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// User ids, each stored once.
+#[derive(Debug, Default, Clone)]
+struct Users {
+    ids: Vec<UserId>,
+    index: HashMap<UserId, u32>,
+}
+
+impl Users {
+    fn intern(&mut self, user: &UserId) -> u32 {
+        if let Some(&n) = self.index.get(user) {
+            return n;
+        }
+        let n = self.ids.len() as u32;
+        self.ids.push(user.clone());
+        self.index.insert(user.clone(), n);
+        n
+    }
+}
+
+/// Every key by hash (live ones), id and name digest; deleted keys keep their version only.
+#[derive(Debug, Default, Clone)]
 pub struct KeyLookup {
-    by_hash: DigestMap<LookupEntry>,
+    slots: Vec<Slot>,
+    by_hash: HashTable<u32>,
+    by_id: HashTable<u32>,
+    by_name: HashTable<u32>,
+    users: Users,
+    live: usize,
 }
 
 impl KeyLookup {
+    fn slot_of_hash(&self, hash: &[u8; 32]) -> Option<u32> {
+        let slots = &self.slots;
+        self.by_hash
+            .find(hash_bucket(hash), |&n| slots[n as usize].hash == *hash)
+            .copied()
+    }
+
+    fn slot_of_id(&self, id: &Uuid) -> Option<u32> {
+        let slots = &self.slots;
+        self.by_id
+            .find(id_bucket(id), |&n| slots[n as usize].id == *id)
+            .copied()
+    }
+
+    fn view(&self, n: u32) -> KeyRef<'_> {
+        let slot = &self.slots[n as usize];
+        KeyRef {
+            api_key_id: slot.id,
+            user_id: &self.users.ids[slot.user as usize],
+            is_active: slot.flags & ACTIVE != 0,
+            expires_at: slot.expires_at(),
+        }
+    }
+
     /// The entry for a presented key's hash.
-    pub fn get(&self, hash: &KeyHash) -> Option<&LookupEntry> {
-        self.by_hash.get(hash.bytes())
+    pub fn get(&self, hash: &KeyHash) -> Option<KeyRef<'_>> {
+        self.slot_of_hash(hash.bytes()).map(|n| self.view(n))
     }
 
-    /// Adds or replaces an entry.
-    pub fn insert(&mut self, hash: KeyHash, entry: LookupEntry) {
-        self.by_hash.insert(*hash.bytes(), entry);
+    /// The live key with this id.
+    pub fn by_id(&self, id: &Uuid) -> Option<KeyRef<'_>> {
+        self.slot_of_id(id)
+            .filter(|&n| self.slots[n as usize].live())
+            .map(|n| self.view(n))
     }
 
-    /// Forgets a key.
-    pub fn remove(&mut self, hash: &KeyHash) {
-        self.by_hash.remove(hash.bytes());
+    /// Whether a live key has exactly this name (see [`name_digest`] on collisions).
+    pub fn name_in_use(&self, name: &str) -> bool {
+        let digest = name_digest(name);
+        let slots = &self.slots;
+        self.by_name
+            .find(digest, |&n| slots[n as usize].name == digest)
+            .is_some()
+    }
+
+    /// Last sequence folded for a key, deleted ones included (0 when unknown).
+    pub fn version(&self, id: &Uuid) -> u64 {
+        self.slot_of_id(id)
+            .map_or(0, |n| u64::from(self.slots[n as usize].version))
+    }
+
+    /// Records a key's version (a deleted key's, read back from a store, keeps a dead slot).
+    pub fn set_version(&mut self, id: Uuid, version: u64) {
+        let n = self.slot_for(id);
+        self.slots[n as usize].version = u32::try_from(version).unwrap_or(u32::MAX);
+    }
+
+    /// The slot of `id`, a new dead one when the id is unknown.
+    fn slot_for(&mut self, id: Uuid) -> u32 {
+        if let Some(n) = self.slot_of_id(&id) {
+            return n;
+        }
+        let n = self.slots.len() as u32;
+        self.slots.push(Slot {
+            hash: [0; 32],
+            id,
+            name: 0,
+            expires_secs: NEVER,
+            expires_nanos: 0,
+            user: 0,
+            version: 0,
+            flags: 0,
+        });
+        let slots = &self.slots;
+        self.by_id
+            .insert_unique(id_bucket(&id), n, |&m| id_bucket(&slots[m as usize].id));
+        n
+    }
+
+    /// Adds or replaces a live key named `name`.
+    pub fn insert(&mut self, hash: KeyHash, entry: LookupEntry, name: &str) {
+        let n = self.slot_for(entry.api_key_id);
+        self.unlink(n);
+        let user = self.users.intern(&entry.user_id);
+        let slot = &mut self.slots[n as usize];
+        slot.hash = *hash.bytes();
+        slot.name = name_digest(name);
+        slot.user = user;
+        slot.flags = LIVE;
+        slot.set_state(entry.is_active, entry.expires_at);
+        let (hash, name) = (slot.hash, slot.name);
+        let slots = &self.slots;
+        self.by_hash.insert_unique(hash_bucket(&hash), n, |&m| {
+            hash_bucket(&slots[m as usize].hash)
+        });
+        self.by_name
+            .insert_unique(name, n, |&m| slots[m as usize].name);
+        self.live += 1;
+    }
+
+    /// Changes a live key's state; false when the key is not live.
+    pub fn update(
+        &mut self,
+        id: &Uuid,
+        is_active: bool,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> bool {
+        match self.slot_of_id(id) {
+            Some(n) if self.slots[n as usize].live() => {
+                self.slots[n as usize].set_state(is_active, expires_at);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Forgets a key (its version stays).
+    pub fn remove(&mut self, id: &Uuid) {
+        if let Some(n) = self.slot_of_id(id) {
+            self.unlink(n);
+        }
+    }
+
+    /// Takes a live slot out of the hash and name tables and marks it dead.
+    fn unlink(&mut self, n: u32) {
+        let slot = &self.slots[n as usize];
+        if !slot.live() {
+            return;
+        }
+        let (hash, name) = (hash_bucket(&slot.hash), slot.name);
+        if let Ok(entry) = self.by_hash.find_entry(hash, |&m| m == n) {
+            entry.remove();
+        }
+        if let Ok(entry) = self.by_name.find_entry(name, |&m| m == n) {
+            entry.remove();
+        }
+        self.slots[n as usize].flags = 0;
+        self.live -= 1;
     }
 
     /// Number of live keys.
     pub fn len(&self) -> usize {
-        self.by_hash.len()
+        self.live
     }
 
     /// True when no key is live.
     pub fn is_empty(&self) -> bool {
-        self.by_hash.is_empty()
+        self.live == 0
     }
 
-    /// Every entry with its hash, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (KeyHash, &LookupEntry)> {
-        self.by_hash
+    /// Every live entry with its hash, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (KeyHash, KeyRef<'_>)> {
+        (0..self.slots.len() as u32)
+            .filter(|&n| self.slots[n as usize].live())
+            .map(|n| {
+                (
+                    KeyHash::from_bytes(self.slots[n as usize].hash),
+                    self.view(n),
+                )
+            })
+    }
+
+    /// Every key's version, deleted ones included.
+    pub fn versions(&self) -> impl Iterator<Item = (Uuid, u64)> + '_ {
+        self.slots
             .iter()
-            .map(|(h, e)| (KeyHash::from_bytes(*h), e))
+            .filter(|s| s.version > 0)
+            .map(|s| (s.id, u64::from(s.version)))
+    }
+}
+
+/// Tables compare by their live entries, not by slab layout.
+impl PartialEq for KeyLookup {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .all(|(hash, entry)| other.get(&hash) == Some(entry))
     }
 }

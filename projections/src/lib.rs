@@ -4,8 +4,11 @@
 //! # Layout
 //! - [`event`]: a recorded event as read back from any store, decoded into [`event::DomainEvent`].
 //! - [`read_model`]: [`ReadModel`], the fold of all events; pure, comparable, rebuildable.
-//!   - [`key_lookup`]: hash → key entry, O(1), the authentication hot path.
-//!   - [`key_listing`]: key id → [`key_listing::ApiKeyView`], what the listing routes return.
+//!   - [`key_lookup`]: hash → compact key entry, O(1), the authentication hot path; also every
+//!     key's version and a name digest for the uniqueness pre-check.
+//!   - [`key_listing`]: key id → [`key_listing::ApiKeyView`], what the listing routes return (kept
+//!     in memory only when the view store cannot answer listings itself).
+//! - [`key_views`]: the port the key routes read through, in memory or from persisted views.
 //!   - [`role_directory`]: roles and the roles each user holds.
 //!   - `imported`: the listing row of a key imported from another system (VAMS).
 //! - [`verify`]: decide whether a presented key authenticates, and as whom.
@@ -26,6 +29,7 @@ pub mod forensics;
 mod imported;
 pub mod key_listing;
 pub mod key_lookup;
+pub mod key_views;
 pub mod miss;
 pub mod projector;
 pub mod read_model;

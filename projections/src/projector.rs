@@ -7,9 +7,10 @@
 //! nothing is half-applied. The in-memory model is updated before the persisted views, so revocation
 //! takes effect on the very next request even when the view tables are briefly unwritable.
 use crate::audit::AuditRecord;
+use crate::event::DomainEvent;
 use crate::event::RecordedEvent;
-use crate::key_listing::ApiKeyView;
-use crate::read_model::{Applied, ReadModel, Touched};
+use crate::key_listing::KeyChange;
+use crate::read_model::{key_change, Applied, ReadModel, Touched};
 use crate::role_directory::{RoleView, UserRolesView};
 use async_trait::async_trait;
 use cqrs_es::{Aggregate, EventEnvelope, Query};
@@ -70,8 +71,8 @@ pub trait EventFeed: Send + Sync {
 /// Rows to write back: `None` deletes the row.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ViewChanges {
-    /// Key listing and lookup rows.
-    pub keys: Vec<(Uuid, Option<ApiKeyView>)>,
+    /// Key listing and lookup rows: each key's changes since the last save, as one.
+    pub keys: Vec<(Uuid, KeyChange)>,
     /// Role rows.
     pub roles: Vec<(RoleName, Option<RoleView>)>,
     /// User-roles rows.
@@ -87,11 +88,11 @@ impl ViewChanges {
             keys: model
                 .listing
                 .iter()
-                .map(|v| (v.api_key_id, Some(v.clone())))
+                .map(|v| (v.api_key_id, KeyChange::Put(v.clone())))
                 .collect(),
             roles: all_rows(&model.directory.roles),
             users: all_rows(&model.directory.users),
-            versions: model.versions().map(|(k, v)| (k.clone(), *v)).collect(),
+            versions: model.versions().collect(),
         }
     }
 }
@@ -107,6 +108,12 @@ fn all_rows<K: Clone, V: Clone>(map: &std::collections::BTreeMap<K, V>) -> Vec<(
 pub trait ViewStore: Send + Sync {
     /// The persisted views (with aggregate versions) and the feed cursor they reflect.
     async fn load(&self) -> Result<(ReadModel, String), StoreError>;
+    /// What a server starts from: by default everything [`ViewStore::load`] reads, listing rows
+    /// included (they are then served from memory). A store that answers listings itself
+    /// ([`crate::key_views::KeyViews`]) returns a [`ReadModel::compact`] model instead.
+    async fn load_for_serving(&self) -> Result<(ReadModel, String), StoreError> {
+        self.load().await
+    }
     /// Writes changed rows and moves the views checkpoint to `cursor`.
     async fn save(&self, changes: &ViewChanges, cursor: &str) -> Result<(), StoreError>;
     /// Replaces every view with `model` at `cursor` (rebuild).
@@ -153,6 +160,9 @@ struct Dirty {
     /// only rows nothing touched after it took its snapshot, so a save that fails or is cancelled
     /// loses nothing.
     rows: BTreeMap<Touched, u64>,
+    /// The change each dirty key's row needs, accumulated over the folds (memory keeps no listing
+    /// row to read it back from).
+    keys: HashMap<Uuid, KeyChange>,
     generation: u64,
 }
 
@@ -223,7 +233,7 @@ impl Projector {
         views: Arc<dyn ViewStore>,
         sinks: Vec<Arc<dyn AuditSink>>,
     ) -> Result<Arc<Self>, StoreError> {
-        let (model, cursor) = views.load().await?;
+        let (model, cursor) = views.load_for_serving().await?;
         let mut cursors = Vec::new();
         for sink in sinks {
             let checkpoint = views.checkpoint(sink.name()).await?;
@@ -328,6 +338,14 @@ impl Projector {
         for event in events {
             match model.apply(event) {
                 Applied::Changed(touched) => {
+                    if let DomainEvent::ApiKey(key_event) = &event.event {
+                        let (id, change) = key_change(key_event, event.sequence);
+                        let pending = match dirty.keys.remove(&id) {
+                            Some(earlier) => earlier.then(change),
+                            None => change,
+                        };
+                        dirty.keys.insert(id, pending);
+                    }
                     dirty.rows.insert(touched, generation);
                 }
                 Applied::Duplicate => {}
@@ -389,25 +407,43 @@ impl Projector {
     pub async fn persist_views(&self) -> Result<(), StoreError> {
         let mut persisted = self.persisted.lock().await;
         let applied = self.memory.lock().await.applied.clone();
-        let (generation, touched) = {
+        let (generation, changes) = {
+            // The model before the dirty rows, as a fold takes them.
+            let model = self.read();
             let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
             if applied == *persisted && dirty.rows.is_empty() {
                 return Ok(());
             }
             let generation = dirty.generation;
             dirty.generation += 1;
-            (generation, dirty.rows.keys().cloned().collect::<Vec<_>>())
+            (generation, Self::changes_for(&model, &dirty))
         };
-        let changes = self.changes_for(touched.iter());
         self.views.save(&changes, &applied).await?;
-        self.dirty
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .rows
-            .retain(|_, touched_in| *touched_in > generation);
+        {
+            let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+            let Dirty { rows, keys, .. } = &mut *dirty;
+            rows.retain(|_, touched_in| *touched_in > generation);
+            keys.retain(|id, _| rows.contains_key(&Touched::ApiKey(*id)));
+        }
         self.publish(None, Some(&applied));
         *persisted = applied;
         Ok(())
+    }
+
+    /// Waits until the persisted views hold at least what memory had folded when called, writing
+    /// them itself if the background task has not yet: a read served from the views then sees
+    /// every write this node acknowledged. Fails when the views cannot be written within `deadline`.
+    pub async fn views_reach_memory(&self, deadline: Duration) -> Result<(), StoreError> {
+        let target = self.cursors().0;
+        let reach = async {
+            while self.cursors().1 < target {
+                self.persist_views().await?;
+            }
+            Ok(())
+        };
+        tokio::time::timeout(deadline, reach).await.map_err(|_| {
+            StoreError::Unavailable("the views trail memory past the deadline".into())
+        })?
     }
 
     /// Delivers every audit record after the sink's checkpoint, once per event id within the re-read
@@ -515,14 +551,17 @@ impl Projector {
         })
     }
 
-    fn changes_for<'a>(&self, dirty: impl Iterator<Item = &'a Touched>) -> ViewChanges {
-        let model = self.read();
+    fn changes_for(model: &ReadModel, memory: &Dirty) -> ViewChanges {
         let mut changes = ViewChanges::default();
-        for touched in dirty {
+        for touched in memory.rows.keys() {
             let key = touched.version_key();
             changes.versions.push((key.clone(), model.version(&key)));
             match touched {
-                Touched::ApiKey(id) => changes.keys.push((*id, model.listing.get(id).cloned())),
+                Touched::ApiKey(id) => {
+                    if let Some(change) = memory.keys.get(id) {
+                        changes.keys.push((*id, change.clone()));
+                    }
+                }
                 Touched::Role(name) => changes
                     .roles
                     .push((name.clone(), model.directory.roles.get(name).cloned())),

@@ -1,9 +1,10 @@
 //! The fold of every event into the views: pure, deterministic and comparable, so a rebuild from the
 //! log can be checked against what is persisted.
 use crate::event::{DomainEvent, RecordedEvent};
-use crate::key_listing::{ApiKeyView, KeyListing};
+use crate::key_listing::{ApiKeyView, KeyChange, KeyListing, KeyPatch};
 use crate::key_lookup::{KeyLookup, LookupEntry};
 use crate::role_directory::{RoleDirectory, RoleView, UserRolesView};
+use chrono::{DateTime, Utc};
 use domain::api_key::{ApiKeyChanges, ApiKeyEvent};
 use domain::role::RoleEvent;
 use domain::user_roles::UserRolesEvent;
@@ -39,17 +40,31 @@ pub enum Applied {
 }
 
 /// Every view, folded from the log.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct ReadModel {
-    /// Live keys for listing.
+    /// Live keys for listing: empty in a [`ReadModel::compact`] model, whose rows live in the
+    /// persisted views instead.
     pub listing: KeyListing,
-    /// Live keys by hash for authentication.
+    /// Every key by hash for authentication, with its version and name digest.
     pub lookup: KeyLookup,
     /// Roles and user roles.
     pub directory: RoleDirectory,
-    /// Last sequence folded per aggregate (`Type:id`), deleted ones included, so re-reads and
-    /// out-of-order deliveries are harmless.
+    /// Last sequence folded per role and user (`Type:id`; keys keep theirs in the lookup), so
+    /// re-reads and out-of-order deliveries are harmless.
     versions: HashMap<String, u64>,
+    keeps_listing: bool,
+}
+
+impl Default for ReadModel {
+    fn default() -> Self {
+        Self {
+            listing: KeyListing::default(),
+            lookup: KeyLookup::default(),
+            directory: RoleDirectory::default(),
+            versions: HashMap::new(),
+            keeps_listing: true,
+        }
+    }
 }
 
 /// Views compare by content; the version bookkeeping is not a view.
@@ -66,59 +81,124 @@ pub fn version_key(aggregate_type: &str, aggregate_id: &str) -> String {
     format!("{aggregate_type}:{aggregate_id}")
 }
 
+const API_KEY: &str = "ApiKey";
+
 impl Touched {
     /// The aggregate this row belongs to, as a versions-map key.
     pub fn version_key(&self) -> String {
         match self {
-            Self::ApiKey(id) => version_key("ApiKey", &id.to_string()),
+            Self::ApiKey(id) => version_key(API_KEY, &id.to_string()),
             Self::Role(name) => version_key("Role", name.as_ref()),
             Self::UserRoles(user) => version_key("UserRoles", user.as_ref()),
         }
     }
 }
 
+/// A versions-map key naming a key aggregate, as its id.
+fn key_id_of(key: &str) -> Option<Uuid> {
+    key.strip_prefix("ApiKey:")?.parse().ok()
+}
+
 impl ReadModel {
+    /// A model without the listing rows: what a server whose view store answers listings keeps.
+    pub fn compact() -> Self {
+        Self {
+            keeps_listing: false,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the listing rows are folded in memory.
+    pub fn keeps_listing(&self) -> bool {
+        self.keeps_listing
+    }
+
     /// Last sequence folded for an aggregate (0 when none).
     pub fn version(&self, key: &str) -> u64 {
-        self.versions.get(key).copied().unwrap_or(0)
+        match key_id_of(key) {
+            Some(id) => self.lookup.version(&id),
+            None => self.versions.get(key).copied().unwrap_or(0),
+        }
+    }
+
+    fn aggregate_version(&self, aggregate_type: &str, aggregate_id: &str) -> u64 {
+        match (aggregate_type, aggregate_id.parse::<Uuid>()) {
+            (API_KEY, Ok(id)) => self.lookup.version(&id),
+            _ => self.version(&version_key(aggregate_type, aggregate_id)),
+        }
+    }
+
+    fn set_aggregate_version(&mut self, aggregate_type: &str, aggregate_id: &str, version: u64) {
+        match (aggregate_type, aggregate_id.parse::<Uuid>()) {
+            (API_KEY, Ok(id)) => self.lookup.set_version(id, version),
+            _ => {
+                self.versions
+                    .insert(version_key(aggregate_type, aggregate_id), version);
+            }
+        }
     }
 
     /// Whether any event of this aggregate has been folded (a deleted one included).
     pub fn knows(&self, aggregate: &Touched) -> bool {
-        self.version(&aggregate.version_key()) > 0
+        match aggregate {
+            Touched::ApiKey(id) => self.lookup.version(id) > 0,
+            other => self.version(&other.version_key()) > 0,
+        }
     }
 
     /// Records a version read back from a store.
     pub fn set_version(&mut self, key: String, version: u64) {
-        self.versions.insert(key, version);
+        match key_id_of(&key) {
+            Some(id) => self.lookup.set_version(id, version),
+            None => {
+                self.versions.insert(key, version);
+            }
+        }
     }
 
     /// Every known aggregate version.
-    pub fn versions(&self) -> impl Iterator<Item = (&String, &u64)> {
-        self.versions.iter()
+    pub fn versions(&self) -> impl Iterator<Item = (String, u64)> + '_ {
+        let keys = self
+            .lookup
+            .versions()
+            .map(|(id, v)| (version_key(API_KEY, &id.to_string()), v));
+        self.versions
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .chain(keys)
+    }
+
+    /// Whether a live key has exactly this name.
+    pub fn name_in_use(&self, name: &str) -> bool {
+        self.lookup.name_in_use(name)
     }
 
     /// Folds one event in, in per-aggregate sequence order.
     pub fn apply(&mut self, recorded: &RecordedEvent) -> Applied {
-        let key = version_key(&recorded.aggregate_type, &recorded.aggregate_id);
-        let known = self.version(&key);
+        let (aggregate_type, aggregate_id) = (&recorded.aggregate_type, &recorded.aggregate_id);
+        let known = self.aggregate_version(aggregate_type, aggregate_id);
         if recorded.sequence <= known {
             return Applied::Duplicate;
         }
         if recorded.sequence > known + 1 {
             return Applied::Gap {
-                aggregate_type: recorded.aggregate_type.clone(),
-                aggregate_id: recorded.aggregate_id.clone(),
+                aggregate_type: aggregate_type.clone(),
+                aggregate_id: aggregate_id.clone(),
             };
         }
-        self.versions.insert(key, recorded.sequence);
-        Applied::Changed(self.fold(recorded))
+        let touched = self.fold(recorded);
+        self.set_aggregate_version(aggregate_type, aggregate_id, recorded.sequence);
+        Applied::Changed(touched)
     }
 
     fn fold(&mut self, recorded: &RecordedEvent) -> Touched {
         let version = recorded.sequence;
         match &recorded.event {
-            DomainEvent::ApiKey(event) => Touched::ApiKey(self.apply_key(event, version)),
+            DomainEvent::ApiKey(event) => {
+                let (id, change) = key_change(event, version);
+                self.apply_key(&id, &change);
+                Touched::ApiKey(id)
+            }
             DomainEvent::Role(event) => Touched::Role(self.apply_role(event, version)),
             DomainEvent::UserRoles(event) => Touched::UserRoles(self.apply_user(event, version)),
         }
@@ -134,72 +214,25 @@ impl ReadModel {
         }
     }
 
-    fn apply_key(&mut self, event: &ApiKeyEvent, version: u64) -> Uuid {
-        match event {
-            ApiKeyEvent::ApiKeyCreated {
-                api_key_id,
-                api_key_name,
-                user_id,
-                description,
-                key_hash,
-                expires_at,
-                created_by,
-                created_at,
-            } => {
-                let view = ApiKeyView {
-                    api_key_id: *api_key_id,
-                    api_key_name: api_key_name.to_string(),
-                    user_id: user_id.clone(),
-                    description: description.as_ref().to_owned(),
-                    key_hash: *key_hash,
-                    created_by: created_by.as_ref().to_owned(),
-                    created_at: *created_at,
-                    updated_at: *created_at,
-                    expires_at: expires_at.map(|e| e.at()),
-                    is_active: true,
-                    version,
-                };
-                self.put_key(view);
-                *api_key_id
+    /// Folds one change of a key's row into the lookup (and the listing, when kept).
+    pub fn apply_key(&mut self, id: &Uuid, change: &KeyChange) {
+        match change {
+            KeyChange::Put(view) => {
+                self.lookup
+                    .insert(view.key_hash, Self::lookup_entry(view), &view.api_key_name);
             }
-            ApiKeyEvent::ApiKeyImported { api_key_id, .. } => {
-                if let Some(view) = crate::imported::view(event, version) {
-                    self.put_key(view);
+            KeyChange::Patch(patch) => {
+                if let Some(key) = self.lookup.by_id(id) {
+                    let is_active = patch.is_active.unwrap_or(key.is_active);
+                    let expires_at = patch.expires_at.unwrap_or(key.expires_at);
+                    self.lookup.update(id, is_active, expires_at);
                 }
-                *api_key_id
             }
-            ApiKeyEvent::ApiKeyUpdated {
-                api_key_id,
-                changes,
-                updated_at,
-                ..
-            }
-            | ApiKeyEvent::ApiKeyImportUpdated {
-                api_key_id,
-                changes,
-                updated_at,
-                ..
-            } => {
-                if let Some(mut view) = self.listing.get(api_key_id).cloned() {
-                    fold_changes(&mut view, changes);
-                    view.updated_at = *updated_at;
-                    view.version = version;
-                    self.put_key(view);
-                }
-                *api_key_id
-            }
-            ApiKeyEvent::ApiKeyDeleted { api_key_id, .. } => {
-                if let Some(view) = self.listing.remove(api_key_id) {
-                    self.lookup.remove(&view.key_hash);
-                }
-                *api_key_id
-            }
+            KeyChange::Delete => self.lookup.remove(id),
         }
-    }
-
-    fn put_key(&mut self, view: ApiKeyView) {
-        self.lookup.insert(view.key_hash, Self::lookup_entry(&view));
-        self.listing.upsert(view);
+        if self.keeps_listing {
+            self.listing.apply(id, change);
+        }
     }
 
     fn apply_role(&mut self, event: &RoleEvent, version: u64) -> RoleName {
@@ -286,15 +319,70 @@ impl ReadModel {
     }
 }
 
-fn fold_changes(view: &mut ApiKeyView, changes: &ApiKeyChanges) {
-    if let Some(c) = &changes.description {
-        view.description = c.new.as_ref().to_owned();
+/// What a key event does to its row.
+pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
+    match event {
+        ApiKeyEvent::ApiKeyCreated {
+            api_key_id,
+            api_key_name,
+            user_id,
+            description,
+            key_hash,
+            expires_at,
+            created_by,
+            created_at,
+        } => {
+            let view = ApiKeyView {
+                api_key_id: *api_key_id,
+                api_key_name: api_key_name.to_string(),
+                user_id: user_id.clone(),
+                description: description.as_ref().to_owned(),
+                key_hash: *key_hash,
+                created_by: created_by.as_ref().to_owned(),
+                created_at: *created_at,
+                updated_at: *created_at,
+                expires_at: expires_at.map(|e| e.at()),
+                is_active: true,
+                version,
+            };
+            (*api_key_id, KeyChange::Put(view))
+        }
+        ApiKeyEvent::ApiKeyImported { api_key_id, .. } => match crate::imported::view(event, version) {
+            Some(view) => (*api_key_id, KeyChange::Put(view)),
+            None => (*api_key_id, KeyChange::Delete),
+        },
+        ApiKeyEvent::ApiKeyUpdated {
+            api_key_id,
+            changes,
+            updated_at,
+            ..
+        }
+        | ApiKeyEvent::ApiKeyImportUpdated {
+            api_key_id,
+            changes,
+            updated_at,
+            ..
+        } => (
+            *api_key_id,
+            KeyChange::Patch(patch_of(changes, *updated_at, version)),
+        ),
+        ApiKeyEvent::ApiKeyDeleted { api_key_id, .. } => (*api_key_id, KeyChange::Delete),
     }
-    if let Some(c) = &changes.expires_at {
-        view.expires_at = c.new.map(|e: Expiration| e.at());
-    }
-    if let Some(c) = &changes.is_active {
-        view.is_active = c.new;
+}
+
+fn patch_of(changes: &ApiKeyChanges, updated_at: DateTime<Utc>, version: u64) -> KeyPatch {
+    KeyPatch {
+        description: changes
+            .description
+            .as_ref()
+            .map(|c| c.new.as_ref().to_owned()),
+        expires_at: changes
+            .expires_at
+            .as_ref()
+            .map(|c| c.new.map(|e: Expiration| e.at())),
+        is_active: changes.is_active.as_ref().map(|c| c.new),
+        updated_at,
+        version,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Does a presented key authenticate, and as whom? The decision behind bearer auth, `/auth/verify`
 //! and `/auth/check`.
-use crate::key_lookup::LookupEntry;
+use crate::key_lookup::KeyRef;
 use crate::read_model::ReadModel;
 use chrono::{DateTime, Utc};
 use domain::{KeyHash, RoleName, UserId};
@@ -91,14 +91,14 @@ impl ReadModel {
         let Some(entry) = self.lookup.get(&hash) else {
             return refused(VerifyCode::NotFound, None, prefix);
         };
-        let roles = self.directory.roles_of(&entry.user_id);
+        let roles = self.directory.roles_of(entry.user_id);
         decide(entry, roles, prefix, now)
     }
 }
 
 /// The decision for a known key: active, not expired, and its user holds a role.
 pub fn decide(
-    entry: &LookupEntry,
+    entry: KeyRef<'_>,
     roles: Vec<RoleName>,
     hash_prefix: Option<String>,
     now: DateTime<Utc>,

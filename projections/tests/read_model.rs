@@ -406,3 +406,71 @@ fn an_import_update_changes_the_fields_and_takes_vams_time() {
     assert_eq!(model.listing.get(&key_id()).unwrap().updated_at, at(50));
     assert_eq!(model.verify(KEY, at(200)).code, VerifyCode::Disabled);
 }
+
+fn deleted(sequence: u64) -> RecordedEvent {
+    let event = ApiKeyEvent::ApiKeyDeleted {
+        api_key_id: key_id(),
+        api_key_name: ApiKeyName::parse("ci").unwrap(),
+        user_id: UserId::parse("alice").unwrap(),
+        deleted_by: Actor::system(),
+        deleted_at: at(9),
+    };
+    recorded(
+        "ApiKey",
+        &key_id().to_string(),
+        sequence,
+        DomainEvent::ApiKey(event),
+    )
+}
+
+#[test]
+fn a_compact_model_authenticates_like_the_full_one_and_keeps_deleted_versions() {
+    let mut events = role_and_assignment();
+    events.extend([created(Some(60)), deactivated(2)]);
+    let full = model_with(&events);
+    let mut compact = ReadModel::compact();
+    for e in &events {
+        compact.apply(e);
+    }
+    assert!(compact.listing.is_empty(), "no listing rows in memory");
+    assert_eq!(compact.lookup, full.lookup);
+    let entry = compact.lookup.get(&KeyHash::of(KEY)).expect("known");
+    assert!(!entry.is_active);
+    assert_eq!(entry.expires_at, Some(at(60)));
+    assert_eq!(compact.verify(KEY, at(1)).code, VerifyCode::Disabled);
+    assert!(compact.name_in_use("ci"));
+
+    assert!(matches!(compact.apply(&deleted(3)), Applied::Changed(_)));
+    assert!(compact.lookup.get(&KeyHash::of(KEY)).is_none());
+    assert!(!compact.name_in_use("ci"), "a deleted key frees its name");
+    assert_eq!(
+        compact.lookup.version(&key_id()),
+        3,
+        "a deleted key keeps its version"
+    );
+    assert_eq!(compact.apply(&deleted(3)), Applied::Duplicate);
+}
+
+#[test]
+fn accumulated_key_changes_leave_the_row_sequential_folding_leaves() {
+    use projections::key_listing::{KeyChange, KeyListing};
+    use projections::read_model::key_change;
+    let events = [created(None), deactivated(2)];
+    let mut stepwise = KeyListing::default();
+    let mut merged: Option<KeyChange> = None;
+    for e in &events {
+        let DomainEvent::ApiKey(event) = &e.event else {
+            unreachable!()
+        };
+        let (id, change) = key_change(event, e.sequence);
+        stepwise.apply(&id, &change);
+        merged = Some(match merged {
+            Some(earlier) => earlier.then(change),
+            None => change,
+        });
+    }
+    let mut at_once = KeyListing::default();
+    at_once.apply(&key_id(), merged.as_ref().unwrap());
+    assert_eq!(at_once, stepwise);
+    assert!(!at_once.get(&key_id()).unwrap().is_active);
+}

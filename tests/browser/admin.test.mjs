@@ -20,6 +20,8 @@ const SCREENSHOT = process.env.APIKEYD_SCREENSHOT || path.join(REPO, 'docs/admin
 const KEY_RE = /^vams_[A-Za-z0-9_-]{40,}$/;
 const RUN = Math.random().toString(36).slice(2, 6); // names stay unique on a reused server
 const STEP = { timeout: 60_000 };
+// Keys created for the paging step (APIKEYD_BULK_KEYS overrides; the console must not download them all).
+const BULK_KEYS = Number(process.env.APIKEYD_BULK_KEYS || 20_000);
 
 if (!BASE || !ADMIN_KEY) {
   throw new Error('Set APIKEYD_URL and APIKEYD_ADMIN_KEY (scripts/browser-test.sh does both).');
@@ -224,16 +226,18 @@ describe('admin console', () => {
     const total = await page.locator('#keys-table tbody tr[data-id]').count();
     assert.ok(total >= 3, `bootstrap key and two new ones, got ${total}`);
     const filter = page.getByLabel('Filter API keys');
+    const count = async () => (await page.locator('#key-count').textContent()).trim();
+    // The server filters: each answer lands asynchronously.
     await filter.fill(first.name.toUpperCase());
+    await eventually(async () => assert.equal(await count(), `1 of ${total} keys`));
     assert.equal(await page.locator('#keys-table tbody tr[data-id]').count(), 1);
-    assert.equal((await page.locator('#key-count').textContent()).trim(), `1 of ${total} keys`);
     await filter.fill('nightly BACKUP job');
-    assert.equal(await page.locator('#keys-table tbody tr[data-id]').count(), 1);
+    await eventually(async () => assert.equal(await page.locator('#keys-table tbody tr[data-id]').count(), 1));
     await filter.fill('no-such-key-anywhere');
-    assert.equal((await page.locator('#key-count').textContent()).trim(), `0 of ${total} keys`);
+    await eventually(async () => assert.equal(await count(), `0 of ${total} keys`));
     assert.match(await page.locator('#keys-table tbody').textContent(), /No keys match the filter/);
     await filter.fill('');
-    assert.equal((await page.locator('#key-count').textContent()).trim(), `${total} of ${total} keys`);
+    await eventually(async () => assert.equal(await count(), `${total} of ${total} keys`));
   });
 
   it('selecting a row enables Edit and Delete', STEP, async () => {
@@ -422,6 +426,47 @@ describe('admin console', () => {
     assert.deepEqual(layout.outside, [], 'the create dialog fits the screen');
     await page.keyboard.press('Escape');
     await page.setViewportSize({ width: 1280, height: 720 });
+  });
+
+  it(`shows the first page of ${BULK_KEYS} keys at once, and pages, sorts and searches on the server`, { timeout: 600_000 }, async () => {
+    const before = Number((await api('GET', '/auth/api-keys?pageSize=1', ADMIN_KEY)).body.totalCount);
+    const name = (n) => `bulk-${RUN}-${String(n).padStart(5, '0')}`;
+    let next = 0;
+    const worker = async () => {
+      while (next < BULK_KEYS) {
+        const n = next++;
+        const res = await api('POST', '/auth/api-keys', ADMIN_KEY,
+          { apiKeyName: name(n), userId: 'admin', description: `bulk key ${n}` });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    const total = before + BULK_KEYS;
+
+    const rows = page.locator('#keys-table tbody tr[data-id]');
+    const started = Date.now();
+    await page.reload();
+    await rows.first().waitFor();
+    const firstPageMs = Date.now() - started;
+    console.log(`first page of ${total} keys shown ${firstPageMs} ms after reload`);
+    assert.ok(firstPageMs < 10_000, `first page took ${firstPageMs} ms`);
+    assert.equal(await rows.count(), 50, 'one page of 50 rows, not every key');
+    const count = async () => (await page.locator('#key-count').textContent()).trim();
+    assert.equal(await count(), `${total} of ${total} keys`);
+    const label = page.locator('#key-pager [data-page=label]');
+    assert.equal((await label.textContent()).trim(), `Page 1 of ${Math.ceil(total / 50)}`);
+
+    await page.locator('#key-pager [data-page=next]').click();
+    await eventually(async () => assert.equal((await label.textContent()).trim(), `Page 2 of ${Math.ceil(total / 50)}`));
+    await page.locator('#keys-table thead th[data-sort=apiKeyName] button').click();
+    await eventually(async () => assert.match((await label.textContent()).trim(), /^Page 1 of/));
+    await eventually(async () => assert.equal(await keyCell(name(0), 'Description'), 'bulk key 0'));
+
+    await page.getByLabel('Filter API keys').fill(name(12345 % BULK_KEYS));
+    await eventually(async () => assert.equal(await count(), `1 of ${total} keys`));
+    assert.equal(await rows.count(), 1);
+    await page.getByLabel('Filter API keys').fill('');
+    await eventually(async () => assert.equal(await count(), `${total} of ${total} keys`));
   });
 
   it('signs out and stays signed out after a reload', STEP, async () => {

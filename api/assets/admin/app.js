@@ -271,13 +271,52 @@
    * A sortable, filterable table with single selection (a radio per row).
    * opts: table, filter, count, noun, idOf, labelOf, matches(item, needle), columns[], sort,
    * onSelect(item|null), onActivate(item), emptyText.
+   * With opts.server ({ fetch(query) → { items, total, all }, pager, pageSize }) the server filters,
+   * sorts and pages: the table holds one page, and `reload()` fetches it again.
    */
   function makeTable(opts) {
     const table = $(opts.table);
     const tbody = table.tBodies[0];
     const filterInput = $(opts.filter);
-    const state = { items: [], needle: '', sortKey: opts.sort[0], sortDir: opts.sort[1], selected: null };
+    const state = {
+      items: [], needle: '', sortKey: opts.sort[0], sortDir: opts.sort[1], selected: null,
+      page: 1, total: 0, all: 0, generation: 0,
+    };
     const radioName = `${table.id}-select`;
+    const server = opts.server || null;
+    const pages = () => Math.max(1, Math.ceil(state.total / server.pageSize));
+
+    /** Fetches the current page; a slower answer to an older query never replaces a newer one. */
+    async function reload() {
+      const generation = ++state.generation;
+      const answer = await server.fetch({
+        page: state.page, pageSize: server.pageSize, sortBy: state.sortKey,
+        sortOrder: state.sortDir > 0 ? 'asc' : 'desc', search: state.needle,
+      });
+      if (generation !== state.generation) return;
+      state.items = answer.items;
+      state.total = answer.total;
+      state.all = answer.all;
+      if (state.page > pages()) { state.page = pages(); await reload(); return; }
+      render();
+    }
+
+    let typing = null;
+    function refetch(first = true) {
+      if (first) state.page = 1;
+      clearTimeout(typing);
+      typing = setTimeout(() => reload().catch((err) => server.onError(err)), 150);
+    }
+
+    if (server) {
+      const pager = $(server.pager);
+      pager.querySelector('[data-page=prev]').addEventListener('click', () => {
+        if (state.page > 1) { state.page -= 1; refetch(false); }
+      });
+      pager.querySelector('[data-page=next]').addEventListener('click', () => {
+        if (state.page < pages()) { state.page += 1; refetch(false); }
+      });
+    }
 
     for (const th of table.tHead.querySelectorAll('th[data-sort]')) {
       const button = el('button', { type: 'button', className: 'sort' }, th.textContent,
@@ -287,13 +326,13 @@
         const key = th.dataset.sort;
         state.sortDir = state.sortKey === key ? -state.sortDir : 1;
         state.sortKey = key;
-        render();
+        if (server) refetch(); else render();
       });
     }
 
     filterInput.addEventListener('input', () => {
       state.needle = filterInput.value.trim().toLowerCase();
-      render();
+      if (server) refetch(); else render();
     });
 
     tbody.addEventListener('click', (event) => {
@@ -311,6 +350,7 @@
     const byId = (id) => state.items.find((item) => opts.idOf(item) === id) || null;
 
     function visibleItems() {
+      if (server) return state.items;
       const dir = state.sortDir;
       const key = state.sortKey;
       const value = (item) => {
@@ -346,12 +386,22 @@
       }
       const rows = visible.map(renderRow);
       if (rows.length === 0) {
-        const text = state.items.length ? `No ${opts.noun} match the filter.` : opts.emptyText;
+        const any = server ? state.all > 0 : state.items.length > 0;
+        const text = any ? `No ${opts.noun} match the filter.` : opts.emptyText;
         rows.push(el('tr', { className: 'empty' },
           el('td', { colSpan: opts.columns.length + 1 }, text)));
       }
       tbody.replaceChildren(...rows);
-      $(opts.count).textContent = `${visible.length} of ${state.items.length} ${opts.noun}`;
+      $(opts.count).textContent = server
+        ? `${state.total} of ${state.all} ${opts.noun}`
+        : `${visible.length} of ${state.items.length} ${opts.noun}`;
+      if (server) {
+        const pager = $(server.pager);
+        pager.hidden = state.total <= server.pageSize;
+        pager.querySelector('[data-page=label]').textContent = `Page ${state.page} of ${pages()}`;
+        pager.querySelector('[data-page=prev]').disabled = state.page <= 1;
+        pager.querySelector('[data-page=next]').disabled = state.page >= pages();
+      }
       for (const th of table.tHead.querySelectorAll('th[data-sort]')) {
         const active = th.dataset.sort === state.sortKey;
         th.setAttribute('aria-sort', active ? (state.sortDir > 0 ? 'ascending' : 'descending') : 'none');
@@ -373,13 +423,16 @@
 
     return {
       setItems(items) { state.items = items.slice(); render(); },
+      reload,
       upsert(item) {
+        if (server) { refetch(false); return; }
         const id = opts.idOf(item);
         const i = state.items.findIndex((x) => opts.idOf(x) === id);
         if (i >= 0) state.items[i] = item; else state.items.push(item);
         render();
       },
       remove(id) {
+        if (server) { refetch(false); return; }
         state.items = state.items.filter((x) => opts.idOf(x) !== id);
         render();
       },
@@ -391,6 +444,8 @@
         state.selected = null;
         filterInput.value = '';
         state.needle = '';
+        state.page = 1;
+        state.generation += 1;
         render();
       },
     };
@@ -401,6 +456,9 @@
   }
 
   // ---------------------------------------------------------------- API keys view
+
+  /** Rows per page of the keys table: the server sorts, filters and pages a million keys. */
+  const KEY_PAGE_SIZE = 50;
 
   const keysTable = makeTable({
     table: '#keys-table',
@@ -427,7 +485,33 @@
     ],
     onSelect: (k) => enable(['#key-edit', '#key-delete', '#key-audit'], Boolean(k)),
     onActivate: (k) => openEditKey(k),
+    server: {
+      pager: '#key-pager',
+      pageSize: KEY_PAGE_SIZE,
+      fetch: fetchKeyPage,
+      onError: (err) => showError($('#keys-error'), messageOf(err)),
+    },
   });
+
+  /** One page of keys, sorted and searched by the server, with the match count and the total. */
+  async function fetchKeyPage(query) {
+    const params = new URLSearchParams({
+      page: String(query.page), pageSize: String(query.pageSize),
+      sortBy: query.sortBy, sortOrder: query.sortOrder,
+    });
+    if (query.search) params.set('search', query.search);
+    const pageOf = (p) => call('GET', `/auth/api-keys?${p}`);
+    const everything = new URLSearchParams({ pageSize: '1' });
+    const [data, all] = await Promise.all([
+      pageOf(params), query.search ? pageOf(everything) : null,
+    ]);
+    const total = Number(data && data.totalCount) || 0;
+    return {
+      items: (data && Array.isArray(data.Items) ? data.Items : []).map(withoutSecret),
+      total,
+      all: all ? Number(all.totalCount) || 0 : total,
+    };
+  }
 
   /** A key as the table keeps it: never with its plaintext value. */
   function withoutSecret(item) {
@@ -438,8 +522,7 @@
   async function loadKeys() {
     const errorNode = $('#keys-error');
     try {
-      const data = await call('GET', '/auth/api-keys');
-      keysTable.setItems((data && Array.isArray(data.Items) ? data.Items : []).map(withoutSecret));
+      await keysTable.reload();
       showError(errorNode, '');
     } catch (err) {
       showError(errorNode, messageOf(err));
@@ -981,7 +1064,7 @@
   /** Checks a key against the admin-only listing; resolves with the keys or rejects with why not. */
   async function verifyKey(key) {
     try {
-      return await request('GET', '/auth/api-keys', undefined, key);
+      return await request('GET', '/auth/api-keys?pageSize=1', undefined, key);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) throw new Error('Invalid or expired API key');
       if (err instanceof ApiError && err.status === 403) throw new Error('This key is not an admin key');
@@ -990,10 +1073,10 @@
   }
 
   async function signIn(key) {
-    const data = await verifyKey(key);
+    await verifyKey(key);
     session.set(key);
     showSignedIn(true);
-    keysTable.setItems((data && Array.isArray(data.Items) ? data.Items : []).map(withoutSecret));
+    loadKeys();
     activeView = window.location.hash.slice(1) === 'keys' || !window.location.hash ? 'keys' : null;
     route();
   }

@@ -85,13 +85,18 @@ pub struct LoginProfile {
     message: ProfileItems,
 }
 
-/// `GET /auth/api-keys`: `NextToken` only when paging was asked for (`null` on the last page).
+/// `GET /auth/api-keys`: `NextToken` only when VAMS paging was asked for (`maxItems`,
+/// `startingToken`; `null` on the last page); `totalCount` only on console pages (`pageSize`,
+/// `page`, `sortBy`, `sortOrder`, `search`). Without parameters: every key, as VAMS answers.
 #[derive(ToSchema)]
 pub struct ApiKeyList {
     #[serde(rename = "Items")]
     items: Vec<crate::routes::api_keys::ApiKeyItem>,
     #[serde(rename = "NextToken")]
     next_token: Option<String>,
+    /// Console pages: how many keys match `search` (all keys without it).
+    #[serde(rename = "totalCount")]
+    total_count: Option<u64>,
 }
 
 /// `POST /auth/api-keys`: the stored key plus its plaintext, shown this once.

@@ -13,6 +13,7 @@ use domain::api_key::{ApiKey, ApiKeyCommand, CreateApiKey, DeleteApiKey, UpdateA
 use domain::{ApiKeyName, Description, Expiration, IsActive, UserId};
 use projections::audit::AuditRecord;
 use projections::key_listing::ApiKeyView;
+use projections::key_views::{ConsoleQuery, SortBy};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -79,8 +80,17 @@ fn key_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest("apiKeyId must be a UUID".into()))
 }
 
-fn view(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, ApiError> {
-    let model = state.projector.read();
+/// A key as its own events leave it: what a command answers with, read from the log, so the answer
+/// never waits for (or fails with) the persisted views.
+async fn folded(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, ApiError> {
+    let events = state
+        .feed
+        .aggregate_events(ApiKey::TYPE, &id.to_string())
+        .await?;
+    let mut model = projections::ReadModel::default();
+    for event in &events {
+        model.apply(event);
+    }
     model
         .listing
         .get(id)
@@ -88,14 +98,89 @@ fn view(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, ApiError> {
         .ok_or_else(|| ApiError::NotFound("API key not found".into()))
 }
 
+async fn view(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, ApiError> {
+    state
+        .keys
+        .get(id)
+        .await?
+        .as_ref()
+        .map(ApiKeyItem::from)
+        .ok_or_else(|| ApiError::NotFound("API key not found".into()))
+}
+
+/// Largest console page.
+const MAX_CONSOLE_PAGE: usize = 500;
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Case-insensitive substring of name, user id or description.
     filter: Option<String>,
+    /// VAMS paging: at most this many keys (1–10000), by id; without it and `startingToken`, every key.
     max_items: Option<String>,
+    /// Console paging: rows per page (1–500, default 50). Any console parameter (`pageSize`,
+    /// `page`, `sortBy`, `sortOrder`, `search`) switches to console pages, which add `totalCount`.
     page_size: Option<String>,
+    /// VAMS paging: the `NextToken` of the previous page.
     starting_token: Option<String>,
+    /// Console paging: 1-based page number (default 1).
+    page: Option<String>,
+    /// Console paging: the column to sort by: `apiKeyName` (default), `apiKeyId`, `description`,
+    /// `userId`, `createdBy`, `createdAt`, `updatedAt`, `expiresAt` or `isActive`; ties by id.
+    sort_by: Option<String>,
+    /// Console paging: `asc` (default) or `desc`.
+    sort_order: Option<String>,
+    /// Console paging: like `filter` (which it replaces when both are sent).
+    search: Option<String>,
+}
+
+impl ListQuery {
+    fn console(&self) -> bool {
+        self.page_size.is_some()
+            || self.page.is_some()
+            || self.sort_by.is_some()
+            || self.sort_order.is_some()
+            || self.search.is_some()
+    }
+
+    fn console_query(&self) -> Result<ConsoleQuery, ApiError> {
+        let page_size = bounded(self.page_size.as_deref(), "pageSize", MAX_CONSOLE_PAGE, 50)?;
+        let page = bounded(self.page.as_deref(), "page", 1_000_000, 1)?;
+        let sort_by = match self.sort_by.as_deref() {
+            None => SortBy::ApiKeyName,
+            Some(raw) => SortBy::parse(raw).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "sortBy must be one of {}",
+                    SortBy::NAMES.join(", ")
+                ))
+            })?,
+        };
+        let descending = match self.sort_order.as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(_) => return Err(ApiError::BadRequest("sortOrder must be asc or desc".into())),
+        };
+        let search = self.search.as_deref().or(self.filter.as_deref());
+        Ok(ConsoleQuery {
+            search: search.map(str::to_lowercase).filter(|s| !s.is_empty()),
+            sort_by,
+            descending,
+            offset: (page - 1) * page_size,
+            page_size,
+        })
+    }
+}
+
+/// An optional integer parameter from 1 to `max`.
+fn bounded(raw: Option<&str>, name: &str, max: usize, default: usize) -> Result<usize, ApiError> {
+    match raw.map(str::parse::<usize>) {
+        None => Ok(default),
+        Some(Ok(n)) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::BadRequest(format!(
+            "{name} must be an integer from 1 to {max}"
+        ))),
+    }
 }
 
 #[utoipa::path(get, path = "/auth/api-keys", tag = "api-keys", security(("bearer" = [])), params(ListQuery),
@@ -125,15 +210,37 @@ async fn list(
             Uuid::parse_str(t).map_err(|_| ApiError::BadRequest("startingToken is invalid".into()))
         })
         .transpose()?;
-    let paged = max_items.is_some() || start.is_some() || q.page_size.is_some();
-    let model = state.projector.read();
-    let page = model.listing.page(q.filter.as_deref(), start, max_items);
-    let items: Vec<ApiKeyItem> = page.items.into_iter().map(ApiKeyItem::from).collect();
-    let mut body = json!({ "Items": items });
-    if paged {
-        body["NextToken"] = json!(page.next_token);
+    if q.console() {
+        let page = state.keys.console(&q.console_query()?).await?;
+        return Ok(HttpResponse::Ok().json(Listed {
+            items: page.items.iter().map(ApiKeyItem::from).collect(),
+            next_token: None,
+            total_count: Some(page.total_count),
+        }));
     }
-    Ok(HttpResponse::Ok().json(body))
+    let paged = max_items.is_some() || start.is_some();
+    let page = state
+        .keys
+        .page(q.filter.as_deref(), start, max_items)
+        .await?;
+    // Serialized straight from the rows: a million keys never become a JSON tree first.
+    Ok(HttpResponse::Ok().json(Listed {
+        items: page.items.iter().map(ApiKeyItem::from).collect(),
+        next_token: paged.then_some(page.next_token),
+        total_count: None,
+    }))
+}
+
+/// The listing's body: `NextToken` only on VAMS pages (`null` on the last), `totalCount` only on
+/// console pages.
+#[derive(Serialize)]
+struct Listed {
+    #[serde(rename = "Items")]
+    items: Vec<ApiKeyItem>,
+    #[serde(rename = "NextToken", skip_serializing_if = "Option::is_none")]
+    next_token: Option<Option<String>>,
+    #[serde(rename = "totalCount", skip_serializing_if = "Option::is_none")]
+    total_count: Option<usize>,
 }
 
 #[utoipa::path(get, path = "/auth/api-keys/{api_key_id}", tag = "api-keys", security(("bearer" = [])),
@@ -145,7 +252,7 @@ async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = key_id(&path)?;
-    Ok(HttpResponse::Ok().json(view(&state, &id)?))
+    Ok(HttpResponse::Ok().json(view(&state, &id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -319,7 +426,7 @@ async fn update(
                 .metadata_for("apiKeyUpdate", json!({ "updatedFields": sent })),
         )
         .await?;
-    Ok(HttpResponse::Ok().json(view(&state, &id)?))
+    Ok(HttpResponse::Ok().json(folded(&state, &id).await?))
 }
 
 #[utoipa::path(delete, path = "/auth/api-keys/{api_key_id}", tag = "api-keys", security(("bearer" = [])),

@@ -62,10 +62,25 @@ async fn check(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         );
     };
     let roles: Vec<&str> = p.roles.iter().map(|r| r.as_ref()).collect();
+    let mut id = uuid::Uuid::encode_buffer();
+    let id = p.api_key_id.hyphenated().encode_lower(&mut id);
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("X-Vams-User-Id", p.user_id.as_ref()))
         .insert_header(("X-Vams-Roles", roles.join(",")))
-        .insert_header(("X-Vams-Api-Key-Id", p.api_key_id.to_string()))
-        .json(json!({ "userId": p.user_id.as_ref(), "apiKeyId": p.api_key_id, "roles": roles }))
+        .insert_header(("X-Vams-Api-Key-Id", &*id))
+        .json(Checked {
+            user_id: p.user_id.as_ref(),
+            api_key_id: id,
+            roles: &roles,
+        })
+}
+
+/// `/auth/check`'s body, serialized straight from the principal.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Checked<'a> {
+    user_id: &'a str,
+    api_key_id: &'a str,
+    roles: &'a [&'a str],
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::try_join_all;
-use projections::key_listing::ApiKeyView;
+use projections::key_listing::{ApiKeyView, KeyChange};
 use projections::key_lookup::LookupEntry;
 use projections::read_model::version_key;
 use projections::role_directory::{RoleView, UserRolesView};
@@ -98,6 +98,17 @@ impl DynamoStore {
             .await
             .map_err(|e| unavailable(DisplayErrorContext(e)))?;
         Ok(out.item().cloned())
+    }
+
+    /// A key's stored listing row (`None` when absent or deleted).
+    async fn stored_key(&self, id: &uuid::Uuid) -> Result<Option<ApiKeyView>, StoreError> {
+        let item = self.get_view(&format!("key#{id}")).await?;
+        item.as_ref()
+            .filter(|i| !get_bool(i, "Deleted"))
+            .and_then(|i| get_s(i, "Body"))
+            .map(serde_json::from_str::<ApiKeyView>)
+            .transpose()
+            .map_err(corrupt)
     }
 
     async fn write_key(
@@ -196,8 +207,21 @@ impl DynamoStore {
                 .copied()
                 .unwrap_or(0)
         };
-        let keys = changes.keys.iter().map(|(id, view)| {
+        let keys = changes.keys.iter().map(|(id, change)| async move {
+            let view = match change {
+                KeyChange::Put(view) => Some(view.clone()),
+                KeyChange::Delete => None,
+                KeyChange::Patch(patch) => match self.stored_key(id).await? {
+                    Some(mut view) => {
+                        patch.apply_to(&mut view);
+                        Some(view)
+                    }
+                    // Nothing to patch: a newer delete is already stored.
+                    None => return Ok(()),
+                },
+            };
             self.write_key(id, view.as_ref(), version("ApiKey", &id.to_string()))
+                .await
         });
         try_join_all(keys).await?;
         let roles = changes.roles.iter().map(|(name, view)| {
@@ -233,7 +257,13 @@ impl DynamoStore {
                     .transpose()
                     .map_err(corrupt)?,
             };
-            model.lookup.insert(hash, entry);
+            // Rows load before the lookup, so a live key's name is known here.
+            let name = model
+                .listing
+                .get(&entry.api_key_id)
+                .map(|v| v.api_key_name.clone())
+                .unwrap_or_default();
+            model.lookup.insert(hash, entry, &name);
         }
         Ok(())
     }
@@ -369,7 +399,7 @@ impl projections::miss::LookupFallback for DynamoStore {
         let Some((_, entry)) = model.lookup.iter().next() else {
             return Ok(None);
         };
-        let entry = entry.clone();
+        let entry = entry.to_entry();
         let roles = match self.get_view(&format!("user#{}", entry.user_id)).await? {
             Some(row) if !get_bool(&row, "Deleted") => get_s(&row, "Body")
                 .map(serde_json::from_str::<UserRolesView>)

@@ -12,6 +12,7 @@
 pub mod baseline;
 mod event_repository;
 mod feed;
+mod key_views;
 mod view_store;
 mod writer;
 
@@ -91,6 +92,7 @@ impl SqliteStore {
         for statement in SCHEMA {
             sqlx::query(statement).execute(&pool).await?;
         }
+        key_views::migrate(&pool).await?;
         let writer = writer::Writer::spawn(pool.clone());
         Ok(Self { pool, writer })
     }

@@ -1,0 +1,250 @@
+//! The key listing answered from the persisted views: VAMS pages by id, console pages sorted by an
+//! indexed column with a total count, one key by id.
+//!
+//! The listing table keeps each key as one JSON body; virtual generated columns expose the fields
+//! the console sorts and searches by, with an index per sort column. Matching (`filter`, `search`)
+//! runs in Rust on those columns so it is exactly [`projections::key_listing::matches`] (SQLite's
+//! `lower()` folds ASCII only); only matching rows' bodies are parsed.
+use super::{store_error, SqliteStore};
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use projections::key_listing::{matches, ApiKeyView};
+use projections::key_views::{ConsoleQuery, KeyPage, KeyViews, SortBy};
+use projections::StoreError;
+use sqlx::{Row, SqlitePool};
+use uuid::Uuid;
+
+/// Columns added to the listing table and the indexes the console sorts by; safe to run on every
+/// start (each is added only when missing).
+const COLUMNS: &[(&str, &str)] = &[
+    ("key_name", "json_extract(body, '$.api_key_name')"),
+    ("key_user", "json_extract(body, '$.user_id')"),
+    ("key_description", "json_extract(body, '$.description')"),
+    ("key_created_by", "json_extract(body, '$.created_by')"),
+    ("key_is_active", "json_extract(body, '$.is_active')"),
+    ("key_created_at", "json_extract(body, '$.created_at')"),
+    ("key_updated_at", "json_extract(body, '$.updated_at')"),
+    ("key_expires_at", "json_extract(body, '$.expires_at')"),
+];
+/// The sort columns with an index; the others (rarely sorted by) sort without one.
+const INDEXED: &[&str] = &[
+    "key_name",
+    "key_user",
+    "key_created_at",
+    "key_updated_at",
+    "key_expires_at",
+];
+const LOOKUP_COLUMNS: &[(&str, &str)] = &[("api_key_name", "TEXT"), ("version", "INTEGER")];
+
+/// Adds the generated listing columns, their indexes and the lookup's name and version columns.
+pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let generated: Vec<(&str, String)> = COLUMNS
+        .iter()
+        .map(|(column, expression)| {
+            (
+                *column,
+                format!("GENERATED ALWAYS AS ({expression}) VIRTUAL"),
+            )
+        })
+        .collect();
+    add_missing(pool, "api_key_view", &generated).await?;
+    for column in INDEXED {
+        sqlx::query(&format!(
+            "CREATE INDEX IF NOT EXISTS api_key_view_{column} ON api_key_view ({column}, api_key_id)"
+        ))
+        .execute(pool)
+        .await?;
+    }
+    let plain: Vec<(&str, String)> = LOOKUP_COLUMNS
+        .iter()
+        .map(|(column, kind)| (*column, kind.to_string()))
+        .collect();
+    add_missing(pool, "api_key_lookup", &plain).await
+}
+
+/// Adds each `(column, definition)` the table lacks (generated columns included).
+async fn add_missing(
+    pool: &SqlitePool,
+    table: &str,
+    columns: &[(&str, String)],
+) -> Result<(), sqlx::Error> {
+    let present: Vec<String> =
+        sqlx::query_scalar(&format!("SELECT name FROM pragma_table_xinfo('{table}')"))
+            .fetch_all(pool)
+            .await?;
+    for (column, definition) in columns {
+        if !present.iter().any(|p| p == column) {
+            sqlx::query(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+            ))
+            .execute(pool)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn parse(body: &str) -> Result<ApiKeyView, StoreError> {
+    serde_json::from_str(body).map_err(corrupt)
+}
+
+/// `ORDER BY` for a sort; keys that never expire sort after every expiry, as in memory.
+fn order_by(sort: SortBy, descending: bool) -> String {
+    let dir = if descending { "DESC" } else { "ASC" };
+    let column = match sort {
+        SortBy::ApiKeyName => "key_name",
+        SortBy::ApiKeyId => return format!("api_key_id {dir}"),
+        SortBy::Description => "key_description",
+        SortBy::UserId => "key_user",
+        SortBy::CreatedBy => "key_created_by",
+        SortBy::IsActive => "key_is_active",
+        SortBy::CreatedAt => "key_created_at",
+        SortBy::UpdatedAt => "key_updated_at",
+        SortBy::ExpiresAt => {
+            return format!("key_expires_at IS NULL {dir}, key_expires_at {dir}, api_key_id {dir}")
+        }
+    };
+    format!("{column} {dir}, api_key_id {dir}")
+}
+
+/// Whether a row's searchable columns contain `needle` (lowercase).
+fn row_matches(row: &sqlx::sqlite::SqliteRow, needle: &str) -> Result<bool, StoreError> {
+    let text = |c: &str| row.try_get::<Option<&str>, _>(c).map_err(corrupt);
+    Ok(matches(
+        [
+            text("key_name")?.unwrap_or_default(),
+            text("key_user")?.unwrap_or_default(),
+            text("key_description")?.unwrap_or_default(),
+        ],
+        needle,
+    ))
+}
+
+impl SqliteStore {
+    async fn bodies_of(&self, ids: &[String]) -> Result<Vec<ApiKeyView>, StoreError> {
+        if ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let sql = format!("SELECT body FROM api_key_view WHERE api_key_id IN ({marks})");
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for id in ids {
+            query = query.bind(id);
+        }
+        let bodies = query.fetch_all(&self.pool).await.map_err(store_error)?;
+        let mut views = bodies
+            .iter()
+            .map(|b| parse(b))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rank = |v: &ApiKeyView| ids.iter().position(|id| *id == v.api_key_id.to_string());
+        views.sort_by_key(rank);
+        Ok(views)
+    }
+
+    /// A console page when searching: every row's searchable columns in sort order, matched here.
+    async fn searched(&self, query: &ConsoleQuery, needle: &str) -> Result<KeyPage, StoreError> {
+        let sql = format!(
+            "SELECT api_key_id, key_name, key_user, key_description FROM api_key_view ORDER BY {}",
+            order_by(query.sort_by, query.descending)
+        );
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        let (mut total, mut ids) = (0usize, Vec::new());
+        while let Some(row) = rows.try_next().await.map_err(store_error)? {
+            if !row_matches(&row, needle)? {
+                continue;
+            }
+            if total >= query.offset && ids.len() < query.page_size {
+                ids.push(row.try_get::<String, _>("api_key_id").map_err(corrupt)?);
+            }
+            total += 1;
+        }
+        drop(rows);
+        Ok(KeyPage {
+            items: self.bodies_of(&ids).await?,
+            next_token: None,
+            total_count: total,
+        })
+    }
+}
+
+#[async_trait]
+impl KeyViews for SqliteStore {
+    async fn page(
+        &self,
+        filter: Option<&str>,
+        start_after: Option<Uuid>,
+        max_items: Option<usize>,
+    ) -> Result<KeyPage, StoreError> {
+        let needle = filter.map(str::to_lowercase).filter(|f| !f.is_empty());
+        let after = start_after.map(|id| id.to_string()).unwrap_or_default();
+        let limit = max_items.unwrap_or(usize::MAX);
+        let mut rows = sqlx::query(
+            "SELECT body, key_name, key_user, key_description FROM api_key_view
+             WHERE api_key_id > ? ORDER BY api_key_id",
+        )
+        .bind(after)
+        .fetch(&self.pool);
+        let mut items = Vec::new();
+        let mut more = false;
+        while let Some(row) = rows.try_next().await.map_err(store_error)? {
+            if let Some(n) = &needle {
+                if !row_matches(&row, n)? {
+                    continue;
+                }
+            }
+            if items.len() == limit {
+                more = true;
+                break;
+            }
+            items.push(parse(row.try_get("body").map_err(corrupt)?)?);
+        }
+        let next_token = match (items.last(), more) {
+            (Some(last), true) => Some(last.api_key_id.to_string()),
+            _ => None,
+        };
+        Ok(KeyPage {
+            total_count: items.len(),
+            items,
+            next_token,
+        })
+    }
+
+    async fn console(&self, query: &ConsoleQuery) -> Result<KeyPage, StoreError> {
+        if let Some(needle) = query.search.as_deref().filter(|n| !n.is_empty()) {
+            return self.searched(query, needle).await;
+        }
+        let total: i64 = sqlx::query_scalar("SELECT count(*) FROM api_key_view")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(store_error)?;
+        let sql = format!(
+            "SELECT body FROM api_key_view ORDER BY {} LIMIT ? OFFSET ?",
+            order_by(query.sort_by, query.descending)
+        );
+        let bodies: Vec<String> = sqlx::query_scalar(&sql)
+            .bind(query.page_size as i64)
+            .bind(query.offset as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(KeyPage {
+            items: bodies.iter().map(|b| parse(b)).collect::<Result<_, _>>()?,
+            next_token: None,
+            total_count: total as usize,
+        })
+    }
+
+    async fn get(&self, id: &Uuid) -> Result<Option<ApiKeyView>, StoreError> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body FROM api_key_view WHERE api_key_id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(store_error)?;
+        body.as_deref().map(parse).transpose()
+    }
+}

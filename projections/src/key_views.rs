@@ -1,0 +1,216 @@
+//! The port the key routes read through (list, console pages, get), with its two adapters' shared
+//! parts: the in-memory listing (a server whose model keeps the rows) and the read-your-writes
+//! wrapper over a store that answers from its persisted views.
+use crate::key_listing::{ApiKeyView, KeyListing};
+use crate::projector::{Projector, StoreError};
+use async_trait::async_trait;
+use std::cmp::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A column the console sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy {
+    ApiKeyName,
+    ApiKeyId,
+    Description,
+    UserId,
+    CreatedBy,
+    CreatedAt,
+    UpdatedAt,
+    ExpiresAt,
+    IsActive,
+}
+
+impl SortBy {
+    /// Every wire name, as [`SortBy::parse`] reads them.
+    pub const NAMES: &'static [&'static str] = &[
+        "apiKeyName",
+        "apiKeyId",
+        "description",
+        "userId",
+        "createdBy",
+        "createdAt",
+        "updatedAt",
+        "expiresAt",
+        "isActive",
+    ];
+
+    /// Parses the wire name of a column (one of [`SortBy::NAMES`]).
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "apiKeyName" => Self::ApiKeyName,
+            "apiKeyId" => Self::ApiKeyId,
+            "description" => Self::Description,
+            "userId" => Self::UserId,
+            "createdBy" => Self::CreatedBy,
+            "createdAt" => Self::CreatedAt,
+            "updatedAt" => Self::UpdatedAt,
+            "expiresAt" => Self::ExpiresAt,
+            "isActive" => Self::IsActive,
+            _ => return None,
+        })
+    }
+
+    /// Orders two rows by this column, then by id so pages never overlap. Keys that never expire
+    /// sort after every expiry.
+    pub fn compare(self, a: &ApiKeyView, b: &ApiKeyView) -> Ordering {
+        let by_column = match self {
+            Self::ApiKeyName => a.api_key_name.cmp(&b.api_key_name),
+            Self::ApiKeyId => Ordering::Equal,
+            Self::Description => a.description.cmp(&b.description),
+            Self::UserId => a.user_id.cmp(&b.user_id),
+            Self::CreatedBy => a.created_by.cmp(&b.created_by),
+            Self::IsActive => a.is_active.cmp(&b.is_active),
+            Self::CreatedAt => a.created_at.cmp(&b.created_at),
+            Self::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+            Self::ExpiresAt => match (a.expires_at, b.expires_at) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (x, y) => x.is_none().cmp(&y.is_none()),
+            },
+        };
+        by_column.then(a.api_key_id.cmp(&b.api_key_id))
+    }
+}
+
+/// One console page: rows matching `search`, sorted, `page_size` rows from `offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleQuery {
+    /// Case-insensitive substring of name, user id or description (lowercase; `None`: every key).
+    pub search: Option<String>,
+    pub sort_by: SortBy,
+    pub descending: bool,
+    pub offset: usize,
+    pub page_size: usize,
+}
+
+/// Keys returned by a query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyPage {
+    /// The rows, in the query's order.
+    pub items: Vec<ApiKeyView>,
+    /// VAMS paging: where the next page starts, when there is one.
+    pub next_token: Option<String>,
+    /// Console paging: how many keys match in all.
+    pub total_count: usize,
+}
+
+/// Reads of the key listing, wherever its rows live.
+#[async_trait]
+pub trait KeyViews: Send + Sync {
+    /// Keys matching `filter` (see [`ApiKeyView::matches`]) by id, after `start_after`, at most
+    /// `max_items` (no limit: every key).
+    async fn page(
+        &self,
+        filter: Option<&str>,
+        start_after: Option<Uuid>,
+        max_items: Option<usize>,
+    ) -> Result<KeyPage, StoreError>;
+    /// One sorted console page with the total count.
+    async fn console(&self, query: &ConsoleQuery) -> Result<KeyPage, StoreError>;
+    /// One live key.
+    async fn get(&self, id: &Uuid) -> Result<Option<ApiKeyView>, StoreError>;
+}
+
+/// The console page of an in-memory listing.
+pub fn console_page(listing: &KeyListing, query: &ConsoleQuery) -> KeyPage {
+    let mut matching: Vec<&ApiKeyView> = listing
+        .iter()
+        .filter(|v| query.search.as_deref().is_none_or(|n| v.matches(n)))
+        .collect();
+    matching.sort_by(|a, b| {
+        let order = query.sort_by.compare(a, b);
+        if query.descending {
+            order.reverse()
+        } else {
+            order
+        }
+    });
+    KeyPage {
+        total_count: matching.len(),
+        items: matching
+            .into_iter()
+            .skip(query.offset)
+            .take(query.page_size)
+            .cloned()
+            .collect(),
+        next_token: None,
+    }
+}
+
+/// The listing the projector keeps in memory (a view store that cannot answer listings itself).
+pub struct MemoryKeyViews(pub Arc<Projector>);
+
+#[async_trait]
+impl KeyViews for MemoryKeyViews {
+    async fn page(
+        &self,
+        filter: Option<&str>,
+        start_after: Option<Uuid>,
+        max_items: Option<usize>,
+    ) -> Result<KeyPage, StoreError> {
+        let model = self.0.read();
+        let page = model.listing.page(filter, start_after, max_items);
+        Ok(KeyPage {
+            total_count: page.items.len(),
+            items: page.items.into_iter().cloned().collect(),
+            next_token: page.next_token,
+        })
+    }
+
+    async fn console(&self, query: &ConsoleQuery) -> Result<KeyPage, StoreError> {
+        Ok(console_page(&self.0.read().listing, query))
+    }
+
+    async fn get(&self, id: &Uuid) -> Result<Option<ApiKeyView>, StoreError> {
+        Ok(self.0.read().listing.get(id).cloned())
+    }
+}
+
+/// A store's persisted views, read only once they hold every write this node has folded: a create
+/// followed by a list on the same node always sees the key. Views that cannot catch up within the
+/// deadline make the read fail (503), never answer stale.
+pub struct PersistedKeyViews {
+    projector: Arc<Projector>,
+    store: Arc<dyn KeyViews>,
+    deadline: Duration,
+}
+
+impl PersistedKeyViews {
+    /// Reads `store` after the views reach memory, waiting at most `deadline` for them.
+    pub fn new(projector: Arc<Projector>, store: Arc<dyn KeyViews>, deadline: Duration) -> Self {
+        Self {
+            projector,
+            store,
+            deadline,
+        }
+    }
+
+    async fn current(&self) -> Result<(), StoreError> {
+        self.projector.views_reach_memory(self.deadline).await
+    }
+}
+
+#[async_trait]
+impl KeyViews for PersistedKeyViews {
+    async fn page(
+        &self,
+        filter: Option<&str>,
+        start_after: Option<Uuid>,
+        max_items: Option<usize>,
+    ) -> Result<KeyPage, StoreError> {
+        self.current().await?;
+        self.store.page(filter, start_after, max_items).await
+    }
+
+    async fn console(&self, query: &ConsoleQuery) -> Result<KeyPage, StoreError> {
+        self.current().await?;
+        self.store.console(query).await
+    }
+
+    async fn get(&self, id: &Uuid) -> Result<Option<ApiKeyView>, StoreError> {
+        self.current().await?;
+        self.store.get(id).await
+    }
+}
