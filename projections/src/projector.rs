@@ -329,10 +329,14 @@ impl Projector {
         audit
     }
 
+    fn dirty(&self) -> std::sync::MutexGuard<'_, Dirty> {
+        self.dirty.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Folds events into memory; returns the aggregates whose earlier events are missing.
     fn fold(&self, events: &[RecordedEvent]) -> BTreeSet<(String, String)> {
         let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
-        let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+        let mut dirty = self.dirty();
         let generation = dirty.generation;
         let mut gaps = BTreeSet::new();
         for event in events {
@@ -410,7 +414,7 @@ impl Projector {
         let (generation, changes) = {
             // The model before the dirty rows, as a fold takes them.
             let model = self.read();
-            let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+            let mut dirty = self.dirty();
             if applied == *persisted && dirty.rows.is_empty() {
                 return Ok(());
             }
@@ -420,7 +424,7 @@ impl Projector {
         };
         self.views.save(&changes, &applied).await?;
         {
-            let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+            let mut dirty = self.dirty();
             let Dirty { rows, keys, .. } = &mut *dirty;
             rows.retain(|_, touched_in| *touched_in > generation);
             keys.retain(|id, _| rows.contains_key(&Touched::ApiKey(*id)));
@@ -435,8 +439,12 @@ impl Projector {
     /// every write this node acknowledged. Fails when the views cannot be written within `deadline`.
     pub async fn views_reach_memory(&self, deadline: Duration) -> Result<(), StoreError> {
         let target = self.cursors().0;
+        // A commit of this process is folded without moving memory's feed cursor, so the cursor
+        // alone does not say it is persisted: its rows are, once no row marked by then is pending.
+        let generation = self.dirty().generation;
+        let pending = || self.dirty().rows.values().any(|mark| *mark <= generation);
         let reach = async {
-            while self.cursors().1 < target {
+            while self.cursors().1 < target || pending() {
                 self.persist_views().await?;
             }
             Ok(())
