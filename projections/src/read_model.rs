@@ -347,10 +347,12 @@ pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
             };
             (*api_key_id, KeyChange::Put(view))
         }
-        ApiKeyEvent::ApiKeyImported { api_key_id, .. } => match crate::imported::view(event, version) {
-            Some(view) => (*api_key_id, KeyChange::Put(view)),
-            None => (*api_key_id, KeyChange::Delete),
-        },
+        ApiKeyEvent::ApiKeyImported { api_key_id, .. } => {
+            match crate::imported::view(event, version) {
+                Some(view) => (*api_key_id, KeyChange::Put(view)),
+                None => (*api_key_id, KeyChange::Delete),
+            }
+        }
         ApiKeyEvent::ApiKeyUpdated {
             api_key_id,
             changes,

@@ -83,6 +83,8 @@ pub async fn run(settings: &Settings, action: ImportAction) -> anyhow::Result<Ex
     let records = records::read(&client, &tables, &progress).await?;
     let reading = read_started.elapsed();
     let mut writing = std::time::Duration::ZERO;
+    // The plan compares every VAMS record with the key's row here: the full fold of the log (a
+    // serving node's memory keeps no listing rows).
     let mut report = if args.dry_run {
         let (feed, _) = crate::startup::open_stores(settings).await?;
         let model = projections::Projector::rebuild_from(feed.as_ref())
@@ -92,7 +94,9 @@ pub async fn run(settings: &Settings, action: ImportAction) -> anyhow::Result<Ex
         report::Report::planned(&tables, &plan)
     } else {
         let backend = crate::startup::Backend::open(settings).await?;
-        let model = backend.projector.read().clone();
+        let model = projections::Projector::rebuild_from(backend.feed.as_ref())
+            .await?
+            .model;
         let plan =
             plan::Plan::build(&model, backend.feed.as_ref(), records, args.update_changed).await?;
         drop(model);

@@ -318,8 +318,9 @@ async fn insert_versions(
     tx: &mut Transaction<'_, Sqlite>,
     versions: &[(String, u64)],
 ) -> Result<(), StoreError> {
-    let mut insert =
-        QueryBuilder::<Sqlite>::new("INSERT OR REPLACE INTO aggregate_versions (aggregate, version) ");
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT OR REPLACE INTO aggregate_versions (aggregate, version) ",
+    );
     insert.push_values(versions, |mut row, (aggregate, version)| {
         row.push_bind(aggregate.as_str()).push_bind(*version as i64);
     });
