@@ -113,7 +113,7 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> anyhow::Result<ExitCod
             outcome.context("appending seeded keys")?;
         }
         done += count;
-        progress.set(done);
+        progress.set(done as u64);
     }
     progress.finish();
     let seeded = started.elapsed().as_secs_f64();

@@ -239,7 +239,8 @@ async fn projections(settings: Settings, action: ProjectionsAction) -> anyhow::R
     }
     let (feed, views) = crate::startup::open_stores(&settings).await?;
     let progress = crate::progress::Progress::new("folding events", None);
-    let rebuilt = Projector::rebuild_until(feed.as_ref(), None, &mut |n| progress.set(n)).await?;
+    let rebuilt =
+        Projector::rebuild_until(feed.as_ref(), None, &mut |n| progress.set(n as u64)).await?;
     progress.finish();
     let model = &rebuilt.model;
     let summary = format!(

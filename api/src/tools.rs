@@ -285,7 +285,8 @@ async fn replay(
     let started = Instant::now();
     let progress = crate::progress::Progress::new("replaying events", None);
     let rebuilt =
-        Projector::rebuild_until(stores.feed.as_ref(), None, &mut |n| progress.set(n)).await?;
+        Projector::rebuild_until(stores.feed.as_ref(), None, &mut |n| progress.set(n as u64))
+            .await?;
     progress.finish();
     let folded = started.elapsed().as_secs_f64();
     let model = &rebuilt.model;

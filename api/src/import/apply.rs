@@ -3,10 +3,10 @@
 //! retried item by item through the command bus, which decides again on what was stored meanwhile.
 //! Updates and users known here always go through the bus.
 use super::plan::{Plan, UserImport};
-use super::progress::Progress;
 use crate::commands::{CommandBus, Metadata};
 use crate::config::{BackendKind, Settings};
 use crate::error::{ApiError, DomainErrorStatus};
+use crate::progress::Progress;
 use crate::startup::Backend;
 use async_trait::async_trait;
 use chrono::Utc;

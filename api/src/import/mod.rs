@@ -17,7 +17,6 @@
 //! - [`progress`]: a progress bar on a terminal, nothing elsewhere.
 pub mod apply;
 pub mod plan;
-pub mod progress;
 pub mod records;
 pub mod report;
 
@@ -75,7 +74,7 @@ impl VamsArgs {
 pub async fn run(settings: &Settings, action: ImportAction) -> anyhow::Result<ExitCode> {
     let ImportAction::Vams(args) = action;
     let started = Instant::now();
-    let progress = progress::Progress::new(!args.json);
+    let progress = crate::progress::Progress::shown_if(!args.json);
     let tables = args.tables();
     let client = infra::vams::client().await;
     tables.check(&client).await?;

@@ -1,5 +1,5 @@
 //! The VAMS items, read whole and typed; items that cannot be read are kept as errors naming them.
-use super::progress::Progress;
+use crate::progress::Progress;
 use infra::vams::scan::scan_all;
 use infra::vams::{ItemError, VamsApiKey, VamsError, VamsRole, VamsTables, VamsUserRole};
 
