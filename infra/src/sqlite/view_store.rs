@@ -285,7 +285,7 @@ async fn insert_keys(
 ) -> Result<(), StoreError> {
     let bodies = views
         .iter()
-        .map(|v| json(v))
+        .map(json)
         .collect::<Result<Vec<_>, _>>()?;
     let mut listing = QueryBuilder::<Sqlite>::new("INSERT INTO api_key_view (api_key_id, body) ");
     listing.push_values(views.iter().zip(bodies), |mut row, (view, body)| {
