@@ -283,10 +283,7 @@ async fn insert_keys(
     tx: &mut Transaction<'_, Sqlite>,
     views: &[&ApiKeyView],
 ) -> Result<(), StoreError> {
-    let bodies = views
-        .iter()
-        .map(json)
-        .collect::<Result<Vec<_>, _>>()?;
+    let bodies = views.iter().map(json).collect::<Result<Vec<_>, _>>()?;
     let mut listing = QueryBuilder::<Sqlite>::new("INSERT INTO api_key_view (api_key_id, body) ");
     listing.push_values(views.iter().zip(bodies), |mut row, (view, body)| {
         row.push_bind(view.api_key_id.to_string()).push_bind(body);
