@@ -206,11 +206,7 @@ async fn insert_keys(
     listing.push_values(views.iter().zip(bodies), |mut row, (view, body)| {
         row.push_bind(view.api_key_id.to_string()).push_bind(body);
     });
-    listing
-        .build()
-        .execute(&mut **tx)
-        .await
-        .map_err(store_error)?;
+    execute(tx, listing).await?;
     let mut lookup = QueryBuilder::<Sqlite>::new(
         "INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at) ",
     );
@@ -221,7 +217,15 @@ async fn insert_keys(
             .push_bind(view.is_active as i64)
             .push_bind(view.expires_at.map(crate::stored_time::write));
     });
-    lookup
+    execute(tx, lookup).await?;
+    Ok(())
+}
+
+async fn execute(
+    tx: &mut Transaction<'_, Sqlite>,
+    mut query: QueryBuilder<'_, Sqlite>,
+) -> Result<(), StoreError> {
+    query
         .build()
         .execute(&mut **tx)
         .await
@@ -238,11 +242,7 @@ async fn insert_versions(
     insert.push_values(versions, |mut row, (aggregate, version)| {
         row.push_bind(aggregate.as_str()).push_bind(**version as i64);
     });
-    insert
-        .build()
-        .execute(&mut **tx)
-        .await
-        .map_err(store_error)?;
+    execute(tx, insert).await?;
     Ok(())
 }
 
