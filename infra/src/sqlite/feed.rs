@@ -54,7 +54,8 @@ fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
     let metadata: HashMap<String, String> =
         serde_json::from_str(&get("metadata")?).unwrap_or_default();
     let recorded_at = crate::stored_time::read(&get("recorded_at")?).map_err(|e| corrupt(&e))?;
-    let event = DomainEvent::decode_str(&aggregate_type, &get("payload")?).map_err(|e| corrupt(&e))?;
+    let event =
+        DomainEvent::decode_str(&aggregate_type, &get("payload")?).map_err(|e| corrupt(&e))?;
     Ok(RecordedEvent {
         cursor: cursor_of(row.try_get::<i64, _>("position").map_err(|e| corrupt(&e))?),
         aggregate_type,

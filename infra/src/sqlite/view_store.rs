@@ -200,7 +200,7 @@ async fn insert_keys(
 ) -> Result<(), StoreError> {
     let bodies = views
         .iter()
-        .map(|v| json(v))
+        .map(json)
         .collect::<Result<Vec<_>, _>>()?;
     let mut listing = QueryBuilder::<Sqlite>::new("INSERT INTO api_key_view (api_key_id, body) ");
     listing.push_values(views.iter().zip(bodies), |mut row, (view, body)| {
@@ -237,10 +237,12 @@ async fn insert_versions(
     tx: &mut Transaction<'_, Sqlite>,
     versions: &[(&String, &u64)],
 ) -> Result<(), StoreError> {
-    let mut insert =
-        QueryBuilder::<Sqlite>::new("INSERT OR REPLACE INTO aggregate_versions (aggregate, version) ");
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT OR REPLACE INTO aggregate_versions (aggregate, version) ",
+    );
     insert.push_values(versions, |mut row, (aggregate, version)| {
-        row.push_bind(aggregate.as_str()).push_bind(**version as i64);
+        row.push_bind(aggregate.as_str())
+            .push_bind(**version as i64);
     });
     execute(tx, insert).await?;
     Ok(())

@@ -17,7 +17,12 @@ const KILL_AFTER: usize = 300;
 
 /// One client: creates until the server is gone or its share is done; sends every acknowledged
 /// `(id, key)` as soon as it is read.
-async fn client(api: Api, admin: String, n: usize, acknowledged: mpsc::UnboundedSender<(String, String)>) {
+async fn client(
+    api: Api,
+    admin: String,
+    n: usize,
+    acknowledged: mpsc::UnboundedSender<(String, String)>,
+) {
     let http = tests::call::client();
     for i in 0..PER_CLIENT {
         let body = key_body(&format!("crash-{n}-{i}"), "admin", "created before kill -9");
@@ -31,7 +36,9 @@ async fn client(api: Api, admin: String, n: usize, acknowledged: mpsc::Unbounded
         if response.status() != 200 {
             return;
         }
-        let Ok(created) = response.json::<serde_json::Value>().await else { return };
+        let Ok(created) = response.json::<serde_json::Value>().await else {
+            return;
+        };
         let field = |f: &str| created[f].as_str().unwrap_or_default().to_owned();
         let _ = acknowledged.send((field("apiKeyId"), field("apiKey")));
     }
@@ -43,7 +50,10 @@ async fn every_acknowledged_create_survives_kill_9() {
     let data = tempfile::tempdir().expect("data dir");
     let logs = tempfile::tempdir().expect("logs dir");
     let server = Server::start(backend, data.path(), logs.path(), "first", &[]).await;
-    let admin = find_keys(&server.stderr_text()).into_iter().next().expect("bootstrap key");
+    let admin = find_keys(&server.stderr_text())
+        .into_iter()
+        .next()
+        .expect("bootstrap key");
     let api = Api::new(server.address.clone(), admin.clone());
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let clients: Vec<_> = (0..CLIENTS)
@@ -57,7 +67,11 @@ async fn every_acknowledged_create_survives_kill_9() {
         let remaining = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(remaining, receiver.recv()).await {
             Ok(Some(created)) => acknowledged.push(created),
-            Ok(None) => panic!("clients stopped after {} creates:\n{}", acknowledged.len(), server.stderr_text()),
+            Ok(None) => panic!(
+                "clients stopped after {} creates:\n{}",
+                acknowledged.len(),
+                server.stderr_text()
+            ),
             Err(_) => panic!("only {} creates acknowledged in time", acknowledged.len()),
         }
     }
