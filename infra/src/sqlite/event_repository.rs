@@ -273,14 +273,15 @@ impl PersistedEventRepository for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::unique::ADMIN_GUARD_META;
     use domain::role::Role;
     use domain::user_roles::UserRoles;
     use serde_json::json;
 
-    fn event(
+    /// A test event, carrying an observed admin-guard version when `guard` is given.
+    pub(in crate::sqlite) fn event(
         aggregate_type: &str,
         id: &str,
         sequence: usize,
@@ -301,7 +302,8 @@ mod tests {
         )
     }
 
-    async fn store() -> (tempfile::TempDir, SqliteStore) {
+    /// A store on a fresh file.
+    pub(in crate::sqlite) async fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("apikeyd.db"))
             .await

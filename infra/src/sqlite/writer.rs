@@ -172,20 +172,13 @@ fn failed(commits: usize, error: sqlx::Error) -> Vec<Result<(), PersistenceError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::unique::{UniqueViolation, ADMIN_GUARD_META};
+    use crate::sqlite::event_repository::tests::{event as test_event, store};
+    use crate::unique::UniqueViolation;
     use crate::SqliteStore;
     use serde_json::json;
 
     fn event(aggregate_type: &str, id: &str, sequence: usize) -> SerializedEvent {
-        SerializedEvent::new(
-            id.to_owned(),
-            sequence,
-            aggregate_type.to_owned(),
-            "Test".to_owned(),
-            "1".to_owned(),
-            json!({ "Test": { "n": sequence } }),
-            json!({}),
-        )
+        test_event(aggregate_type, id, sequence, None)
     }
 
     fn created(id: &str, name: &str) -> SerializedEvent {
@@ -196,17 +189,7 @@ mod tests {
     }
 
     fn guarded(id: &str, observed: u64) -> SerializedEvent {
-        let mut e = event("ApiKey", id, 1);
-        e.metadata = json!({ ADMIN_GUARD_META: observed.to_string() });
-        e
-    }
-
-    async fn store() -> (tempfile::TempDir, SqliteStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("apikeyd.db"))
-            .await
-            .unwrap();
-        (dir, store)
+        test_event("ApiKey", id, 1, Some(observed))
     }
 
     async fn stored(store: &SqliteStore) -> Vec<String> {
