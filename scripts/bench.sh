@@ -41,3 +41,12 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bea
 echo; echo "== GET /api/version (no auth: the HTTP stack alone)"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$URL/api/version"
 echo; echo "resident after load: $(rss)"
+
+# Read-side rows (functions in scripts/bench/readside.sh): /auth/check against /api/version of this
+# server, then resident bytes per key and start-to-ready at READ_MODEL_KEYS keys (own servers).
+source "$ROOT/scripts/bench/readside.sh"
+echo; echo "== read side"
+echo "| figure | apikeyd | baseline | ratio | goal |"
+echo "|---|---|---|---|---|"
+bench_check_ratio "$URL" "$ADMIN"
+bench_read_model "${READ_MODEL_KEYS:-1000000}"
