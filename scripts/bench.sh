@@ -6,6 +6,7 @@
 # entry. Results and commands go to docs/BENCHMARKS.md.
 #   bash scripts/bench.sh                        # every row
 #   ROWS="creates replay" KEYS=200000 bash scripts/bench.sh
+#   eval "$(bash scripts/emulators.sh start)"; bash scripts/bench.sh   # adds the AWS rows
 # Settings: DURATION (wrk, default 10s), CONNECTIONS (verify rows, 64), KEYS (seeded keys for the
 # replay row, default 1 000 000), BASELINE_SECONDS (raw SQLite commits, default 5).
 set -euo pipefail
@@ -15,7 +16,8 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 KEYS="${KEYS:-1000000}"
 BASELINE_SECONDS="${BASELINE_SECONDS:-5}"
-ROWS="${ROWS:-creates replay check}"
+ROWS="${ROWS:-creates replay check read_model}"
+[ "${APIKEYD_EMULATORS:-}" = 1 ] && ROWS="$ROWS aws_creates"
 
 command -v wrk >/dev/null || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null; }
 cargo build --release -p api --bin apikeyd
@@ -85,6 +87,19 @@ row_check() {
   stop_server
   add_row "GET /auth/check, valid key (req/s, wrk -t1 -c$CONNECTIONS)" "$check" "$version /api/version" \
     "$(ratio "$check" "$version")" "≥ 0.9×"
+}
+
+# Resident bytes per key and start-to-ready at READ_MODEL_KEYS keys (scripts/bench/readside.sh: its
+# own servers; prints its rows as it goes).
+row_read_model() {
+  # shellcheck source=scripts/bench/readside.sh
+  source "$ROOT/scripts/bench/readside.sh"
+  bench_read_model "${READ_MODEL_KEYS:-1000000}"
+}
+
+# AWS creates vs raw TransactWriteItems on DynamoDB Local (needs the emulators' environment).
+row_aws_creates() {
+  CONNECTIONS=8 bash "$ROOT/scripts/bench/aws-creates.sh"
 }
 
 for row in $ROWS; do
