@@ -12,8 +12,10 @@ CONNECTIONS="${CONNECTIONS:-8}"
 SECONDS_RUN="${DURATION:-8}"
 SECONDS_RUN="${SECONDS_RUN%s}"
 [ "${APIKEYD_EMULATORS:-}" = 1 ] || { echo "aws-creates: emulator environment missing" >&2; exit 2; }
-cargo build --release -q -p api --bin apikeyd
-cargo build --release -q -p infra --example dynamo_raw_tx
+if [ -z "${BENCH_NO_BUILD:-}" ]; then # set when the caller has just built both
+  cargo build --release -q -p api --bin apikeyd
+  cargo build --release -q -p infra --example dynamo_raw_tx
+fi
 BIN="$ROOT/target/release/apikeyd"
 WORK="$(mktemp -d -t apikeyd-awsbench-XXXXXX)"
 PID=""
