@@ -128,12 +128,18 @@
     return data;
   }
 
-  /** A signed-in call: a 401 means the key was revoked or expired meanwhile, so sign out. */
+  /**
+   * A signed-in call: a 401 means the key was revoked or expired meanwhile, so sign out. A call that
+   * was started for a session since ended (a late page load or search after "Sign out") signs out
+   * nobody: it must not clear the sign-in form someone is filling in.
+   */
   async function call(method, path, body) {
+    const key = session.key;
+    if (!key) throw new ApiError(401, 'Not signed in.');
     try {
-      return await request(method, path, body);
+      return await request(method, path, body, key);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) {
+      if (err instanceof ApiError && err.status === 401 && session.key === key) {
         signOut('Your API key is no longer valid. Sign in again.');
       }
       throw err;
