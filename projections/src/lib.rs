@@ -26,7 +26,6 @@ pub mod audit_vams;
 pub mod directory;
 pub mod event;
 pub mod forensics;
-mod imported;
 pub mod key_listing;
 pub mod key_lookup;
 pub mod key_views;

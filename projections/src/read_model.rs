@@ -347,11 +347,34 @@ pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
             };
             (*api_key_id, KeyChange::Put(view))
         }
-        ApiKeyEvent::ApiKeyImported { api_key_id, .. } => {
-            match crate::imported::view(event, version) {
-                Some(view) => (*api_key_id, KeyChange::Put(view)),
-                None => (*api_key_id, KeyChange::Delete),
-            }
+        ApiKeyEvent::ApiKeyImported {
+            api_key_id,
+            api_key_name,
+            user_id,
+            description,
+            key_hash,
+            expires_at,
+            is_active,
+            created_by,
+            created_at,
+            updated_at,
+            ..
+        } => {
+            // Its state and times as the other system had them.
+            let view = ApiKeyView {
+                api_key_id: *api_key_id,
+                api_key_name: api_key_name.to_string(),
+                user_id: user_id.clone(),
+                description: description.as_ref().to_owned(),
+                key_hash: *key_hash,
+                created_by: created_by.as_ref().to_owned(),
+                created_at: *created_at,
+                updated_at: *updated_at,
+                expires_at: expires_at.map(|e| e.at()),
+                is_active: *is_active,
+                version,
+            };
+            (*api_key_id, KeyChange::Put(view))
         }
         ApiKeyEvent::ApiKeyUpdated {
             api_key_id,
