@@ -48,18 +48,41 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
         })
         .collect();
     add_missing(pool, "api_key_view", &generated).await?;
-    for column in INDEXED {
-        sqlx::query(&format!(
-            "CREATE INDEX IF NOT EXISTS api_key_view_{column} ON api_key_view ({column}, api_key_id)"
-        ))
-        .execute(pool)
-        .await?;
+    for (_, create) in listing_indexes() {
+        sqlx::query(&create).execute(pool).await?;
     }
     let plain: Vec<(&str, String)> = LOOKUP_COLUMNS
         .iter()
         .map(|(column, kind)| (*column, kind.to_string()))
         .collect();
-    add_missing(pool, "api_key_lookup", &plain).await
+    add_missing(pool, "api_key_lookup", &plain).await?;
+    // Lookup rows written without a name or version (a bulk rebuild before they were written)
+    // get them once here, so a start reads the lookup table alone.
+    sqlx::query(
+        "UPDATE api_key_lookup SET
+            api_key_name = COALESCE(api_key_name, (SELECT json_extract(v.body, '$.api_key_name')
+                FROM api_key_view v WHERE v.api_key_id = api_key_lookup.api_key_id)),
+            version = COALESCE(version, (SELECT a.version FROM aggregate_versions a
+                WHERE a.aggregate = 'ApiKey:' || api_key_lookup.api_key_id))
+         WHERE api_key_name IS NULL OR version IS NULL",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The listing's sort indexes, as (name, `CREATE INDEX IF NOT EXISTS` statement): created on open,
+/// dropped and rebuilt around a bulk rebuild.
+pub(super) fn listing_indexes() -> Vec<(String, String)> {
+    INDEXED
+        .iter()
+        .map(|column| {
+            let name = format!("api_key_view_{column}");
+            let create =
+                format!("CREATE INDEX IF NOT EXISTS {name} ON api_key_view ({column}, api_key_id)");
+            (name, create)
+        })
+        .collect()
 }
 
 /// Adds each `(column, definition)` the table lacks (generated columns included).

@@ -10,12 +10,14 @@
 //! `checkpoints` (how far each consumer has read the log), `aggregate_versions` (the last sequence folded
 //! into the views per aggregate).
 pub mod baseline;
+mod direct;
 mod event_repository;
 mod feed;
 mod key_views;
 mod view_store;
 mod writer;
 
+pub use direct::DirectError;
 pub use writer::WriteError;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -67,6 +69,8 @@ const VIEWS_CHECKPOINT: &str = "views";
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file, for the bulk scans that open their own connection.
+    path: std::path::PathBuf,
     writer: writer::Writer,
 }
 
@@ -97,7 +101,11 @@ impl SqliteStore {
         }
         key_views::migrate(&pool).await?;
         let writer = writer::Writer::spawn(pool.clone());
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            path: path.to_owned(),
+            writer,
+        })
     }
 
     /// The connection pool (tests and tools).
