@@ -5,6 +5,7 @@
 use chrono::{TimeZone, Utc};
 use domain::api_key::{ApiKeyChanges, ApiKeyEvent, Change};
 use domain::{Actor, ApiKeyName, Description, KeyHash, UserId};
+use infra::sqlite::DirectError;
 use infra::SqliteStore;
 use projections::{DomainEvent, ReadModel, RecordedEvent, StoreError, ViewStore};
 use std::collections::HashMap;
@@ -192,7 +193,16 @@ async fn an_undecodable_lookup_row_is_reported_with_its_key() {
         .await
         .unwrap();
     match store.load_for_serving().await {
-        Err(StoreError::Corrupt(message)) => {
+        Err(error @ StoreError::Corrupt(_)) => {
+            // The adapter's own error, typed, under the port's.
+            match error.cause().and_then(|c| c.downcast_ref::<DirectError>()) {
+                Some(DirectError::Row { table, row, .. }) => {
+                    assert_eq!(*table, "api_key_lookup");
+                    assert_eq!(*row, id.to_string());
+                }
+                other => panic!("expected an undecodable lookup row, got {other:?}"),
+            }
+            let message = error.to_string();
             assert!(message.contains("api_key_lookup"), "{message}");
             assert!(message.contains(&id.to_string()), "{message}");
         }

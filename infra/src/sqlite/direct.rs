@@ -33,7 +33,7 @@ const REBUILD_CACHE_KIB: i64 = 256 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum DirectError {
     /// The file could not be opened, read or written (locked past the busy timeout, I/O, full).
-    #[error("SQLite file {path}: {source}")]
+    #[error("SQLite file {path}")]
     Sqlite {
         path: PathBuf,
         #[source]
@@ -47,26 +47,22 @@ pub enum DirectError {
         problem: String,
     },
     /// A row that cannot be encoded for writing.
-    #[error("encoding a {table} row: {source}")]
+    #[error("encoding a {table} row")]
     Encode {
         table: &'static str,
         #[source]
         source: serde_json::Error,
     },
     /// The blocking task running the scan was cancelled or panicked.
-    #[error("bulk SQLite task failed: {0}")]
+    #[error("bulk SQLite task failed")]
     Task(#[from] tokio::task::JoinError),
 }
 
 impl From<DirectError> for projections::StoreError {
     fn from(error: DirectError) -> Self {
         match error {
-            DirectError::Row { .. } | DirectError::Encode { .. } => {
-                Self::Corrupt(error.to_string())
-            }
-            DirectError::Sqlite { .. } | DirectError::Task(_) => {
-                Self::Unavailable(error.to_string())
-            }
+            DirectError::Row { .. } | DirectError::Encode { .. } => Self::corrupt(error),
+            DirectError::Sqlite { .. } | DirectError::Task(_) => Self::unavailable(error),
         }
     }
 }

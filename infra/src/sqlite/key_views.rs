@@ -5,7 +5,7 @@
 //! the console sorts and searches by, with an index per sort column. Matching (`filter`, `search`)
 //! runs in Rust on those columns so it is exactly [`projections::key_listing::matches`] (SQLite's
 //! `lower()` folds ASCII only); only matching rows' bodies are parsed.
-use super::{store_error, SqliteStore};
+use super::{corrupt, store_error, SqliteStore};
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use projections::key_listing::{matches, ApiKeyView};
@@ -105,10 +105,6 @@ async fn add_missing(
         }
     }
     Ok(())
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
 }
 
 fn parse(body: &str) -> Result<ApiKeyView, StoreError> {

@@ -1,14 +1,10 @@
 //! The persisted projections and checkpoints.
 use super::direct::{self, Load};
-use super::{store_error, SqliteStore, VIEWS_CHECKPOINT};
+use super::{corrupt, store_error, SqliteStore, VIEWS_CHECKPOINT};
 use async_trait::async_trait;
 use projections::key_listing::{ApiKeyView, KeyChange};
 use projections::{ReadModel, StoreError, ViewChanges, ViewStore};
 use sqlx::{Sqlite, Transaction};
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(corrupt)

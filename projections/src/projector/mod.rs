@@ -19,7 +19,7 @@ pub mod ports;
 mod rebuild;
 mod views;
 
-pub use ports::{AuditSink, EventFeed, StoreError, ViewChanges, ViewStore};
+pub use ports::{AuditSink, Chain, EventFeed, StoreCause, StoreError, ViewChanges, ViewStore};
 pub use rebuild::Rebuilt;
 
 use crate::event::DomainEvent;

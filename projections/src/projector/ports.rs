@@ -7,17 +7,61 @@ use crate::read_model::ReadModel;
 use crate::role_directory::{RoleView, UserRolesView};
 use async_trait::async_trait;
 use domain::{RoleName, UserId};
+use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
-/// A store could not be read or written.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a store failed, as its adapter's own error type (`SqliteError`, `DynamoError`, …) with the
+/// causes it wraps: kept whole, so a log line or a test can walk or downcast it.
+pub type StoreCause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// A store could not be read or written. Its message carries the cause's whole chain.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// Unreachable, locked, out of space: retry later.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    #[error("store unavailable: {}", Chain(.0.as_ref()))]
+    Unavailable(StoreCause),
     /// Data that cannot be read back.
-    #[error("store data invalid: {0}")]
-    Corrupt(String),
+    #[error("store data invalid: {}", Chain(.0.as_ref()))]
+    Corrupt(StoreCause),
+    /// The persisted views did not reach memory's position in time (their store is slow or failing).
+    #[error("the views trail memory past the deadline of {0:?}")]
+    ViewsBehind(Duration),
+}
+
+impl StoreError {
+    /// An adapter failure to retry later.
+    pub fn unavailable(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Unavailable(Arc::new(cause))
+    }
+
+    /// Adapter data that cannot be read back.
+    pub fn corrupt(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Corrupt(Arc::new(cause))
+    }
+
+    /// The adapter's error, when there is one.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            Self::Unavailable(cause) | Self::Corrupt(cause) => Some(cause.as_ref()),
+            Self::ViewsBehind(_) => None,
+        }
+    }
+}
+
+/// An error and every cause under it, as `outer: inner: innermost` (how errors are logged).
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut next = self.0.source();
+        while let Some(cause) = next {
+            write!(f, ": {cause}")?;
+            next = cause.source();
+        }
+        Ok(())
+    }
 }
 
 /// The event log in (approximately) global order. Cursors are strings that sort like the log; `""`

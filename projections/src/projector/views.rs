@@ -71,9 +71,9 @@ impl Projector {
             }
             Ok(())
         };
-        tokio::time::timeout(deadline, reach).await.map_err(|_| {
-            StoreError::Unavailable("the views trail memory past the deadline".into())
-        })?
+        tokio::time::timeout(deadline, reach)
+            .await
+            .map_err(|_| StoreError::ViewsBehind(deadline))?
     }
 
     fn changes_for(model: &ReadModel, memory: &Dirty) -> ViewChanges {
