@@ -376,6 +376,7 @@ fn write_all(path: &Path, rows: Rows, cursor: &str) -> Result<(), DirectError> {
         insert_pairs(&tx, "user_roles_view", "user_id", &rows.users).map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
     }
+    let mut phase = Phase::start();
     for chunk in rows.listing.chunks(ROWS_PER_TRANSACTION) {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -383,6 +384,7 @@ fn write_all(path: &Path, rows: Rows, cursor: &str) -> Result<(), DirectError> {
         insert_pairs(&tx, "api_key_view", "api_key_id", chunk).map_err(&sqlite)?;
         tx.commit().map_err(&sqlite)?;
     }
+    phase.done("listing rows", rows.listing.len());
     for chunk in rows.lookup.chunks(ROWS_PER_TRANSACTION) {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -411,6 +413,7 @@ fn write_all(path: &Path, rows: Rows, cursor: &str) -> Result<(), DirectError> {
         }
         tx.commit().map_err(&sqlite)?;
     }
+    phase.done("lookup rows", rows.lookup.len());
     for chunk in rows.versions.chunks(ROWS_PER_TRANSACTION) {
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -435,11 +438,33 @@ fn write_all(path: &Path, rows: Rows, cursor: &str) -> Result<(), DirectError> {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(&sqlite)?;
+    phase.done("versions", rows.versions.len());
     for (_, create) in &indexes {
         tx.execute(create, []).map_err(&sqlite)?;
     }
     set_checkpoint(&tx, cursor).map_err(&sqlite)?;
-    tx.commit().map_err(&sqlite)
+    tx.commit().map_err(&sqlite)?;
+    phase.done("sort indexes", indexes.len());
+    Ok(())
+}
+
+/// Times the phases of a rebuild's writes (logged at debug level).
+struct Phase(std::time::Instant);
+
+impl Phase {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    fn done(&mut self, what: &str, rows: usize) {
+        tracing::debug!(
+            what,
+            rows,
+            seconds = self.0.elapsed().as_secs_f64(),
+            "rebuild phase written"
+        );
+        self.0 = std::time::Instant::now();
+    }
 }
 
 fn insert_pairs(
