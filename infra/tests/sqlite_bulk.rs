@@ -165,6 +165,10 @@ async fn lookup_rows_without_names_or_versions_are_completed_on_open() {
             .execute(store.pool())
             .await
             .unwrap();
+        sqlx::query("PRAGMA user_version = 0")
+            .execute(store.pool())
+            .await
+            .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
     let missing: i64 = sqlx::query_scalar(

@@ -34,6 +34,8 @@ const INDEXED: &[&str] = &[
     "key_updated_at",
     "key_expires_at",
 ];
+/// `PRAGMA user_version` once every lookup row carries its key's name and version.
+const LOOKUP_COMPLETE: i64 = 1;
 const LOOKUP_COLUMNS: &[(&str, &str)] = &[("api_key_name", "TEXT"), ("version", "INTEGER")];
 
 /// Adds the generated listing columns, their indexes and the lookup's name and version columns.
@@ -57,17 +59,25 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
         .collect();
     add_missing(pool, "api_key_lookup", &plain).await?;
     // Lookup rows written without a name or version (a bulk rebuild before they were written)
-    // get them once here, so a start reads the lookup table alone.
-    sqlx::query(
-        "UPDATE api_key_lookup SET
-            api_key_name = COALESCE(api_key_name, (SELECT json_extract(v.body, '$.api_key_name')
-                FROM api_key_view v WHERE v.api_key_id = api_key_lookup.api_key_id)),
-            version = COALESCE(version, (SELECT a.version FROM aggregate_versions a
-                WHERE a.aggregate = 'ApiKey:' || api_key_lookup.api_key_id))
-         WHERE api_key_name IS NULL OR version IS NULL",
-    )
-    .execute(pool)
-    .await?;
+    // get them once, so a start reads the lookup table alone. Every writer since writes both.
+    let schema: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(pool)
+        .await?;
+    if schema < LOOKUP_COMPLETE {
+        sqlx::query(
+            "UPDATE api_key_lookup SET
+                api_key_name = COALESCE(api_key_name, (SELECT json_extract(v.body, '$.api_key_name')
+                    FROM api_key_view v WHERE v.api_key_id = api_key_lookup.api_key_id)),
+                version = COALESCE(version, (SELECT a.version FROM aggregate_versions a
+                    WHERE a.aggregate = 'ApiKey:' || api_key_lookup.api_key_id))
+             WHERE api_key_name IS NULL OR version IS NULL",
+        )
+        .execute(pool)
+        .await?;
+        sqlx::query(&format!("PRAGMA user_version = {LOOKUP_COMPLETE}"))
+            .execute(pool)
+            .await?;
+    }
     Ok(())
 }
 
