@@ -29,6 +29,9 @@ const ROWS_PER_TRANSACTION: usize = 100_000;
 /// at the end sort in it.
 const REBUILD_CACHE_KIB: i64 = 256 * 1024;
 
+/// How much of the file a load maps (bytes): the whole of a file with millions of keys.
+const LOAD_MMAP_BYTES: i64 = 8 << 30;
+
 /// Why a bulk read or write of the views failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DirectError {
@@ -109,6 +112,9 @@ pub(super) async fn load(path: PathBuf, what: Load) -> Result<(ReadModel, String
             path: path.clone(),
             source,
         };
+        // Pages mapped, not copied by a read(2) each: the scan reads every page of the tables once.
+        conn.pragma_update(None, "mmap_size", LOAD_MMAP_BYTES)
+            .map_err(sqlite)?;
         let tx = conn.transaction().map_err(sqlite)?;
         let scanned = (|| {
             let mut model = match what {
@@ -174,6 +180,8 @@ fn load_lookup(tx: &Transaction<'_>, model: &mut ReadModel) -> Result<(), ScanEr
                 WHERE a.aggregate = 'ApiKey:' || l.api_key_id)) AS version
          FROM api_key_lookup l",
     )?;
+    let count: i64 = tx.query_row("SELECT count(*) FROM api_key_lookup", [], |row| row.get(0))?;
+    model.lookup.reserve(usize::try_from(count).unwrap_or(0));
     let mut rows = statement.query([])?;
     let table = "api_key_lookup";
     while let Some(row) = rows.next()? {
@@ -199,8 +207,9 @@ fn load_lookup(tx: &Transaction<'_>, model: &mut ReadModel) -> Result<(), ScanEr
         };
         let name = row.get_ref(5)?.as_str_or_null().map_err(|e| bad(&e))?;
         let version = row.get::<_, Option<i64>>(6)?.unwrap_or(0) as u64;
-        model.lookup.insert(hash, entry, name.unwrap_or_default());
-        model.lookup.set_version(api_key_id, version);
+        model
+            .lookup
+            .insert_at_version(hash, entry, name.unwrap_or_default(), version);
     }
     Ok(())
 }
