@@ -50,8 +50,12 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
         })
         .collect();
     add_missing(pool, "api_key_view", &generated).await?;
-    for (_, create) in listing_indexes() {
-        sqlx::query(&create).execute(pool).await?;
+    for column in INDEXED {
+        sqlx::query(&format!(
+            "CREATE INDEX IF NOT EXISTS api_key_view_{column} ON api_key_view ({column}, api_key_id)"
+        ))
+        .execute(pool)
+        .await?;
     }
     let plain: Vec<(&str, String)> = LOOKUP_COLUMNS
         .iter()
@@ -79,20 +83,6 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
             .await?;
     }
     Ok(())
-}
-
-/// The listing's sort indexes, as (name, `CREATE INDEX IF NOT EXISTS` statement): created on open,
-/// dropped and rebuilt around a bulk rebuild.
-pub(super) fn listing_indexes() -> Vec<(String, String)> {
-    INDEXED
-        .iter()
-        .map(|column| {
-            let name = format!("api_key_view_{column}");
-            let create =
-                format!("CREATE INDEX IF NOT EXISTS {name} ON api_key_view ({column}, api_key_id)");
-            (name, create)
-        })
-        .collect()
 }
 
 /// Adds each `(column, definition)` the table lacks (generated columns included).
