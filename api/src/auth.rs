@@ -100,7 +100,7 @@ fn refused(state: &AppState, req: &HttpRequest, client: &ClientInfo, verificatio
     }
     tracing::info!(
         code = verification.code.as_str(),
-        hash_prefix = verification.hash_prefix.as_deref().unwrap_or("-"),
+        hash_prefix = %verification.hash_prefix.map_or_else(|| "-".to_owned(), |p| p.to_string()),
         api_key_id = ?verification.api_key_id,
         client_ip = %client.client(),
         path = %crate::redact::redact(req.path()),

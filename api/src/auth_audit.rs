@@ -89,7 +89,9 @@ impl AuthFailureAudit {
 
 fn record(refusal: Refusal<'_>) -> AuditRecord {
     let v = refusal.verification;
-    let prefix = v.hash_prefix.clone().unwrap_or_else(|| "-".to_owned());
+    let prefix = v
+        .hash_prefix
+        .map_or_else(|| "-".to_owned(), |p| p.to_string());
     AuditRecord {
         event_id: format!("auth:{}", uuid::Uuid::new_v4()),
         time: Utc::now(),

@@ -63,7 +63,28 @@ impl KeyHash {
 
     /// The first 8 hex characters: enough to correlate in logs, useless to an attacker.
     pub fn prefix(&self) -> String {
-        hex::encode(&self.0[..4])
+        self.short().to_string()
+    }
+
+    /// The same prefix, kept as bytes until it is displayed (the verification hot path).
+    pub fn short(&self) -> HashPrefix {
+        HashPrefix([self.0[0], self.0[1], self.0[2], self.0[3]])
+    }
+}
+
+/// The first four bytes of a key hash; displays as 8 lowercase hex characters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HashPrefix([u8; 4]);
+
+impl std::fmt::Display for HashPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl std::fmt::Debug for HashPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HashPrefix({self})")
     }
 }
 
@@ -99,6 +120,8 @@ mod tests {
         );
         assert_eq!(KeyHash::from_hex(&h.to_hex()).unwrap(), h);
         assert!(KeyHash::from_hex("zz").is_err());
+        assert_eq!(h.prefix(), "ba7816bf");
+        assert_eq!(h.short().to_string(), h.prefix());
     }
 
     #[test]

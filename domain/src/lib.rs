@@ -35,7 +35,7 @@ pub use description::Description;
 pub use expiration::{Expiration, ExpiryForm, RecordedExpiry};
 pub use import_source::ImportSource;
 pub use is_active::IsActive;
-pub use key_hash::KeyHash;
+pub use key_hash::{HashPrefix, KeyHash};
 pub use role_name::RoleName;
 pub use user_id::UserId;
 

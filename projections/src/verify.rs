@@ -3,7 +3,7 @@
 use crate::key_lookup::KeyRef;
 use crate::read_model::ReadModel;
 use chrono::{DateTime, Utc};
-use domain::{KeyHash, RoleName, UserId};
+use domain::{HashPrefix, KeyHash, RoleName, UserId};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -65,7 +65,7 @@ pub struct Verification {
     /// Set when the key was found.
     pub api_key_id: Option<Uuid>,
     /// First hex characters of the hash, for logs.
-    pub hash_prefix: Option<String>,
+    pub hash_prefix: Option<HashPrefix>,
     /// Set when valid.
     pub principal: Option<Principal>,
 }
@@ -87,7 +87,7 @@ impl ReadModel {
             return refused(VerifyCode::Malformed, None, None);
         }
         let hash = KeyHash::of(presented);
-        let prefix = Some(hash.prefix());
+        let prefix = Some(hash.short());
         let Some(entry) = self.lookup.get(&hash) else {
             return refused(VerifyCode::NotFound, None, prefix);
         };
@@ -100,7 +100,7 @@ impl ReadModel {
 pub fn decide(
     entry: KeyRef<'_>,
     roles: Vec<RoleName>,
-    hash_prefix: Option<String>,
+    hash_prefix: Option<HashPrefix>,
     now: DateTime<Utc>,
 ) -> Verification {
     let id = Some(entry.api_key_id);
@@ -128,7 +128,7 @@ pub fn decide(
 fn refused(
     code: VerifyCode,
     api_key_id: Option<Uuid>,
-    hash_prefix: Option<String>,
+    hash_prefix: Option<HashPrefix>,
 ) -> Verification {
     Verification {
         code,
