@@ -237,7 +237,8 @@ async fn projections(settings: Settings, action: ProjectionsAction) -> anyhow::R
     if let ProjectionsAction::Rebuild = action {
         return crate::tools::rebuild(&settings).await;
     }
-    let (feed, views) = crate::startup::open_stores(&settings).await?;
+    let store = crate::stores::Store::open(&settings).await?;
+    let (feed, views) = (store.feed(), store.views());
     let progress = crate::progress::Progress::new("folding events", None);
     let rebuilt =
         Projector::rebuild_until(feed.as_ref(), None, &mut |n| progress.set(n as u64)).await?;

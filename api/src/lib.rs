@@ -52,5 +52,6 @@ pub mod request_id;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod stores;
 pub mod telemetry;
 pub mod tools;

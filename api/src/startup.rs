@@ -1,7 +1,7 @@
 //! Wiring: stores, projections, command bus, bootstrap and the HTTP server.
 use crate::auth_audit::AuthFailureAudit;
 use crate::commands::{CommandBus, Frameworks};
-use crate::config::{AuditFormat, BackendKind, Settings};
+use crate::config::{AuditFormat, Settings};
 use crate::connections::ConnectionCap;
 use crate::error::ApiError;
 use crate::limits::{AuthFailLimiter, Limits};
@@ -18,7 +18,7 @@ use domain::services::Services;
 use infra::audit_file::AuditFile;
 use infra::cloudwatch::{AuditFormat as CloudFormat, CloudWatchAudit};
 use infra::dynamo::Lease;
-use infra::{AdminGuard, DynamoStore, SqliteStore};
+use infra::{AdminGuard, DynamoStore};
 use projections::directory::ReadModelDirectory;
 use projections::key_views::{KeyViews, MemoryKeyViews, PersistedKeyViews};
 use projections::miss::{LookupFallback, MissGuard};
@@ -68,37 +68,6 @@ pub struct Backend {
     pub auth_audit: Option<Arc<AuthFailureAudit>>,
 }
 
-/// The event feed and view store of the configured backend, without starting projections (tools).
-pub async fn open_stores(
-    settings: &Settings,
-) -> anyhow::Result<(Arc<dyn EventFeed>, Arc<dyn ViewStore>)> {
-    Ok(match settings.backend {
-        BackendKind::Embedded => {
-            let store = open_sqlite(settings).await?;
-            (Arc::new(store.clone()), Arc::new(store))
-        }
-        BackendKind::Aws => {
-            let store = open_dynamo(settings).await?;
-            (Arc::new(store.clone()), Arc::new(store))
-        }
-    })
-}
-
-async fn open_sqlite(settings: &Settings) -> anyhow::Result<SqliteStore> {
-    let path = settings.database_path();
-    SqliteStore::open(&path)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))
-}
-
-async fn open_dynamo(settings: &Settings) -> anyhow::Result<DynamoStore> {
-    let store = DynamoStore::connect(&settings.table_prefix).await;
-    if settings.aws_create_tables {
-        store.init_tables().await?;
-    }
-    Ok(store)
-}
-
 /// The audit sinks the settings ask for. Several nodes on one DynamoDB table set share one CloudWatch
 /// stream, so its delivery is guarded by a lease in the views table.
 async fn audit_sinks(settings: &Settings, shared: Option<&DynamoStore>) -> Vec<Arc<dyn AuditSink>> {
@@ -142,10 +111,9 @@ struct Stores {
 impl Backend {
     /// The backend the settings name.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
-        match settings.backend {
-            BackendKind::Embedded => {
+        match crate::stores::Store::open(settings).await? {
+            crate::stores::Store::Embedded(store) => {
                 let sinks = audit_sinks(settings, None).await;
-                let store = open_sqlite(settings).await?;
                 let listing: Arc<dyn KeyViews> = Arc::new(store.clone());
                 let stores = Stores {
                     fallback: None,
@@ -153,8 +121,7 @@ impl Backend {
                 };
                 Self::assemble(store, settings, sinks, stores, EMBEDDED_POLL).await
             }
-            BackendKind::Aws => {
-                let store = open_dynamo(settings).await?;
+            crate::stores::Store::Aws(store) => {
                 let sinks = audit_sinks(settings, Some(&store)).await;
                 let fallback: Arc<dyn LookupFallback> = Arc::new(store.clone());
                 // Listing from the DynamoDB views is issue 14: AWS keeps the rows in memory.

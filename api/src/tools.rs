@@ -4,7 +4,7 @@
 //! Output goes through `writeln!` so that a closed stdout (`| head`) is an error the command line
 //! turns into a quiet exit 0 ([`crate::console`]); data from the store is escaped in text output
 //! and exact in `--json` output.
-use crate::config::{BackendKind, Settings};
+use crate::config::Settings;
 use crate::console::escape;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -151,25 +151,11 @@ struct Stores {
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<Stores> {
-    Ok(match settings.backend {
-        BackendKind::Embedded => {
-            let store = infra::SqliteStore::open(&settings.database_path())
-                .await
-                .with_context(|| format!("cannot open {}", settings.database_path().display()))?;
-            Stores {
-                feed: Arc::new(store.clone()),
-                views: Arc::new(store.clone()),
-                chain: Arc::new(store),
-            }
-        }
-        BackendKind::Aws => {
-            let store = infra::DynamoStore::connect(&settings.table_prefix).await;
-            Stores {
-                feed: Arc::new(store.clone()),
-                views: Arc::new(store.clone()),
-                chain: Arc::new(store),
-            }
-        }
+    let store = crate::stores::Store::open(settings).await?;
+    Ok(Stores {
+        feed: store.feed(),
+        views: store.views(),
+        chain: store.chain(),
     })
 }
 

@@ -4,7 +4,7 @@
 //! Updates and users known here always go through the bus.
 use super::plan::{Plan, UserImport};
 use crate::commands::{CommandBus, Metadata};
-use crate::config::{BackendKind, Settings};
+use crate::config::Settings;
 use crate::error::{ApiError, DomainErrorStatus};
 use crate::progress::Progress;
 use crate::startup::Backend;
@@ -27,12 +27,7 @@ use std::sync::Arc;
 
 /// The store's bulk commit for the configured backend.
 pub async fn open_bulk(settings: &Settings) -> anyhow::Result<Arc<dyn StreamCommit>> {
-    Ok(match settings.backend {
-        BackendKind::Embedded => {
-            Arc::new(infra::SqliteStore::open(&settings.database_path()).await?)
-        }
-        BackendKind::Aws => Arc::new(infra::DynamoStore::connect(&settings.table_prefix).await),
-    })
+    Ok(crate::stores::Store::open(settings).await?.bulk())
 }
 
 /// What the writes did.

@@ -85,7 +85,7 @@ pub async fn run(settings: &Settings, action: ImportAction) -> anyhow::Result<Ex
     // The plan compares every VAMS record with the key's row here: the full fold of the log (a
     // serving node's memory keeps no listing rows).
     let mut report = if args.dry_run {
-        let (feed, _) = crate::startup::open_stores(settings).await?;
+        let feed = crate::stores::Store::open(settings).await?.feed();
         let model = projections::Projector::rebuild_from(feed.as_ref())
             .await?
             .model;
