@@ -320,6 +320,7 @@ async fn create(
         expires_at: expires_at.map(|e| e.at()),
         is_active: true,
         version: 1,
+        secret: Default::default(),
     });
     state
         .bus

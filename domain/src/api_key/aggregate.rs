@@ -13,7 +13,7 @@ use uuid::Uuid;
 mod import;
 mod rotation;
 
-pub(super) use rotation::Grace;
+pub use rotation::Grace;
 
 /// An API key's write-side state: just what decisions need.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ mod commands;
 mod error;
 mod events;
 
-pub use aggregate::ApiKey;
+pub use aggregate::{ApiKey, Grace};
 pub use commands::{
     ApiKeyCommand, CreateApiKey, DeleteApiKey, ExposeApiKey, ImportApiKey, RotateApiKey,
     UpdateApiKey,

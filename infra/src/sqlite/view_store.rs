@@ -43,6 +43,7 @@ impl SqliteStore {
     async fn load_lookup(tx: &mut Snapshot<'_>, model: &mut ReadModel) -> Result<(), StoreError> {
         let mut rows = sqlx::query(
             "SELECT l.key_hash, l.api_key_id, l.user_id, l.is_active, l.expires_at,
+                l.previous_key_hash, l.previous_key_expires_at,
                 COALESCE(l.api_key_name, (SELECT json_extract(v.body, '$.api_key_name')
                     FROM api_key_view v WHERE v.api_key_id = l.api_key_id)) AS api_key_name,
                 COALESCE(l.version, (SELECT a.version FROM aggregate_versions a
@@ -68,6 +69,7 @@ impl SqliteStore {
             let id = entry.api_key_id;
             model.lookup.insert(hash, entry, name.unwrap_or_default());
             model.lookup.set_version(id, version.unwrap_or(0) as u64);
+            model.lookup.set_grace(&id, grace_of(&row)?);
         }
         Ok(())
     }
@@ -113,6 +115,19 @@ impl SqliteStore {
         }
         Ok(())
     }
+}
+
+/// A lookup row's previous secret in grace, when it has one.
+fn grace_of(row: &sqlx::sqlite::SqliteRow) -> Result<Option<domain::api_key::Grace>, StoreError> {
+    let hash: Option<&str> = row.try_get("previous_key_hash").map_err(corrupt)?;
+    let until: Option<&str> = row.try_get("previous_key_expires_at").map_err(corrupt)?;
+    let (Some(hash), Some(until)) = (hash, until) else {
+        return Ok(None);
+    };
+    Ok(Some(domain::api_key::Grace {
+        key_hash: domain::KeyHash::from_hex(hash).map_err(corrupt)?,
+        until: crate::stored_time::read(until).map_err(corrupt)?,
+    }))
 }
 
 /// The row a key change leaves (`None`: no row), reading the stored row a patch applies to.
@@ -167,7 +182,8 @@ async fn write_key(
         .bind(body)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at, api_key_name, version) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    let grace = view.secret.previous_key;
+    sqlx::query("INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at, api_key_name, version, previous_key_hash, previous_key_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(view.key_hash.to_hex())
         .bind(&id)
         .bind(view.user_id.as_ref())
@@ -175,6 +191,8 @@ async fn write_key(
         .bind(view.expires_at.map(crate::stored_time::write))
         .bind(&view.api_key_name)
         .bind(view.version as i64)
+        .bind(grace.map(|g| g.key_hash.to_hex()))
+        .bind(grace.map(|g| crate::stored_time::write(g.until)))
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -270,7 +288,7 @@ async fn set_position(
 /// the WAL stays bounded.
 const ROWS_PER_TRANSACTION: usize = 20_000;
 
-/// Rows per `INSERT` of a rebuild (five parameters each, well under SQLite's limit of 32 766).
+/// Rows per `INSERT` of a rebuild (seven parameters each, well under SQLite's limit of 32 766).
 const ROWS_PER_STATEMENT: usize = 500;
 
 fn all_rows<K: Clone, V: Clone>(map: &std::collections::BTreeMap<K, V>) -> Vec<(K, Option<V>)> {
@@ -291,14 +309,17 @@ async fn insert_keys(
     });
     execute(tx, listing).await?;
     let mut lookup = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at) ",
+        "INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at, previous_key_hash, previous_key_expires_at) ",
     );
     lookup.push_values(views, |mut row, view| {
+        let grace = view.secret.previous_key;
         row.push_bind(view.key_hash.to_hex())
             .push_bind(view.api_key_id.to_string())
             .push_bind(view.user_id.as_ref().to_owned())
             .push_bind(view.is_active as i64)
-            .push_bind(view.expires_at.map(crate::stored_time::write));
+            .push_bind(view.expires_at.map(crate::stored_time::write))
+            .push_bind(grace.map(|g| g.key_hash.to_hex()))
+            .push_bind(grace.map(|g| crate::stored_time::write(g.until)));
     });
     execute(tx, lookup).await?;
     Ok(())
