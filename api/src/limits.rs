@@ -148,6 +148,8 @@ impl AuthFailLimiter {
 pub struct Limits {
     /// Refused keys per client IP.
     pub auth_failures: AuthFailLimiter,
+    /// Leak reports per client IP (the same bucket, one token a report).
+    pub exposure_reports: AuthFailLimiter,
     /// Which peers may name the client, and in which header.
     pub client_rule: ClientRule,
     /// Largest total of header name and value bytes.
