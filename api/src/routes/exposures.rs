@@ -170,11 +170,12 @@ fn matching(state: &AppState, hashes: &[KeyHash]) -> Vec<(Uuid, KeyHash)> {
     found
 }
 
-/// After the answer: deactivates every live key a report named. On the AWS backend a key another
-/// node created since the last poll is found after one catch-up with the log.
+/// After the answer: deactivates every live key a report named. A key another node (or process)
+/// created since the last poll is found after one catch-up with the log; reports are rate-limited,
+/// so unmatched strings cannot make that a flood of log reads.
 async fn deactivate(state: std::sync::Arc<AppState>, hashes: Vec<KeyHash>, reported: Reported) {
     let mut found = matching(&state, &hashes);
-    if found.len() < hashes.len() && state.misses.is_some() {
+    if found.len() < hashes.len() {
         if let Err(error) = state.projector.catch_up_memory().await {
             tracing::warn!(%error, "catch-up for a leak report failed; matching what memory knows");
         }

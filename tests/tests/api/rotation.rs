@@ -198,3 +198,31 @@ async fn both_secrets_survive_a_restart_and_the_audit_trail_shows_the_rotation_b
         assert!(!trail.text.contains(tests::secrets::secret_part(key)));
     }
 }
+
+#[tokio::test]
+async fn another_node_honours_both_secrets_and_a_report_made_there() {
+    let app = spawn_app().await;
+    let old = app.key_for_new_user("bot", &["viewer"]).await;
+    let running = app.another_node().await;
+    let new = app.rotate_key(&old.id, 3600).await;
+    let started = app.another_node().await;
+    started.assert_key_works(&new.key).await;
+    started.assert_key_works(&old.key).await;
+    // A node that was running meanwhile learns the new secret by its miss look-up (AWS) or its
+    // next poll of the log (embedded), within the poll deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while running.verify_code(&new.key).await != "VALID" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the running node never learned the new secret"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    running.assert_key_works(&old.key).await;
+    let fresh = app.create_key_ok("fresh", "bot").await;
+    started
+        .report_exposure(&[&fresh.key], "found on node two")
+        .await
+        .assert_status(202);
+    app.wait_until_deactivated(&fresh.id).await;
+}
