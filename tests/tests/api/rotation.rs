@@ -226,3 +226,42 @@ async fn another_node_honours_both_secrets_and_a_report_made_there() {
         .assert_status(202);
     app.wait_until_deactivated(&fresh.id).await;
 }
+
+#[tokio::test]
+async fn the_tools_replay_verify_and_show_rotations_and_reports() {
+    let app = spawn_app().await;
+    let key = app.key_for_new_user("bot", &["viewer"]).await;
+    let new = app.rotate_key(&key.id, 3600).await;
+    app.report_exposure(&[&new.key], "a test")
+        .await
+        .assert_status(202);
+    app.wait_until_deactivated(&key.id).await;
+    app.set_active(&key.id, true).await;
+    let run = |args: &'static [&'static str]| {
+        let app = &app;
+        async move {
+            let output = tests::binary::run(app.backend, app.data_path(), args, &[]).await;
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            assert!(
+                output.status.success(),
+                "apikeyd {args:?}: {}",
+                tests::binary::describe(&output)
+            );
+            text
+        }
+    };
+    run(&["projections", "verify"]).await;
+    run(&["events", "verify"]).await;
+    run(&["events", "replay"]).await;
+    run(&["projections", "rebuild"]).await;
+    run(&["projections", "verify"]).await;
+    let args = ["events", "history", key.id.as_str()];
+    let output = tests::binary::run(app.backend, app.data_path(), &args, &[]).await;
+    let history = String::from_utf8_lossy(&output.stdout);
+    for action in ["apiKeyRotate", "apiKeyExposed"] {
+        assert!(history.contains(action), "{action} in\n{history}");
+    }
+    let app = app.restart().await;
+    app.assert_key_works(&new.key).await;
+    app.assert_key_refused(&key.key, "NOT_FOUND").await;
+}
