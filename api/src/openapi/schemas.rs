@@ -122,37 +122,17 @@ pub struct ApiKeyCreated {
     api_key: String,
 }
 
-/// `POST /auth/api-keys/{apiKeyId}/rotate`: the key with its new plaintext, shown this once, and
-/// when the previous secret stops.
+/// `POST /auth/api-keys/{apiKeyId}/rotate`: the key with its new plaintext in `apiKey` (shown this
+/// once, `vams_` + 49 base62 characters), and when the previous secret stops.
 #[derive(ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyRotated {
-    #[schema(format = Uuid)]
-    api_key_id: String,
-    api_key_name: String,
-    user_id: String,
-    description: String,
-    created_by: String,
-    created_at: String,
-    updated_at: String,
-    /// `""` when the key never expires.
-    expires_at: String,
-    /// The string `"true"` or `"false"`, as VAMS stores it.
-    #[schema(pattern = "^(true|false)$")]
-    is_active: String,
-    /// The new secret, `vams_` + 49 base62 characters; stored only as a hash.
-    #[schema(pattern = "^vams_[0-9A-Za-z]{49}$")]
-    api_key: String,
+    #[serde(flatten)]
+    key: ApiKeyCreated,
     /// When the rotation happened.
     rotated_at: String,
     /// When the previous secret stops authenticating (`rotatedAt` when it stopped at once).
     previous_key_expires_at: String,
-    /// Set when a leak report deactivated the key since (never in this answer in practice).
-    #[schema(required = false)]
-    exposed_at: String,
-    /// See `exposedAt`.
-    #[schema(required = false)]
-    exposure_source: String,
 }
 
 /// One audit record (see `projections::audit::AuditRecord`).
