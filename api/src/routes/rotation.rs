@@ -40,24 +40,6 @@ fn grace_of(raw: Option<&Value>) -> Result<GracePeriod, ApiError> {
     }
 }
 
-/// Refuses a rotation of a key whose expiry the lifetime policy would not accept now: the new
-/// secret would otherwise outlive the limit.
-fn check_lifetime(
-    state: &AppState,
-    id: &uuid::Uuid,
-    now: chrono::DateTime<Utc>,
-) -> Result<(), ApiError> {
-    if state.max_key_lifetime.is_none() {
-        return Ok(());
-    }
-    let expiry = match state.projector.read().lookup.by_id(id) {
-        Some(key) => key.expires_at.map(domain::Expiration::from_utc),
-        // The command answers not-found with its own message.
-        None => return Ok(()),
-    };
-    crate::routes::lifetime::check(state, expiry.as_ref(), now)
-}
-
 #[utoipa::path(post, path = "/auth/api-keys/{api_key_id}/rotate", tag = "api-keys", security(("bearer" = [])),
     params(("api_key_id" = Uuid, Path, description = "The key's UUID")),
     request_body = RotateRequest,
@@ -73,11 +55,11 @@ pub(crate) async fn rotate(
     let id = key_id(&path)?;
     let grace = grace_of(body.0.grace_period_seconds.as_ref())?;
     let now = Utc::now();
-    check_lifetime(&state, &id, now)?;
     let key = infra::key_material::generate().map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let command = RotateApiKey {
         key_hash: key.hash,
         grace,
+        max_lifetime: state.max_key_lifetime,
         actor: caller.0.actor(),
         at: now,
     };

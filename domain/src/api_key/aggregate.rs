@@ -733,9 +733,37 @@ mod tests {
         ApiKeyCommand::Rotate(super::super::RotateApiKey {
             key_hash: KeyHash::of(new),
             grace: crate::GracePeriod::from_seconds(grace.into()).unwrap(),
+            max_lifetime: None,
             actor: Actor::system(),
             at: at(),
         })
+    }
+
+    #[tokio::test]
+    async fn under_a_lifetime_policy_only_a_key_expiring_within_it_rotates() {
+        let policy = |days| {
+            let ApiKeyCommand::Rotate(mut rotate) = rotate_cmd("vams_new", 0) else {
+                unreachable!()
+            };
+            rotate.max_lifetime = Some(crate::lifetime::MaxKeyLifetime::days(days));
+            ApiKeyCommand::Rotate(rotate)
+        };
+        // The key expires 2027-01-01, 36 days after at().
+        framework(true)
+            .given(vec![created()])
+            .when_async(policy(30))
+            .await
+            .then_expect_error(ApiKeyError::Lifetime(
+                crate::lifetime::LifetimeError::TooLate {
+                    days: 30,
+                    latest: "2026-12-26T12:00:00Z".into(),
+                },
+            ));
+        framework(true)
+            .given(vec![created()])
+            .when_async(policy(40))
+            .await
+            .then_expect_events(vec![rotated("vams_test", "vams_new", 0, at())]);
     }
 
     fn rotated(old: &str, new: &str, grace: u32, until: DateTime<Utc>) -> ApiKeyEvent {

@@ -123,6 +123,8 @@ pub struct RotateApiKey {
     pub key_hash: KeyHash,
     /// How long the previous secret keeps authenticating (never past the key's expiry).
     pub grace: GracePeriod,
+    /// The operator's cap on key lifetimes, when set: the key's expiry must be within it.
+    pub max_lifetime: Option<crate::lifetime::MaxKeyLifetime>,
     /// Who asks.
     pub actor: Actor,
     /// When.

@@ -67,10 +67,15 @@ impl ApiKey {
     /// every secret, and reactivating later must not revive one); any older grace ends now, so at
     /// most two secrets are ever live. The admin guard is not asked: the new secret is live with
     /// the key's own expiry, so even the last admin key rotated with no grace locks nobody out.
+    /// Under a lifetime policy the key's expiry must be within it (the new secret must not outlive
+    /// the limit).
     pub(super) fn rotate(&self, cmd: RotateApiKey) -> Result<Option<ApiKeyEvent>, ApiKeyError> {
         let Lifecycle::Live(key) = &self.state else {
             return Err(ApiKeyError::NotFound);
         };
+        if let Some(policy) = cmd.max_lifetime {
+            policy.check(key.expires_at.as_ref(), cmd.at)?;
+        }
         let grace = if key.is_active {
             cmd.grace
         } else {
