@@ -173,8 +173,9 @@ fn formats(c: &mut Criterion) {
     bad[20] = if bad[20] == b'a' { b'b' } else { b'a' };
     let bad = String::from_utf8(bad).unwrap();
     let cases = [
-        ("checksummed_valid", checksummed(KEYS / 2), "VALID"),
         ("legacy_valid", key(ROTATED / 2), "VALID"),
+        ("checksummed_valid", checksummed(KEYS / 2), "VALID"),
+        ("checksummed_valid_near", checksummed(ROTATED + 500), "VALID"),
         ("grace_valid", checksummed(ROTATED / 2), "VALID"),
         ("legacy_unknown", key(KEYS + 7), "NOT_FOUND"),
         ("checksummed_unknown", checksummed(KEYS + 7), "NOT_FOUND"),
