@@ -175,7 +175,6 @@ fn formats(c: &mut Criterion) {
     let cases = [
         ("legacy_valid", key(ROTATED / 2), "VALID"),
         ("checksummed_valid", checksummed(KEYS / 2), "VALID"),
-        ("checksummed_valid_near", checksummed(ROTATED + 500), "VALID"),
         ("grace_valid", checksummed(ROTATED / 2), "VALID"),
         ("legacy_unknown", key(KEYS + 7), "NOT_FOUND"),
         ("checksummed_unknown", checksummed(KEYS + 7), "NOT_FOUND"),
