@@ -103,6 +103,11 @@ mod tests {
             ),
             ("vams_".to_owned(), "vams_".to_owned(), "prefix only"),
             (
+                format!("key={}.", domain::key_format::checksummed(&[3; 32])),
+                format!("key={REDACTED}."),
+                "the checksummed format",
+            ),
+            (
                 format!("ünï {key}ü"),
                 format!("ünï {REDACTED}ü"),
                 "next to multi-byte characters",
