@@ -1,12 +1,10 @@
 //! A rotation and a leak report reach the CloudWatch log group (the same path as every record):
 //! `apiKeyRotate` with both hash prefixes, `apiKeyExposed` with the source and the reporter, and
 //! never a plaintext key.
+use crate::audit_lifecycle::{audited_app, AuditedApp};
 use crate::cloudwatch::{self, assert_no_duplicates, Line};
-use crate::env::{fresh_group, fresh_prefix, Emulators};
-use api::config::Settings;
-use api::startup::Application;
+use crate::env::Emulators;
 use tests::secrets::sha256_hex;
-use tests::Api;
 
 /// The bootstrap's three records, then role, assignment, create, rotate and the report.
 const EXPECTED_ACTIONS: [&str; 8] = [
@@ -25,17 +23,13 @@ async fn rotations_and_leak_reports_reach_cloudwatch_without_plaintext() {
     let Some(emulators) = Emulators::or_skip("audit_rotation") else {
         return;
     };
-    let prefix = fresh_prefix();
-    let group = fresh_group("rotation");
-    let data_dir = tempfile::tempdir().expect("a data dir");
-    let mut settings = Settings::for_aws_tests(data_dir.path(), &prefix);
-    settings.audit_log_group = Some(group.clone());
-    let app = Application::build(settings)
-        .await
-        .expect("build the app on the AWS backend");
-    let admin_key = app.bootstrap_key().expect("a fresh table set bootstraps");
-    let api = Api::new(format!("http://127.0.0.1:{}", app.port()), &admin_key);
-    let server = tokio::spawn(app.run_until_stopped());
+    let AuditedApp {
+        api,
+        group,
+        server,
+        _data_dir,
+        ..
+    } = audited_app("rotation").await;
 
     let key = api.key_for_new_user("rita", &["rotators"]).await;
     let new = api.rotate_key(&key.id, 600).await;
