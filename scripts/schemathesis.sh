@@ -78,9 +78,9 @@ fixture POST /user-roles '{"userId":"admin","roleName":["admin"]}'
 echo "== schemathesis $SCHEMATHESIS_VERSION against $ADDRESS (max $MAX_EXAMPLES examples per operation, seed $SEED)"
 
 # Operations that can take the caller's own rights away (delete its role, replace or remove its user's
-# roles, deactivate or delete its key: the fuzzer finds their names in the listings) run in a second
-# pass, so that everything else is exercised by a caller that still has them.
-REVOKING=(roles.delete user-roles.replace user-roles.remove_all api-keys.update api-keys.delete)
+# roles, deactivate, rotate with no grace or delete its key: the fuzzer finds their names in the
+# listings) run in a second pass, so that everything else is exercised by a caller that still has them.
+REVOKING=(roles.delete user-roles.replace user-roles.remove_all api-keys.update api-keys.rotate api-keys.delete)
 keep=() only=()
 for id in "${REVOKING[@]}"; do keep+=(--exclude-operation-id "$id"); only+=(--include-operation-id "$id"); done
 

@@ -16,14 +16,15 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::time::Duration;
 
-/// The one field that may carry a key: `/auth/verify`'s `apiKey`.
-const KEY_FIELD: &str = "apiKey";
+/// The fields that may carry keys: `/auth/verify`'s `apiKey` and a leak report's `keys`
+/// (`/auth/exposures`, whose handler never stores or echoes them).
+const KEY_FIELDS: [&str; 2] = ["apiKey", "keys"];
 
 /// A parsed JSON body.
 pub struct JsonBody<T>(pub T);
 
 /// Parses `bytes` as `T`: empty → "Request body is required", not JSON → "Invalid JSON in request
-/// body", a key-shaped value outside `apiKey` → refused naming the field, wrong shape → the
+/// body", a key-shaped value outside `apiKey` and `keys` → refused naming the field, wrong shape → the
 /// field-level reason.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -38,7 +39,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     };
     if let Some((field, _)) = fields
         .iter()
-        .find(|(name, v)| name.as_str() != KEY_FIELD && holds_key(name, v))
+        .find(|(name, v)| !KEY_FIELDS.contains(&name.as_str()) && holds_key(name, v))
     {
         let field = crate::redact::redact(field);
         return Err(ApiError::BadRequest(format!(
@@ -66,7 +67,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>();
-        let limit = state.map_or(crate::config::DEFAULT_MAX_BODY_BYTES, |s| s.max_body_bytes);
+        let mut limit = state.map_or(crate::config::DEFAULT_MAX_BODY_BYTES, |s| s.max_body_bytes);
+        if req.path() == crate::routes::exposures::PATH {
+            // A thousand VAMS-format keys do not fit the general cap.
+            limit = limit.max(crate::routes::exposures::MAX_REPORT_BYTES);
+        }
         let timeout = state.map_or(
             Duration::from_millis(crate::config::DEFAULT_BODY_TIMEOUT_MS),
             |s| s.limits.body_timeout,

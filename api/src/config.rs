@@ -16,6 +16,10 @@ pub const DEFAULT_AUTH_FAIL_LIMIT: u32 = 30;
 /// Default number of refused keys one client IP may present in a burst before being limited.
 pub const DEFAULT_AUTH_FAIL_BURST: u32 = 20;
 
+/// Default leak reports (`POST /auth/exposures`) one client IP may send per minute, sustained (and
+/// in a burst).
+pub const DEFAULT_EXPOSURE_REPORT_LIMIT: u32 = 10;
+
 /// Default time a client has to send a request body once its head arrived (ms): a valid body is a
 /// few hundred bytes, so anything slower is a slow-body attack holding a connection open.
 pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 5_000;
@@ -185,6 +189,14 @@ pub struct Settings {
         global = true
     )]
     pub vams_refusal_status: crate::error::RefusalStatus,
+    /// Longest a key may live, in days: when set, create and rotate require an expiry no later
+    /// than now + this, and an update may not move one past it. Unset: any expiry, or none (VAMS).
+    #[arg(long, env = "APIKEYD_MAX_KEY_LIFETIME_DAYS", value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_key_lifetime_days: Option<u32>,
+    /// Leak reports (`POST /auth/exposures`, unauthenticated) one client IP may send per minute,
+    /// sustained and in a burst; more get 429 (0 turns the limit off).
+    #[arg(long, env = "APIKEYD_EXPOSURE_REPORT_LIMIT", default_value_t = DEFAULT_EXPOSURE_REPORT_LIMIT, global = true)]
+    pub exposure_report_limit: u32,
 }
 
 impl Settings {
@@ -215,6 +227,8 @@ impl Settings {
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             vams_refusal_status: crate::error::RefusalStatus::Unauthorized,
+            max_key_lifetime_days: None,
+            exposure_report_limit: DEFAULT_EXPOSURE_REPORT_LIMIT,
         }
     }
 

@@ -55,6 +55,22 @@ pub struct Limit {
     pub report: Option<u64>,
 }
 
+impl Limit {
+    /// Whole seconds to wait, at least one: the `Retry-After` value.
+    pub fn retry_after_seconds(&self) -> u64 {
+        self.retry_after.as_secs_f64().ceil().max(1.0) as u64
+    }
+}
+
+/// A 429 `{"message": …}` with `Retry-After: seconds`.
+pub fn too_many(message: &str, seconds: u64) -> actix_web::HttpResponse {
+    let mut response = ApiError::json(StatusCode::TOO_MANY_REQUESTS, message);
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
 struct Bucket {
     tokens: f64,
     updated: Instant,
@@ -148,6 +164,8 @@ impl AuthFailLimiter {
 pub struct Limits {
     /// Refused keys per client IP.
     pub auth_failures: AuthFailLimiter,
+    /// Leak reports per client IP (the same bucket, one token a report).
+    pub exposure_reports: AuthFailLimiter,
     /// Which peers may name the client, and in which header.
     pub client_rule: ClientRule,
     /// Largest total of header name and value bytes.
@@ -165,7 +183,7 @@ pub fn refuse_if_limited(
     client: &ClientInfo,
 ) -> Option<Verification> {
     let limit = state.limits.auth_failures.limit(client.client_ip?)?;
-    let seconds = limit.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    let seconds = limit.retry_after_seconds();
     req.extensions_mut().insert(Limited(seconds));
     state.metrics.rate_limited();
     if let Some(audit) = &state.auth_audit {
@@ -237,13 +255,10 @@ pub async fn middleware(
     let Some(Limited(seconds)) = limited else {
         return Ok(res.map_into_boxed_body());
     };
-    let mut response = ApiError::json(
-        StatusCode::TOO_MANY_REQUESTS,
+    let response = too_many(
         "Too many failed authentications from this address; retry later",
+        seconds,
     );
-    response
-        .headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from(seconds));
     Ok(res.into_response(response))
 }
 

@@ -9,9 +9,10 @@
 use std::borrow::Cow;
 
 /// What every key starts with (infra's key material and VAMS).
-pub const KEY_PREFIX: &str = "vams_";
+pub use domain::key_format::KEY_PREFIX;
 
-/// Characters after the prefix that make a string key-shaped. Real keys carry 43 (bootstrap) or 64;
+/// Characters after the prefix that make a string key-shaped. Real keys carry 43 (bootstrap), 49
+/// (checksummed, base62: a subset of the alphabet below) or 64 (VAMS);
 /// shorter runs such as a key name `vams_prod` are not secrets and stay readable.
 pub const MIN_SECRET_CHARS: usize = 16;
 
@@ -101,6 +102,11 @@ mod tests {
                 "nothing",
             ),
             ("vams_".to_owned(), "vams_".to_owned(), "prefix only"),
+            (
+                format!("key={}.", domain::key_format::checksummed(&[3; 32])),
+                format!("key={REDACTED}."),
+                "the checksummed format",
+            ),
             (
                 format!("ünï {key}ü"),
                 format!("ünï {REDACTED}ü"),

@@ -219,11 +219,18 @@ impl Application {
             audit_sinks: backend.audit_sinks.clone(),
             auth_audit: backend.auth_audit.clone(),
             refusal_status: settings.vams_refusal_status,
+            max_key_lifetime: settings
+                .max_key_lifetime_days
+                .map(domain::lifetime::MaxKeyLifetime::days),
             metrics: Metrics::new(),
             limits: Limits {
                 auth_failures: AuthFailLimiter::new(
                     settings.auth_fail_limit,
                     settings.auth_fail_burst,
+                ),
+                exposure_reports: AuthFailLimiter::new(
+                    settings.exposure_report_limit,
+                    settings.exposure_report_limit,
                 ),
                 client_rule: settings.client_rule(),
                 max_header_bytes: settings.max_header_bytes,

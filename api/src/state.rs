@@ -35,4 +35,6 @@ pub struct AppState {
     pub auth_audit: Option<Arc<crate::auth_audit::AuthFailureAudit>>,
     /// How refused bearer keys are answered (`APIKEYD_VAMS_REFUSAL_STATUS`).
     pub refusal_status: crate::error::RefusalStatus,
+    /// `APIKEYD_MAX_KEY_LIFETIME_DAYS`, when set.
+    pub max_key_lifetime: Option<domain::lifetime::MaxKeyLifetime>,
 }

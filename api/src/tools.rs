@@ -358,6 +358,19 @@ fn print_key(out: &mut impl Write, key: &KeyAt) -> std::io::Result<()> {
             key.expires_at.as_deref().unwrap_or("never"),
             if key.expired { " (expired)" } else { "" }
         )?;
+        print_secrets(out, key)?;
+    }
+    for record in &key.history {
+        writeln!(
+            out,
+            "  {}  {:<18} by {}{}",
+            record
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            record.action,
+            escape(&record.actor),
+            history_detail(record)
+        )?;
     }
     writeln!(
         out,
@@ -365,6 +378,52 @@ fn print_key(out: &mut impl Write, key: &KeyAt) -> std::io::Result<()> {
         if key.could_authenticate { "yes" } else { "no" },
         key.verification
     )
+}
+
+/// Which secret was valid then, by hash prefix; a rotation and a leak report.
+fn print_secrets(out: &mut impl Write, key: &KeyAt) -> std::io::Result<()> {
+    for secret in &key.secrets {
+        writeln!(
+            out,
+            "  secret       {} {:<8} {}{}",
+            secret.hash_prefix,
+            secret.role,
+            if secret.valid { "valid" } else { "not valid" },
+            secret
+                .valid_until
+                .as_deref()
+                .map(|u| format!(" (until {u})"))
+                .unwrap_or_default()
+        )?;
+    }
+    if let Some(at) = &key.rotated_at {
+        writeln!(out, "  rotated      {at}")?;
+    }
+    if let Some(at) = &key.exposed_at {
+        let source = escape(key.exposure_source.as_deref().unwrap_or("")).into_owned();
+        writeln!(out, "  exposed      {at} ({source})")?;
+    }
+    Ok(())
+}
+
+/// The part of a history line after the actor: changed fields, a rotation's hash prefixes, a
+/// report's source.
+fn history_detail(record: &projections::audit::AuditRecord) -> String {
+    let changes = &record.changes;
+    match record.action.as_str() {
+        "apiKeyRotate" => format!(
+            ": secret {} -> {}",
+            changes["keyHashPrefix"]["old"].as_str().unwrap_or("?"),
+            changes["keyHashPrefix"]["new"].as_str().unwrap_or("?")
+        ),
+        "apiKeyExposed" => format!(
+            ": secret {} reported ({})",
+            changes["keyHashPrefix"].as_str().unwrap_or("?"),
+            escape(changes["source"].as_str().unwrap_or(""))
+        ),
+        _ if !record.changed_fields.is_empty() => format!(": {}", record.changed_fields.join(", ")),
+        _ => String::new(),
+    }
 }
 
 fn roles(list: &[domain::RoleName]) -> String {
@@ -416,7 +475,11 @@ pub async fn forensics_cmd(
             let model = Projector::rebuild_until(stores.feed.as_ref(), Some(instant), &mut |_| {})
                 .await?
                 .model;
-            let key = forensics::key(&model, api_key_id, instant);
+            let events = stores
+                .feed
+                .aggregate_events(domain::api_key::ApiKey::TYPE, &api_key_id.to_string())
+                .await?;
+            let key = forensics::key(&model, api_key_id, instant).with_history(&events, instant);
             let mut out = std::io::stdout().lock();
             if at.json {
                 writeln!(out, "{}", serde_json::to_string_pretty(&key)?)?;

@@ -6,7 +6,9 @@
 //!   `error`).
 //! - Value types, one per file: [`ApiKeyName`], [`Description`], [`UserId`], [`Expiration`],
 //!   [`RoleName`], [`KeyHash`], [`Actor`], [`IsActive`], [`ImportSource`] (where an imported record
-//!   came from).
+//!   came from), [`GracePeriod`] (a rotated secret's grace), [`ExposureSource`] (where a leak was found).
+//! - [`key_format`]: the checksummed key format and the VAMS one.
+//! - [`lifetime`]: the operator's cap on a key's lifetime.
 //! - [`characters`]: which characters names and free text may hold (also used to escape output).
 //! - [`admin_access`]: the pure decision that no command takes the last live admin key away.
 //! - [`services`]: the lookups an aggregate needs from outside (does a user have roles?), implemented in
@@ -20,9 +22,13 @@ pub mod api_key_name;
 pub mod characters;
 pub mod description;
 pub mod expiration;
+pub mod exposure_source;
+pub mod grace_period;
 pub mod import_source;
 pub mod is_active;
+pub mod key_format;
 pub mod key_hash;
+pub mod lifetime;
 pub mod role;
 pub mod role_name;
 pub mod services;
@@ -33,6 +39,8 @@ pub use actor::Actor;
 pub use api_key_name::ApiKeyName;
 pub use description::Description;
 pub use expiration::{Expiration, ExpiryForm, RecordedExpiry};
+pub use exposure_source::ExposureSource;
+pub use grace_period::GracePeriod;
 pub use import_source::ImportSource;
 pub use is_active::IsActive;
 pub use key_hash::{HashPrefix, KeyHash};

@@ -40,6 +40,7 @@ async fn main() -> anyhow::Result<()> {
                 expires_at: None,
                 is_active: true,
                 version: 1,
+                secret: Default::default(),
             };
             changes.versions.push((format!("ApiKey:{id}"), 1));
             changes.keys.push((id, KeyChange::Put(view)));

@@ -1,15 +1,12 @@
-//! New plaintext keys.
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+//! New plaintext keys, in the checksummed format ([`domain::key_format`]).
+use domain::key_format::{self, RANDOM_BYTES};
 use domain::KeyHash;
 use secrecy::{ExposeSecret, SecretString};
 
-/// Random bytes per key: 384 bits, as VAMS's `token_urlsafe(48)`.
-const KEY_BYTES: usize = 48;
-
 /// A freshly generated key: the plaintext (shown once) and its hash (stored).
 pub struct NewKey {
-    /// `vams_` + 64 URL-safe characters. Redacted in `Debug`.
+    /// `vams_` + 43 base62 characters (256 random bits) + a 6-character checksum. Redacted in
+    /// `Debug`.
     pub plaintext: SecretString,
     /// What the store keeps.
     pub hash: KeyHash,
@@ -22,9 +19,9 @@ pub struct RandomUnavailable(String);
 
 /// Draws a new key from the OS CSPRNG.
 pub fn generate() -> Result<NewKey, RandomUnavailable> {
-    let mut bytes = [0u8; KEY_BYTES];
+    let mut bytes = [0u8; RANDOM_BYTES];
     getrandom::fill(&mut bytes).map_err(|e| RandomUnavailable(e.to_string()))?;
-    let plaintext = SecretString::from(format!("vams_{}", URL_SAFE_NO_PAD.encode(bytes)));
+    let plaintext = SecretString::from(key_format::checksummed(&bytes));
     let hash = KeyHash::of(plaintext.expose_secret());
     Ok(NewKey { plaintext, hash })
 }
@@ -32,19 +29,20 @@ pub fn generate() -> Result<NewKey, RandomUnavailable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::key_format::{KeyShape, CHECKSUMMED_PATTERN, KEY_PREFIX};
     use std::collections::HashSet;
 
     #[test]
-    fn keys_are_prefixed_url_safe_and_distinct() {
+    fn keys_are_checksummed_base62_and_distinct() {
+        assert_eq!(CHECKSUMMED_PATTERN, "^vams_[0-9A-Za-z]{49}$");
         let mut seen = HashSet::new();
         for _ in 0..1000 {
             let key = generate().unwrap();
             let text = key.plaintext.expose_secret();
-            assert!(text.starts_with("vams_"));
-            assert_eq!(text.len(), 5 + 64);
-            assert!(text[5..]
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            assert!(text.starts_with(KEY_PREFIX));
+            assert_eq!(text.len(), 5 + 49);
+            assert!(text[5..].bytes().all(|b| b.is_ascii_alphanumeric()));
+            assert_eq!(KeyShape::of_secret(&text[5..]), KeyShape::Checksummed);
             assert_eq!(key.hash, KeyHash::of(text));
             assert!(seen.insert(text.to_owned()), "duplicate key");
         }

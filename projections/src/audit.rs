@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 mod import;
+pub mod secrets;
 
 /// Metadata keys the API records with each command.
 pub mod meta {
@@ -149,6 +150,8 @@ pub fn event_time(event: &DomainEvent) -> DateTime<Utc> {
         DomainEvent::ApiKey(ApiKeyEvent::ApiKeyCreated { created_at, .. }) => *created_at,
         DomainEvent::ApiKey(ApiKeyEvent::ApiKeyUpdated { updated_at, .. }) => *updated_at,
         DomainEvent::ApiKey(ApiKeyEvent::ApiKeyDeleted { deleted_at, .. }) => *deleted_at,
+        DomainEvent::ApiKey(ApiKeyEvent::ApiKeyRotated { rotated_at, .. }) => *rotated_at,
+        DomainEvent::ApiKey(ApiKeyEvent::ApiKeyExposed { exposed_at, .. }) => *exposed_at,
         DomainEvent::Role(RoleEvent::RoleCreated { created_at, .. }) => *created_at,
         DomainEvent::Role(RoleEvent::RoleUpdated { updated_at, .. }) => *updated_at,
         DomainEvent::Role(RoleEvent::RoleDeleted { deleted_at, .. }) => *deleted_at,
@@ -317,6 +320,8 @@ fn subject(event: &DomainEvent) -> Subject {
             roles,
         ),
         DomainEvent::ApiKey(event @ ApiKeyEvent::ApiKeyImported { .. }) => import::key(event),
+        DomainEvent::ApiKey(event @ ApiKeyEvent::ApiKeyRotated { .. }) => secrets::rotated(event),
+        DomainEvent::ApiKey(event @ ApiKeyEvent::ApiKeyExposed { .. }) => secrets::exposed(event),
         DomainEvent::ApiKey(ApiKeyEvent::ApiKeyImportUpdated {
             api_key_id,
             api_key_name,

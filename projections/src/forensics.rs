@@ -9,6 +9,10 @@ use domain::{RoleName, UserId};
 use serde::Serialize;
 use uuid::Uuid;
 
+mod secrets;
+
+pub use secrets::{history, secrets_at, SecretAt};
+
 /// A key at an instant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -33,6 +37,26 @@ pub struct KeyAt {
     /// Whether the key would have authenticated: `VALID`, or why not.
     pub verification: &'static str,
     pub could_authenticate: bool,
+    /// Its secrets then (current, and a rotation's previous one in grace) by hash prefix.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretAt>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposure_source: Option<String>,
+    /// The key's events up to the instant, as audit records (filled by [`KeyAt::with_history`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<crate::audit::AuditRecord>,
+}
+
+impl KeyAt {
+    /// This answer with the key's history: `events` are the key's, oldest first.
+    pub fn with_history(mut self, events: &[crate::RecordedEvent], at: DateTime<Utc>) -> Self {
+        self.history = history(events, at);
+        self
+    }
 }
 
 /// A user at an instant: every live key of theirs and whether it could authenticate.
@@ -45,7 +69,7 @@ pub struct UserAt {
     pub keys: Vec<KeyAt>,
 }
 
-fn stamp(at: DateTime<Utc>) -> String {
+pub(crate) fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, false)
 }
 
@@ -70,6 +94,11 @@ fn key_at(model: &Model, view: &ApiKeyView, at: DateTime<Utc>) -> KeyAt {
         user_roles: roles,
         verification: verdict.code.as_str(),
         could_authenticate: verdict.principal.is_some(),
+        secrets: secrets_at(model, view, at),
+        rotated_at: view.secret.rotated_at.map(stamp),
+        exposed_at: view.secret.exposure.as_ref().map(|e| stamp(e.at)),
+        exposure_source: view.secret.exposure.as_ref().map(|e| e.source.clone()),
+        history: vec![],
     }
 }
 
@@ -92,6 +121,11 @@ pub fn key(model: &Model, id: Uuid, at: DateTime<Utc>) -> KeyAt {
         user_roles: vec![],
         verification: "NOT_FOUND",
         could_authenticate: false,
+        secrets: vec![],
+        rotated_at: None,
+        exposed_at: None,
+        exposure_source: None,
+        history: vec![],
     }
 }
 

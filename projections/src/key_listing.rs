@@ -1,4 +1,5 @@
 //! Key id → the key as the listing routes show it.
+use crate::secret_state::{SecretPatch, SecretState};
 use chrono::{DateTime, Utc};
 use domain::{KeyHash, UserId};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,9 @@ pub struct ApiKeyView {
     pub is_active: bool,
     /// Sequence of the last event folded in.
     pub version: u64,
+    /// Rotation and exposure facts (absent from the stored body while empty, so older rows load).
+    #[serde(default, skip_serializing_if = "SecretState::is_empty")]
+    pub secret: SecretState,
 }
 
 /// Whether any of a key's name, user id and description contains `needle` (lowercase), ignoring
@@ -69,6 +73,8 @@ pub struct KeyPatch {
     /// `Some(None)` clears the expiry.
     pub expires_at: Option<Option<DateTime<Utc>>>,
     pub is_active: Option<bool>,
+    /// A rotation, a report, or a deactivation's end of grace.
+    pub secret: SecretPatch,
     pub updated_at: DateTime<Utc>,
     /// Sequence of the event.
     pub version: u64,
@@ -86,6 +92,7 @@ impl KeyPatch {
         if let Some(is_active) = self.is_active {
             view.is_active = is_active;
         }
+        self.secret.apply_to(view);
         view.updated_at = self.updated_at;
         view.version = self.version;
     }
@@ -94,6 +101,7 @@ impl KeyPatch {
         self.description = later.description.or(self.description);
         self.expires_at = later.expires_at.or(self.expires_at);
         self.is_active = later.is_active.or(self.is_active);
+        self.secret = self.secret.then(later.secret);
         self.updated_at = later.updated_at;
         self.version = later.version;
         self

@@ -8,6 +8,7 @@
 //!     key's version and a name digest for the uniqueness pre-check.
 //!   - [`key_listing`]: key id → [`key_listing::ApiKeyView`], what the listing routes return (kept
 //!     in memory only when the view store cannot answer listings itself).
+//!   - [`secret_state`]: a key's previous secret in grace, last rotation and leak report.
 //! - [`key_views`]: the port the key routes read through, in memory or from persisted views.
 //!   - [`role_directory`]: roles and the roles each user holds.
 //!   - `imported`: the listing row of a key imported from another system (VAMS).
@@ -33,6 +34,7 @@ pub mod miss;
 pub mod projector;
 pub mod read_model;
 pub mod role_directory;
+pub mod secret_state;
 pub mod verify;
 
 pub use event::{DomainEvent, RecordedEvent};

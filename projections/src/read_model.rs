@@ -4,6 +4,7 @@ use crate::event::{DomainEvent, RecordedEvent};
 use crate::key_listing::{ApiKeyView, KeyChange, KeyListing, KeyPatch};
 use crate::key_lookup::{KeyLookup, LookupEntry};
 use crate::role_directory::{RoleDirectory, RoleView, UserRolesView};
+use crate::secret_state::{self, SecretPatch, SecretState};
 use chrono::{DateTime, Utc};
 use domain::api_key::{ApiKeyChanges, ApiKeyEvent};
 use domain::role::RoleEvent;
@@ -220,12 +221,19 @@ impl ReadModel {
             KeyChange::Put(view) => {
                 self.lookup
                     .insert(view.key_hash, Self::lookup_entry(view), &view.api_key_name);
+                self.lookup.set_grace(id, view.secret.previous_key);
             }
             KeyChange::Patch(patch) => {
                 if let Some(key) = self.lookup.by_id(id) {
                     let is_active = patch.is_active.unwrap_or(key.is_active);
                     let expires_at = patch.expires_at.unwrap_or(key.expires_at);
                     self.lookup.update(id, is_active, expires_at);
+                    if let Some(hash) = patch.secret.key_hash {
+                        self.lookup.rehash(id, hash);
+                    }
+                    if let Some(grace) = patch.secret.previous_key {
+                        self.lookup.set_grace(id, grace);
+                    }
                 }
             }
             KeyChange::Delete => self.lookup.remove(id),
@@ -344,6 +352,7 @@ pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
                 expires_at: expires_at.map(|e| e.at()),
                 is_active: true,
                 version,
+                secret: SecretState::default(),
             };
             (*api_key_id, KeyChange::Put(view))
         }
@@ -373,6 +382,7 @@ pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
                 expires_at: expires_at.map(|e| e.at()),
                 is_active: *is_active,
                 version,
+                secret: SecretState::default(),
             };
             (*api_key_id, KeyChange::Put(view))
         }
@@ -392,6 +402,36 @@ pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
             KeyChange::Patch(patch_of(changes, *updated_at, version)),
         ),
         ApiKeyEvent::ApiKeyDeleted { api_key_id, .. } => (*api_key_id, KeyChange::Delete),
+        ApiKeyEvent::ApiKeyRotated {
+            api_key_id,
+            key_hash,
+            previous_key_hash,
+            previous_key_expires_at,
+            rotated_at,
+            ..
+        } => (
+            *api_key_id,
+            KeyChange::Patch(secret_state::rotation_patch(
+                *key_hash,
+                *previous_key_hash,
+                *previous_key_expires_at,
+                *rotated_at,
+                version,
+            )),
+        ),
+        ApiKeyEvent::ApiKeyExposed {
+            api_key_id,
+            source,
+            exposed_at,
+            ..
+        } => (
+            *api_key_id,
+            KeyChange::Patch(secret_state::exposure_patch(
+                source.as_ref(),
+                *exposed_at,
+                version,
+            )),
+        ),
     }
 }
 
@@ -406,6 +446,11 @@ fn patch_of(changes: &ApiKeyChanges, updated_at: DateTime<Utc>, version: u64) ->
             .as_ref()
             .map(|c| c.new.map(|e: Expiration| e.at())),
         is_active: changes.is_active.as_ref().map(|c| c.new),
+        // Deactivating stops every secret; reactivating does not revive a grace.
+        secret: match changes.is_active.as_ref().map(|c| c.new) {
+            Some(false) => SecretPatch::end_grace(),
+            _ => SecretPatch::default(),
+        },
         updated_at,
         version,
     }

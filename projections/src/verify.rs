@@ -7,8 +7,9 @@ use domain::{HashPrefix, KeyHash, RoleName, UserId};
 use serde::Serialize;
 use uuid::Uuid;
 
+use domain::key_format::KeyShape;
 /// Every key apikeyd issues starts with this.
-pub const KEY_PREFIX: &str = "vams_";
+pub use domain::key_format::KEY_PREFIX;
 
 /// Longest presented key worth hashing; anything longer is malformed.
 const MAX_KEY_CHARS: usize = 512;
@@ -70,7 +71,9 @@ pub struct Verification {
     pub principal: Option<Principal>,
 }
 
-/// True when `presented` could be a key apikeyd issued: prefix plus URL-safe characters.
+/// True when `presented` could be a key apikeyd issued: prefix plus URL-safe characters, and a
+/// correct checksum when it has the checksummed format's shape (a mistyped key is refused here,
+/// before any look-up in memory or in a store).
 pub fn well_formed(presented: &str) -> bool {
     presented.len() <= MAX_KEY_CHARS
         && presented.len() > KEY_PREFIX.len()
@@ -78,6 +81,7 @@ pub fn well_formed(presented: &str) -> bool {
         && presented[KEY_PREFIX.len()..]
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && KeyShape::of_secret(&presented[KEY_PREFIX.len()..]) != KeyShape::BadChecksum
 }
 
 impl ReadModel {
@@ -88,7 +92,7 @@ impl ReadModel {
         }
         let hash = KeyHash::of(presented);
         let prefix = Some(hash.short());
-        let Some(entry) = self.lookup.get(&hash) else {
+        let Some(entry) = self.lookup.get_at(&hash, now) else {
             return refused(VerifyCode::NotFound, None, prefix);
         };
         let roles = self.directory.roles_of(entry.user_id);

@@ -474,3 +474,202 @@ fn accumulated_key_changes_leave_the_row_sequential_folding_leaves() {
     assert_eq!(at_once, stepwise);
     assert!(!at_once.get(&key_id()).unwrap().is_active);
 }
+
+fn rotated(sequence: u64, old: &str, new: &str, at_s: i64, until_s: i64) -> RecordedEvent {
+    let event = ApiKeyEvent::ApiKeyRotated {
+        api_key_id: key_id(),
+        api_key_name: ApiKeyName::parse("ci").unwrap(),
+        user_id: UserId::parse("alice").unwrap(),
+        key_hash: KeyHash::of(new),
+        previous_key_hash: KeyHash::of(old),
+        previous_key_expires_at: at(until_s),
+        grace_period_seconds: domain::GracePeriod::from_seconds(until_s - at_s).unwrap(),
+        rotated_by: Actor::system(),
+        rotated_at: at(at_s),
+    };
+    let id = key_id().to_string();
+    recorded("ApiKey", &id, sequence, DomainEvent::ApiKey(event))
+}
+
+fn exposed(sequence: u64, secret: &str) -> RecordedEvent {
+    let event = ApiKeyEvent::ApiKeyExposed {
+        api_key_id: key_id(),
+        api_key_name: ApiKeyName::parse("ci").unwrap(),
+        user_id: UserId::parse("alice").unwrap(),
+        key_hash: KeyHash::of(secret),
+        source: domain::ExposureSource::parse("https://paste.example/1").unwrap(),
+        reporter_ip: "192.0.2.7".into(),
+        was_active: true,
+        exposed_at: at(20),
+    };
+    let id = key_id().to_string();
+    recorded("ApiKey", &id, sequence, DomainEvent::ApiKey(event))
+}
+
+const NEW: &str = "vams_newsecret0000000000000000000000000000000";
+const NEWER: &str = "vams_newersecret000000000000000000000000000000";
+
+/// The model after `events`, and the same rebuilt from its listing rows only (what a compact
+/// model loaded from persisted views holds): both must decide alike.
+fn both(events: &[RecordedEvent]) -> [ReadModel; 2] {
+    let full = model_with(events);
+    let mut rebuilt = ReadModel::default();
+    rebuilt.directory = full.directory.clone();
+    for view in full.listing.iter() {
+        rebuilt.apply_key(
+            &view.api_key_id,
+            &projections::key_listing::KeyChange::Put(view.clone()),
+        );
+    }
+    assert_eq!(
+        rebuilt.lookup, full.lookup,
+        "the lookup follows from the rows"
+    );
+    [full, rebuilt]
+}
+
+#[test]
+fn a_rotated_key_authenticates_with_both_secrets_until_the_grace_ends() {
+    let mut events = role_and_assignment();
+    events.extend([created(None), rotated(2, KEY, NEW, 10, 70)]);
+    for model in both(&events) {
+        assert_eq!(model.verify(NEW, at(11)).code, VerifyCode::Valid);
+        let old = model.verify(KEY, at(69));
+        assert_eq!(old.code, VerifyCode::Valid);
+        assert_eq!(old.api_key_id, Some(key_id()));
+        assert_eq!(model.verify(KEY, at(70)).code, VerifyCode::NotFound);
+        assert_eq!(model.verify(NEW, at(70)).code, VerifyCode::Valid);
+        let view = model.listing.get(&key_id()).unwrap();
+        assert_eq!(view.key_hash, KeyHash::of(NEW));
+        assert_eq!(view.secret.rotated_at, Some(at(10)));
+        assert_eq!(model.lookup.graces(), 1);
+    }
+}
+
+#[test]
+fn a_grace_never_outlives_the_key_and_zero_grace_stops_the_old_secret() {
+    let mut events = role_and_assignment();
+    events.extend([created(Some(40)), rotated(2, KEY, NEW, 10, 40)]);
+    let model = model_with(&events);
+    assert_eq!(model.verify(KEY, at(39)).code, VerifyCode::Valid);
+    assert_ne!(model.verify(KEY, at(40)).code, VerifyCode::Valid);
+    let mut events = role_and_assignment();
+    events.extend([created(None), rotated(2, KEY, NEW, 10, 10)]);
+    for model in both(&events) {
+        assert_eq!(model.verify(KEY, at(10)).code, VerifyCode::NotFound);
+        assert_eq!(model.verify(NEW, at(10)).code, VerifyCode::Valid);
+        assert_eq!(model.lookup.graces(), 0, "no grace entry for a grace of 0");
+    }
+}
+
+#[test]
+fn rotating_again_ends_the_older_grace_and_deactivation_or_deletion_stops_both() {
+    let mut events = role_and_assignment();
+    events.extend([
+        created(None),
+        rotated(2, KEY, NEW, 10, 1000),
+        rotated(3, NEW, NEWER, 20, 1000),
+    ]);
+    for model in both(&events) {
+        assert_eq!(model.verify(KEY, at(21)).code, VerifyCode::NotFound);
+        assert_eq!(model.verify(NEW, at(21)).code, VerifyCode::Valid);
+        assert_eq!(model.verify(NEWER, at(21)).code, VerifyCode::Valid);
+    }
+    let mut off = events.clone();
+    off.push(deactivated(4));
+    for model in both(&off) {
+        assert_eq!(
+            model.verify(NEW, at(21)).code,
+            VerifyCode::NotFound,
+            "grace ended"
+        );
+        assert_eq!(model.verify(NEWER, at(21)).code, VerifyCode::Disabled);
+    }
+    let mut gone = events.clone();
+    gone.push(recorded(
+        "ApiKey",
+        &key_id().to_string(),
+        4,
+        DomainEvent::ApiKey(ApiKeyEvent::ApiKeyDeleted {
+            api_key_id: key_id(),
+            api_key_name: ApiKeyName::parse("ci").unwrap(),
+            user_id: UserId::parse("alice").unwrap(),
+            deleted_by: Actor::system(),
+            deleted_at: at(30),
+        }),
+    ));
+    let model = model_with(&gone);
+    for secret in [NEW, NEWER] {
+        assert_eq!(model.verify(secret, at(31)).code, VerifyCode::NotFound);
+    }
+    assert_eq!(model.lookup.graces(), 0);
+}
+
+#[test]
+fn a_leak_report_deactivates_the_key_and_is_listed_until_the_next_rotation() {
+    let mut events = role_and_assignment();
+    events.extend([
+        created(None),
+        rotated(2, KEY, NEW, 10, 1000),
+        exposed(3, KEY),
+    ]);
+    for model in both(&events) {
+        assert_eq!(model.verify(KEY, at(21)).code, VerifyCode::NotFound);
+        assert_eq!(model.verify(NEW, at(21)).code, VerifyCode::Disabled);
+        let view = model.listing.get(&key_id()).unwrap();
+        let exposure = view.secret.exposure.as_ref().expect("reported");
+        assert_eq!(exposure.source, "https://paste.example/1");
+        assert!(!view.is_active);
+    }
+    events.push(rotated(4, NEW, NEWER, 30, 30));
+    let model = model_with(&events);
+    assert!(model
+        .listing
+        .get(&key_id())
+        .unwrap()
+        .secret
+        .exposure
+        .is_none());
+}
+
+#[test]
+fn pending_row_changes_merge_rotations_as_the_fold_does() {
+    use projections::read_model::key_change;
+    let mut events = role_and_assignment();
+    events.extend([
+        created(None),
+        rotated(2, KEY, NEW, 10, 1000),
+        rotated(3, NEW, NEWER, 20, 1000),
+    ]);
+    let model = model_with(&events);
+    let merged = events[2..]
+        .iter()
+        .map(|e| match &e.event {
+            DomainEvent::ApiKey(event) => key_change(event, e.sequence).1,
+            _ => unreachable!(),
+        })
+        .reduce(|a, b| a.then(b))
+        .unwrap();
+    let projections::key_listing::KeyChange::Put(view) = merged else {
+        panic!("a create followed by patches is one row");
+    };
+    assert_eq!(&view, model.listing.get(&key_id()).unwrap());
+}
+
+#[test]
+fn a_checksummed_key_with_a_wrong_checksum_is_malformed_before_any_look_up() {
+    let key = domain::key_format::checksummed(&[9; 32]);
+    let model = model_with(&role_and_assignment());
+    assert_eq!(model.verify(&key, at(1)).code, VerifyCode::NotFound);
+    let mut typo = key.clone().into_bytes();
+    typo[10] = if typo[10] == b'x' { b'y' } else { b'x' };
+    let typo = String::from_utf8(typo).unwrap();
+    let refused = model.verify(&typo, at(1));
+    assert_eq!(refused.code, VerifyCode::Malformed);
+    assert_eq!(refused.hash_prefix, None, "never hashed, never looked up");
+    assert_eq!(
+        model.verify(KEY, at(1)).code,
+        VerifyCode::NotFound,
+        "legacy shape"
+    );
+}

@@ -312,6 +312,50 @@ describe('admin console', () => {
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
+  it('rotates a key, showing the new value once, and badges a reported key Exposed', STEP, async () => {
+    const name = `rotated-${RUN}`;
+    const created = await api('POST', '/auth/api-keys', ADMIN_KEY,
+      { apiKeyName: name, userId: 'admin', description: 'Rotated in the console' });
+    assert.equal(created.status, 200);
+    const oldKey = created.body.apiKey;
+    await page.locator('#key-refresh').click();
+    await keyRow(name).waitFor();
+    await selectKey(name);
+    await page.locator('#key-rotate').click();
+    const confirm = page.locator('#dlg-confirm');
+    await confirm.waitFor({ state: 'visible' });
+    assert.ok((await confirm.textContent()).includes(name), 'the confirmation names the key');
+    assert.equal(await confirm.getByLabel('Current key keeps working for').inputValue(), '86400');
+    await confirm.getByLabel('Current key keeps working for').selectOption('3600');
+    await confirm.getByRole('button', { name: 'Rotate', exact: true }).click();
+    const secret = page.locator('#dlg-key-secret');
+    await secret.waitFor({ state: 'visible' });
+    assert.equal((await page.locator('#dlg-key-secret-title').textContent()).trim(), 'API key rotated');
+    const newKey = await secret.locator('#ks-value').inputValue();
+    assert.match(newKey, /^vams_[0-9A-Za-z]{49}$/);
+    assert.notEqual(newKey, oldKey);
+    assert.match(await page.locator('#ks-note').textContent(), /previous key keeps working until/);
+    for (const key of [oldKey, newKey]) {
+      assert.equal((await api('GET', '/auth/api-keys', key)).status, 200, 'both values work during the grace');
+    }
+    await closeSecret();
+    assert.ok(!(await pageText()).includes(newKey), 'the new value is gone from the page');
+
+    const report = await fetch(`${BASE}/auth/exposures`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ keys: [newKey], source: 'browser test paste' }),
+    });
+    assert.equal(report.status, 202);
+    await eventually(async () => {
+      await page.locator('#key-refresh').click();
+      const cell = await keyCell(name, 'Active');
+      assert.ok(cell.includes('Exposed') && cell.includes('Inactive'), cell);
+    });
+    assert.equal((await api('DELETE', `/auth/api-keys/${created.body.apiKeyId}`, ADMIN_KEY)).status, 200);
+    await page.locator('#key-refresh').click();
+    await eventually(async () => assert.equal(await keyRow(name).count(), 0));
+  });
+
   it('deletes a key after confirmation', STEP, async () => {
     await selectKey(second.name);
     const id = await keyCell(second.name, 'Key ID');

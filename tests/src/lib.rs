@@ -13,7 +13,7 @@
 //! - [`app`]: [`spawn_app`] / [`TestApp`], the in-process server with its data dir and client.
 //! - [`call`]: [`Api`] (address, admin key, client), a request builder defaulting to the admin key,
 //!   and [`Reply`], a response read whole with the assertions every test uses.
-//! - [`keys`], [`roles`], [`auth`]: typed request helpers, one per route.
+//! - [`keys`], [`roles`], [`auth`], [`rotation`]: typed request helpers, one per route.
 //! - [`expect`]: [`Expect`], the message an invalid-input case must get.
 //! - [`snapshot`]: the three management views at once, to prove nothing was written or lost.
 //! - [`binary`]: runs `apikeyd serve`, `apikeyd projections …`, `apikeyd --help`.
@@ -29,6 +29,7 @@ pub mod call;
 pub mod expect;
 pub mod keys;
 pub mod roles;
+pub mod rotation;
 pub mod secrets;
 pub mod snapshot;
 

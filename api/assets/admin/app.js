@@ -487,9 +487,9 @@
       (k) => (k.expiresAt
         ? timeCell(k.expiresAt, isPast(k.expiresAt) ? badge('Expired', 'warn') : null)
         : el('td', { className: 'muted' }, 'Never')),
-      (k) => el('td', {}, isActive(k) ? badge('Active', 'ok') : badge('Inactive', 'off')),
+      (k) => el('td', {}, isActive(k) ? badge('Active', 'ok') : badge('Inactive', 'off'), exposedBadge(k)),
     ],
-    onSelect: (k) => enable(['#key-edit', '#key-delete', '#key-audit'], Boolean(k)),
+    onSelect: (k) => enable(['#key-edit', '#key-rotate', '#key-delete', '#key-audit'], Boolean(k)),
     onActivate: (k) => openEditKey(k),
     server: {
       pager: '#key-pager',
@@ -622,13 +622,61 @@
     }
   }
 
-  // The plaintext key exists only between creation and closing this dialog.
-  function showSecret(name, key) {
+  // The plaintext key exists only between creation (or rotation) and closing this dialog.
+  function showSecret(name, key, { title = 'API key created', note = '', opener = $('#key-create') } = {}) {
     const value = $('#ks-value');
     value.value = key || '';
     $('#ks-name').textContent = name;
+    $('#dlg-key-secret-title').textContent = title;
+    $('#ks-note').textContent = note;
+    $('#ks-note').hidden = !note;
     $('#ks-copy-status').textContent = key ? '' : 'The server did not return a key value.';
-    openDialog($('#dlg-key-secret'), $('#key-create'));
+    openDialog($('#dlg-key-secret'), opener);
+  }
+
+  /** A leak report deactivated the key (until its next rotation); the source is in the tooltip. */
+  function exposedBadge(k) {
+    if (!k.exposedAt) return null;
+    const mark = badge('Exposed', 'warn');
+    mark.title = `Reported leaked ${fmtUtc(k.exposedAt)}: ${k.exposureSource || ''}`;
+    return mark;
+  }
+
+  /** Grace choices of the rotate confirmation, in seconds; the server caps it at the key's expiry. */
+  const GRACE_CHOICES = [
+    [0, 'None: the current key stops now'], [3600, '1 hour'], [86400, '24 hours'],
+    [604800, '7 days'], [2592000, '30 days'],
+  ];
+
+  function initRotateKey() {
+    $('#key-rotate').addEventListener('click', () => {
+      const item = keysTable.selected();
+      if (!item) return;
+      const grace = el('select', { id: 'rotate-grace' },
+        ...GRACE_CHOICES.map(([seconds, label]) => el('option', { value: String(seconds), selected: seconds === 86400 }, label)));
+      confirmDelete({
+        title: 'Rotate API key',
+        body: [
+          el('p', {}, 'Give the API key ', el('strong', {}, item.apiKeyName), ' (',
+            el('code', {}, item.apiKeyId), ') a new value?'),
+          el('div', { className: 'field' }, el('label', { htmlFor: 'rotate-grace' }, 'Current key keeps working for'), grace),
+          el('p', { className: 'hint' }, 'The new value is shown once. Update the applications using this key before the current value stops.'),
+        ],
+        confirmLabel: 'Rotate',
+        action: async () => {
+          const path = `/auth/api-keys/${encodeURIComponent(item.apiKeyId)}/rotate`;
+          const rotated = await call('POST', path, { gracePeriodSeconds: Number(grace.value) });
+          const until = rotated && rotated.previousKeyExpiresAt;
+          const note = until && until !== rotated.rotatedAt
+            ? `The previous key keeps working until ${fmtUtc(until)}.`
+            : 'The previous key no longer works.';
+          // After the confirmation has closed, so focus returns to the table when Done is pressed.
+          setTimeout(() => showSecret(item.apiKeyName, rotated && rotated.apiKey,
+            { title: 'API key rotated', note, opener: $('#key-rotate') }), 0);
+          loadKeys();
+        },
+      });
+    });
   }
 
   function initSecret() {
@@ -658,6 +706,7 @@
       value.value = '';
       $('#ks-name').textContent = '';
       status.textContent = '';
+      $('#ks-note').textContent = '';
     };
     dialog.querySelector('[data-close]').addEventListener('click', forget, { capture: true });
     dialog.addEventListener('cancel', forget);
@@ -1116,6 +1165,7 @@
     initCreateKey();
     initSecret();
     initEditKey();
+    initRotateKey();
     initDeleteKey();
     initAudit();
     initRoles();

@@ -1,11 +1,11 @@
-//! `api-key list|get|create|update|delete` over `/auth/api-keys`.
+//! `api-key list|get|create|update|rotate|delete` over `/auth/api-keys`.
 use super::error::{ClientError, ClientResult};
 use super::http::{segment, Api};
 use super::output::{
     active, confirm, expires, fields, out, print_json, print_message, table, text, when,
 };
 use super::session::authenticated;
-use super::time::key_expiry;
+use super::time::{grace_seconds, key_expiry};
 use super::ClientArgs;
 use crate::console::escape;
 use clap::{Args, Subcommand};
@@ -31,6 +31,16 @@ pub enum ApiKeyAction {
     Create(CreateArgs),
     /// Change a key's description, expiry or active flag.
     Update(UpdateArgs),
+    /// Give a key a new secret and print it once; the previous one keeps working for --grace.
+    Rotate {
+        /// The key's id (a UUID).
+        #[arg(long)]
+        api_key_id: String,
+        /// How long the previous secret keeps working: seconds, or a number with s, m, h or d
+        /// (0 stops it at once; at most 30d; never past the key's expiry).
+        #[arg(long, default_value = "24h")]
+        grace: String,
+    },
     /// Delete an API key. Asks first on a terminal; without one, --yes is required (else exit 2).
     Delete {
         /// The key's id (a UUID).
@@ -95,6 +105,9 @@ pub async fn run(action: ApiKeyAction, args: &ClientArgs) -> ClientResult {
         }
         ApiKeyAction::Create(create_args) => create(&api, create_args, args.json).await,
         ApiKeyAction::Update(update_args) => update(&api, update_args, args.json).await,
+        ApiKeyAction::Rotate { api_key_id, grace } => {
+            rotate(&api, &api_key_id, &grace, args.json).await
+        }
         ApiKeyAction::Delete { api_key_id, yes } => {
             confirm(&format!("Delete API key {api_key_id}?"), yes)?;
             let path = key_path(&api_key_id);
@@ -181,6 +194,24 @@ async fn create(api: &Api, create: CreateArgs, as_json: bool) -> ClientResult {
         .await?;
     show_item(&item, as_json, Some("Created API key"))?;
     if !as_json {
+        out(&format!(
+            "\nSave this key now: it will not be shown again.\n\n    {}\n",
+            text(&item, "apiKey")
+        ))?;
+    }
+    Ok(())
+}
+
+async fn rotate(api: &Api, id: &str, grace: &str, as_json: bool) -> ClientResult {
+    let body = json!({ "gracePeriodSeconds": grace_seconds(grace)? });
+    let path = format!("{}/rotate", key_path(id));
+    let item = api.send(Method::POST, &path, &[], Some(&body)).await?;
+    show_item(&item, as_json, Some("Rotated API key"))?;
+    if !as_json {
+        out(&fields(&[
+            ("Rotated at", when(&item, "rotatedAt")),
+            ("Previous key until", when(&item, "previousKeyExpiresAt")),
+        ]))?;
         out(&format!(
             "\nSave this key now: it will not be shown again.\n\n    {}\n",
             text(&item, "apiKey")

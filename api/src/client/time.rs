@@ -65,6 +65,31 @@ pub fn key_expiry(raw: &str, time: Option<&str>) -> ClientResult<String> {
     Ok(at.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
+/// `api-key rotate --grace`: whole seconds, or a number with `s`, `m`, `h` or `d` (`24h`, `90m`).
+/// The server checks the range (0 to 30 days).
+pub fn grace_seconds(raw: &str) -> ClientResult<u64> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (number, unit) = raw.split_at(split);
+    let scale = match unit {
+        "" | "s" => Some(1),
+        "m" => Some(60),
+        "h" => Some(3600),
+        "d" => Some(86_400),
+        _ => None,
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .zip(scale)
+        .and_then(|(n, scale)| n.checked_mul(scale))
+        .ok_or_else(|| {
+            ClientError::Usage(format!(
+                "invalid --grace '{raw}': use seconds or a number with s, m, h or d (24h)"
+            ))
+        })
+}
+
 /// An instant for people: `2027-01-31 12:00:00 UTC`.
 pub fn show(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -100,6 +125,25 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn grace_takes_seconds_or_a_unit() {
+        let cases = [
+            ("0", Some(0)),
+            ("3600", Some(3600)),
+            ("90s", Some(90)),
+            ("30m", Some(1800)),
+            ("24h", Some(86_400)),
+            ("7d", Some(604_800)),
+            ("1.5h", None),
+            ("h", None),
+            ("-1", None),
+            ("24 hours", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(grace_seconds(raw).ok(), want, "{raw}");
+        }
     }
 
     #[test]

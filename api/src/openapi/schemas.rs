@@ -116,9 +116,23 @@ pub struct ApiKeyCreated {
     /// The string `"true"` or `"false"`, as VAMS stores it.
     #[schema(pattern = "^(true|false)$")]
     is_active: String,
-    /// `vams_` + 64 URL-safe characters; stored only as a hash.
+    /// `vams_` + 49 base62 characters (256 random bits and a CRC32 checksum, README); stored only
+    /// as a hash.
     #[schema(pattern = "^vams_[A-Za-z0-9_-]+$")]
     api_key: String,
+}
+
+/// `POST /auth/api-keys/{apiKeyId}/rotate`: the key with its new plaintext in `apiKey` (shown this
+/// once, `vams_` + 49 base62 characters), and when the previous secret stops.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyRotated {
+    #[serde(flatten)]
+    key: ApiKeyCreated,
+    /// When the rotation happened.
+    rotated_at: String,
+    /// When the previous secret stops authenticating (`rotatedAt` when it stopped at once).
+    previous_key_expires_at: String,
 }
 
 /// One audit record (see `projections::audit::AuditRecord`).
@@ -323,6 +337,35 @@ pub struct KeyAt {
     /// Whether the key would have authenticated then: `VALID`, or why not.
     verification: VerifyCode,
     could_authenticate: bool,
+    /// Its secrets then, by hash prefix: the current one and a rotation's previous one in grace.
+    #[schema(required = false)]
+    secrets: Vec<SecretAt>,
+    #[schema(required = false)]
+    rotated_at: String,
+    #[schema(required = false)]
+    exposed_at: String,
+    #[schema(required = false)]
+    exposure_source: String,
+    /// The key's events up to `at`, oldest first (rotations and leak reports included).
+    #[schema(required = false)]
+    history: Vec<AuditRecord>,
+}
+
+/// One secret of a key at an instant (`KeyAt.secrets`).
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretAt {
+    /// `current` or `previous`.
+    #[schema(pattern = "^(current|previous)$")]
+    role: String,
+    /// First 8 hex digits of the secret's SHA-256.
+    #[schema(pattern = "^[0-9a-f]{8}$")]
+    hash_prefix: String,
+    /// When it stops.
+    #[schema(required = false)]
+    valid_until: String,
+    /// Whether it would have authenticated then.
+    valid: bool,
 }
 
 /// A user at an instant: roles and every live key (`GET /forensics/users/{user_id}`).

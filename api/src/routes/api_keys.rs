@@ -55,6 +55,19 @@ pub struct ApiKeyItem {
     /// The string `"true"` or `"false"`, as VAMS stores it.
     #[schema(value_type = String, pattern = "^(true|false)$")]
     is_active: &'static str,
+    /// When the key last got a new secret (`POST …/rotate`); absent when never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotated_at: Option<String>,
+    /// When the previous secret of the last rotation stops (or stopped) authenticating; absent when
+    /// no grace is recorded (none asked, ended by deactivation or a leak report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_key_expires_at: Option<String>,
+    /// When a leak report (`POST /auth/exposures`) deactivated the key; cleared by the next rotation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exposed_at: Option<String>,
+    /// Where the reporter found the key (their words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exposure_source: Option<String>,
 }
 
 impl From<&ApiKeyView> for ApiKeyItem {
@@ -72,17 +85,21 @@ impl From<&ApiKeyView> for ApiKeyItem {
                 .map(|e| Expiration::from_utc(e).to_wire())
                 .unwrap_or_default(),
             is_active: if v.is_active { "true" } else { "false" },
+            rotated_at: v.secret.rotated_at.map(wire_time),
+            previous_key_expires_at: v.secret.previous_key.map(|g| wire_time(g.until)),
+            exposed_at: v.secret.exposure.as_ref().map(|e| wire_time(e.at)),
+            exposure_source: v.secret.exposure.as_ref().map(|e| e.source.clone()),
         }
     }
 }
 
-fn key_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(crate) fn key_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::BadRequest("apiKeyId must be a UUID".into()))
 }
 
 /// A key as its own events leave it: what a command answers with, read from the log, so the answer
 /// never waits for (or fails with) the persisted views.
-async fn folded(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, ApiError> {
+pub(crate) async fn folded(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, ApiError> {
     let events = state
         .feed
         .aggregate_events(ApiKey::TYPE, &id.to_string())
@@ -294,6 +311,7 @@ async fn create(
         Some(raw) => Expiration::parse(raw, now).map_err(bad)?,
         None => None,
     };
+    crate::routes::lifetime::check(&state, expires_at.as_ref(), now)?;
     let key = infra::key_material::generate().map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let id = Uuid::new_v4();
     // VAMS's audit line carries expiresAt as sent (trimmed), "" when none.
@@ -320,6 +338,7 @@ async fn create(
         expires_at: expires_at.map(|e| e.at()),
         is_active: true,
         version: 1,
+        secret: Default::default(),
     });
     state
         .bus
@@ -405,6 +424,10 @@ async fn update(
             .expires_at
             .as_ref()
             .map(|raw| parse_expiry(raw, now))
+            .transpose()?
+            .map(|expiry| {
+                crate::routes::lifetime::check(&state, expiry.as_ref(), now).map(|()| expiry)
+            })
             .transpose()?,
         is_active: req
             .is_active

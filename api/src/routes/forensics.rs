@@ -7,6 +7,8 @@ use crate::routes::bad;
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
+use domain::api_key::ApiKey;
 use domain::UserId;
 use projections::{forensics, Projector};
 use serde::Deserialize;
@@ -57,7 +59,11 @@ async fn key(
         .map_err(|_| ApiError::BadRequest("apiKeyId must be a UUID".into()))?;
     let at = instant(&query)?;
     let model = model_at(&state, at).await?;
-    Ok(HttpResponse::Ok().json(forensics::key(&model, id, at)))
+    let events = state
+        .feed
+        .aggregate_events(ApiKey::TYPE, &id.to_string())
+        .await?;
+    Ok(HttpResponse::Ok().json(forensics::key(&model, id, at).with_history(&events, at)))
 }
 
 #[utoipa::path(get, path = "/forensics/users/{user_id}", tag = "forensics", security(("bearer" = [])),

@@ -1,10 +1,13 @@
 //! HTTP routes, one module per family, and the helpers they share.
 pub mod admin_ui;
 pub mod api_keys;
+pub mod exposures;
 pub mod forensics;
 pub mod health;
+pub mod lifetime;
 pub mod meta;
 pub mod roles;
+pub mod rotation;
 pub mod user_roles;
 pub mod verify;
 
@@ -19,6 +22,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
     cfg.configure(verify::config)
         .configure(meta::config)
         .configure(api_keys::config)
+        .configure(rotation::config)
+        .configure(exposures::config)
         .configure(roles::config)
         .configure(user_roles::config)
         .configure(health::config)

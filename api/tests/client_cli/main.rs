@@ -4,7 +4,7 @@
 //! # Layout
 //! - `helpers`: the server, the client runner and its assertions.
 //! - `stub`: a scripted HTTP server for answers apikeyd never gives (429, odd versions).
-//! - `auth`, `api_keys`, `roles`, `exit_codes`: one module per command family.
+//! - `auth`, `api_keys`, `rotation`, `roles`, `exit_codes`: one module per command family.
 //! - `output`: server data escaped for people, exact in `--json`.
 //! - `closed_pipe`: `apikeyd … | head` ends quietly, client commands and audit tools alike.
 mod api_keys;
@@ -14,4 +14,5 @@ mod exit_codes;
 mod helpers;
 mod output;
 mod roles;
+mod rotation;
 mod stub;

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 mod import;
+mod rotation;
+
+pub use rotation::Grace;
 
 /// An API key's write-side state: just what decisions need.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +39,12 @@ struct LiveKey {
     is_active: bool,
     /// Kept so an import can never swap the hash of a live key.
     key_hash: crate::KeyHash,
+    /// The previous secret while a rotation's grace runs.
+    #[serde(default)]
+    previous: Option<Grace>,
+    /// Set by a leak report, cleared by the next rotation.
+    #[serde(default)]
+    exposed: bool,
 }
 
 impl Aggregate for ApiKey {
@@ -56,6 +65,8 @@ impl Aggregate for ApiKey {
             ApiKeyCommand::Update(update) => self.update(update, services).await?,
             ApiKeyCommand::Delete(delete) => self.delete(delete, services).await?,
             ApiKeyCommand::Import(import) => self.import(import, services).await?,
+            ApiKeyCommand::Rotate(rotate) => self.rotate(rotate)?,
+            ApiKeyCommand::Expose(expose) => self.expose(expose)?,
         };
         if let Some(event) = event {
             sink.write(event, self).await;
@@ -82,6 +93,8 @@ impl Aggregate for ApiKey {
                     expires_at,
                     is_active: true,
                     key_hash,
+                    previous: None,
+                    exposed: false,
                 })
             }
             ApiKeyEvent::ApiKeyImported { .. } => self.state = import::live_from(event),
@@ -92,6 +105,11 @@ impl Aggregate for ApiKey {
                 }
             }
             ApiKeyEvent::ApiKeyDeleted { .. } => self.state = Lifecycle::Deleted,
+            ApiKeyEvent::ApiKeyRotated { .. } | ApiKeyEvent::ApiKeyExposed { .. } => {
+                if let Lifecycle::Live(key) = &mut self.state {
+                    key.apply_secret_event(event);
+                }
+            }
         }
     }
 }
@@ -106,6 +124,10 @@ impl LiveKey {
         }
         if let Some(c) = changes.is_active {
             self.is_active = c.new;
+            // Deactivating stops every secret; reactivating does not revive a grace.
+            if !c.new {
+                self.previous = None;
+            }
         }
     }
 }
@@ -705,5 +727,241 @@ mod tests {
             .when_async(command)
             .await
             .then_expect_error(ApiKeyError::LastAdminKey(LastAdminKey));
+    }
+
+    fn rotate_cmd(new: &str, grace: u32) -> ApiKeyCommand {
+        ApiKeyCommand::Rotate(super::super::RotateApiKey {
+            key_hash: KeyHash::of(new),
+            grace: crate::GracePeriod::from_seconds(grace.into()).unwrap(),
+            max_lifetime: None,
+            actor: Actor::system(),
+            at: at(),
+        })
+    }
+
+    #[tokio::test]
+    async fn under_a_lifetime_policy_only_a_key_expiring_within_it_rotates() {
+        let policy = |days| {
+            let ApiKeyCommand::Rotate(mut rotate) = rotate_cmd("vams_new", 0) else {
+                unreachable!()
+            };
+            rotate.max_lifetime = Some(crate::lifetime::MaxKeyLifetime::days(days));
+            ApiKeyCommand::Rotate(rotate)
+        };
+        // The key expires 2027-01-01, 36 days after at().
+        framework(true)
+            .given(vec![created()])
+            .when_async(policy(30))
+            .await
+            .then_expect_error(ApiKeyError::Lifetime(
+                crate::lifetime::LifetimeError::TooLate {
+                    days: 30,
+                    latest: "2026-12-26T12:00:00Z".into(),
+                },
+            ));
+        framework(true)
+            .given(vec![created()])
+            .when_async(policy(40))
+            .await
+            .then_expect_events(vec![rotated("vams_test", "vams_new", 0, at())]);
+    }
+
+    fn rotated(old: &str, new: &str, grace: u32, until: DateTime<Utc>) -> ApiKeyEvent {
+        ApiKeyEvent::ApiKeyRotated {
+            api_key_id: id(),
+            api_key_name: ApiKeyName::parse("ci").unwrap(),
+            user_id: UserId::parse("alice").unwrap(),
+            key_hash: KeyHash::of(new),
+            previous_key_hash: KeyHash::of(old),
+            previous_key_expires_at: until,
+            grace_period_seconds: crate::GracePeriod::from_seconds(grace.into()).unwrap(),
+            rotated_by: Actor::system(),
+            rotated_at: at(),
+        }
+    }
+
+    fn expose_cmd(secret: &str) -> ApiKeyCommand {
+        ApiKeyCommand::Expose(super::super::ExposeApiKey {
+            key_hash: KeyHash::of(secret),
+            source: crate::ExposureSource::parse("https://paste.example/1").unwrap(),
+            reporter_ip: "192.0.2.7".into(),
+            at: at(),
+        })
+    }
+
+    fn exposed(secret: &str, was_active: bool) -> ApiKeyEvent {
+        ApiKeyEvent::ApiKeyExposed {
+            api_key_id: id(),
+            api_key_name: ApiKeyName::parse("ci").unwrap(),
+            user_id: UserId::parse("alice").unwrap(),
+            key_hash: KeyHash::of(secret),
+            source: crate::ExposureSource::parse("https://paste.example/1").unwrap(),
+            reporter_ip: "192.0.2.7".into(),
+            was_active,
+            exposed_at: at(),
+        }
+    }
+
+    fn hours(n: i64) -> chrono::Duration {
+        chrono::Duration::hours(n)
+    }
+
+    #[tokio::test]
+    async fn rotate_gives_a_new_secret_and_the_previous_one_its_grace() {
+        framework(true)
+            .given(vec![created()])
+            .when_async(rotate_cmd("vams_new", 3600))
+            .await
+            .then_expect_events(vec![rotated(
+                "vams_test",
+                "vams_new",
+                3600,
+                at() + hours(1),
+            )]);
+    }
+
+    #[tokio::test]
+    async fn a_grace_never_outlives_the_key() {
+        let expiry = at() + hours(2);
+        let mut key = created();
+        if let ApiKeyEvent::ApiKeyCreated { expires_at, .. } = &mut key {
+            *expires_at = Some(Expiration::from_utc(expiry));
+        }
+        framework(true)
+            .given(vec![key])
+            .when_async(rotate_cmd("vams_new", 86_400))
+            .await
+            .then_expect_events(vec![rotated("vams_test", "vams_new", 86_400, expiry)]);
+    }
+
+    #[tokio::test]
+    async fn rotating_an_inactive_key_leaves_the_previous_secret_no_grace() {
+        let off = updated(ApiKeyChanges {
+            is_active: Some(Change {
+                old: true,
+                new: false,
+            }),
+            ..Default::default()
+        });
+        framework(true)
+            .given(vec![created(), off])
+            .when_async(rotate_cmd("vams_new", 3600))
+            .await
+            .then_expect_events(vec![rotated("vams_test", "vams_new", 3600, at())]);
+    }
+
+    #[tokio::test]
+    async fn rotate_of_an_unknown_or_deleted_key_is_not_found() {
+        framework(true)
+            .given_no_previous_events()
+            .when_async(rotate_cmd("vams_new", 0))
+            .await
+            .then_expect_error(ApiKeyError::NotFound);
+        framework(true)
+            .given(vec![created(), deleted()])
+            .when_async(rotate_cmd("vams_new", 0))
+            .await
+            .then_expect_error(ApiKeyError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn the_last_admin_key_may_rotate_with_no_grace() {
+        let command = rotate_cmd("vams_new", 0);
+        assert!(
+            !command.can_reduce_admin_access(),
+            "the new secret stays live"
+        );
+        with_admin_keys(true, vec![id()])
+            .given(vec![created()])
+            .when_async(command)
+            .await
+            .then_expect_events(vec![rotated("vams_test", "vams_new", 0, at())]);
+    }
+
+    #[tokio::test]
+    async fn a_report_of_the_current_or_the_grace_secret_deactivates_the_key() {
+        let rotation = rotated("vams_test", "vams_new", 3600, at() + hours(1));
+        for secret in ["vams_new", "vams_test"] {
+            framework(true)
+                .given(vec![created(), rotation.clone()])
+                .when_async(expose_cmd(secret))
+                .await
+                .then_expect_events(vec![exposed(secret, true)]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_rotation_ends_the_older_grace() {
+        let first = rotated("vams_test", "vams_new", 3600, at() + hours(1));
+        let second = rotated("vams_new", "vams_newer", 3600, at() + hours(1));
+        framework(true)
+            .given(vec![created(), first, second])
+            .when_async(expose_cmd("vams_test"))
+            .await
+            .then_expect_error(ApiKeyError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn reports_of_unknown_ended_or_repeated_secrets_change_nothing() {
+        framework(true)
+            .given(vec![created()])
+            .when_async(expose_cmd("vams_other"))
+            .await
+            .then_expect_error(ApiKeyError::NotFound);
+        let ended = rotated("vams_test", "vams_new", 0, at());
+        framework(true)
+            .given(vec![created(), ended])
+            .when_async(expose_cmd("vams_test"))
+            .await
+            .then_expect_error(ApiKeyError::NotFound);
+        framework(true)
+            .given(vec![created(), exposed("vams_test", true)])
+            .when_async(expose_cmd("vams_test"))
+            .await
+            .then_expect_events(vec![]);
+    }
+
+    #[tokio::test]
+    async fn deactivation_ends_a_grace() {
+        let rotation = rotated("vams_test", "vams_new", 3600, at() + hours(1));
+        let off = updated(ApiKeyChanges {
+            is_active: Some(Change {
+                old: true,
+                new: false,
+            }),
+            ..Default::default()
+        });
+        framework(true)
+            .given(vec![created(), rotation, off])
+            .when_async(expose_cmd("vams_test"))
+            .await
+            .then_expect_error(ApiKeyError::NotFound);
+    }
+
+    #[tokio::test]
+    async fn a_report_deactivates_even_the_last_admin_key() {
+        let command = expose_cmd("vams_test");
+        assert!(
+            command.can_reduce_admin_access(),
+            "serialized with the guard"
+        );
+        with_admin_keys(true, vec![id()])
+            .given(vec![created()])
+            .when_async(command)
+            .await
+            .then_expect_events(vec![exposed("vams_test", true)]);
+    }
+
+    #[test]
+    fn old_events_and_new_ones_round_trip() {
+        for event in [
+            created(),
+            rotated("vams_test", "vams_new", 60, at()),
+            exposed("vams_test", false),
+        ] {
+            let text = serde_json::to_string(&event).unwrap();
+            assert!(!text.contains("vams_"), "no plaintext: {text}");
+            assert_eq!(serde_json::from_str::<ApiKeyEvent>(&text).unwrap(), event);
+        }
     }
 }

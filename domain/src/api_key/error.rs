@@ -34,6 +34,9 @@ pub enum ApiKeyError {
         /// The differing fields, as on the wire.
         fields: String,
     },
+    /// A rotation of a key whose expiry the lifetime policy does not accept.
+    #[error(transparent)]
+    Lifetime(#[from] crate::lifetime::LifetimeError),
     /// A lookup the decision needs could not be made.
     #[error("{0}")]
     Unavailable(#[from] DirectoryUnavailable),

@@ -1,5 +1,8 @@
 //! What happened to an API key. Events carry the actor, the time and resulting values; never a plaintext.
-use crate::{Actor, ApiKeyName, Description, Expiration, ImportSource, KeyHash, UserId};
+use crate::{
+    Actor, ApiKeyName, Description, Expiration, ExposureSource, GracePeriod, ImportSource, KeyHash,
+    UserId,
+};
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -62,6 +65,34 @@ pub enum ApiKeyEvent {
         updated_at: DateTime<Utc>,
         source: ImportSource,
     },
+    /// The key got a new secret (`key_hash`); the previous one (`previous_key_hash`) authenticates
+    /// until `previous_key_expires_at` (equal to `rotated_at` when it stopped at once). Any older
+    /// secret still in grace stopped at `rotated_at`.
+    ApiKeyRotated {
+        api_key_id: Uuid,
+        api_key_name: ApiKeyName,
+        user_id: UserId,
+        key_hash: KeyHash,
+        previous_key_hash: KeyHash,
+        previous_key_expires_at: DateTime<Utc>,
+        /// The grace asked for (the end may be earlier: the key's expiry).
+        grace_period_seconds: GracePeriod,
+        rotated_by: Actor,
+        rotated_at: DateTime<Utc>,
+    },
+    /// A leak report presented one of the key's secrets (`key_hash`): the key was deactivated and
+    /// any grace ended. Reports are anonymous; the reporter's address is kept.
+    ApiKeyExposed {
+        api_key_id: Uuid,
+        api_key_name: ApiKeyName,
+        user_id: UserId,
+        key_hash: KeyHash,
+        source: ExposureSource,
+        reporter_ip: String,
+        /// Whether the key was active before the report.
+        was_active: bool,
+        exposed_at: DateTime<Utc>,
+    },
 }
 
 /// A field's value before and after an update.
@@ -114,6 +145,8 @@ impl DomainEvent for ApiKeyEvent {
             Self::ApiKeyDeleted { .. } => "ApiKeyDeleted",
             Self::ApiKeyImported { .. } => "ApiKeyImported",
             Self::ApiKeyImportUpdated { .. } => "ApiKeyImportUpdated",
+            Self::ApiKeyRotated { .. } => "ApiKeyRotated",
+            Self::ApiKeyExposed { .. } => "ApiKeyExposed",
         }
         .to_owned()
     }

@@ -4,7 +4,10 @@ mod commands;
 mod error;
 mod events;
 
-pub use aggregate::ApiKey;
-pub use commands::{ApiKeyCommand, CreateApiKey, DeleteApiKey, ImportApiKey, UpdateApiKey};
+pub use aggregate::{ApiKey, Grace};
+pub use commands::{
+    ApiKeyCommand, CreateApiKey, DeleteApiKey, ExposeApiKey, ImportApiKey, RotateApiKey,
+    UpdateApiKey,
+};
 pub use error::ApiKeyError;
 pub use events::{ApiKeyChanges, ApiKeyEvent, Change};

@@ -16,6 +16,60 @@ use std::collections::HashMap;
 /// Checkpoint name of the persisted views.
 const VIEWS_CHECKPOINT: &str = "views";
 
+/// The attribute that makes a lookup row a previous secret's: when its grace ends.
+const GRACE_UNTIL: &str = "GraceUntil";
+
+/// A lookup row's hash and entry.
+fn lookup_entry(item: &Item) -> Result<(domain::KeyHash, LookupEntry), StoreError> {
+    let text =
+        |name: &str| get_s(item, name).ok_or_else(|| corrupt(format!("lookup row lacks {name}")));
+    let hash = domain::KeyHash::from_hex(text("KeyHash")?).map_err(corrupt)?;
+    let entry = LookupEntry {
+        api_key_id: text("ApiKeyId")?.parse().map_err(corrupt)?,
+        user_id: domain::UserId::from_stored(text("UserId")?),
+        is_active: get_bool(item, "IsActive"),
+        expires_at: get_s(item, "ExpiresAt")
+            .map(crate::stored_time::read)
+            .transpose()
+            .map_err(corrupt)?,
+    };
+    Ok((hash, entry))
+}
+
+/// Every secret a listing row has: the current one, and the previous one while in grace.
+fn secrets_of(view: &ApiKeyView) -> Vec<domain::KeyHash> {
+    std::iter::once(view.key_hash)
+        .chain(view.secret.previous_key.map(|g| g.key_hash))
+        .collect()
+}
+
+/// The lookup rows of a listing row, by hash: the current secret's, and the previous one's (with
+/// [`GRACE_UNTIL`]) while in grace.
+fn lookup_rows(view: &ApiKeyView) -> Vec<(domain::KeyHash, Item)> {
+    let row = |hash: domain::KeyHash| {
+        let mut item = Item::from([
+            ("KeyHash".into(), s(hash.to_hex())),
+            ("ApiKeyId".into(), s(view.api_key_id.to_string())),
+            ("UserId".into(), s(view.user_id.as_ref())),
+            ("IsActive".into(), AttributeValue::Bool(view.is_active)),
+        ]);
+        if let Some(at) = view.expires_at {
+            item.insert("ExpiresAt".into(), s(crate::stored_time::write(at)));
+        }
+        item
+    };
+    let mut rows = vec![(view.key_hash, row(view.key_hash))];
+    if let Some(grace) = view.secret.previous_key {
+        let mut item = row(grace.key_hash);
+        item.insert(
+            GRACE_UNTIL.into(),
+            s(crate::stored_time::write(grace.until)),
+        );
+        rows.push((grace.key_hash, item));
+    }
+    rows
+}
+
 fn body<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
     serde_json::to_string(value)
         .map(AttributeValue::S)
@@ -106,43 +160,48 @@ impl DynamoStore {
             .map_err(corrupt)
     }
 
+    /// Writes a key's listing row and its lookup rows: one for the current secret, one for the
+    /// previous secret while its grace runs (what a node that has not folded the key yet finds),
+    /// and a tombstone for every secret `old` had that `view` no longer has (deleted key, replaced
+    /// or ended grace). `old` is the stored row this change applies to, when known.
     async fn write_key(
         &self,
         id: &uuid::Uuid,
+        old: Option<&ApiKeyView>,
         view: Option<&ApiKeyView>,
         version: u64,
     ) -> Result<(), StoreError> {
         let row = format!("key#{id}");
-        let hash = match view {
-            Some(v) => Some(v.key_hash),
-            // The hash of a deleted key is only in its previous listing row.
-            None => match self.get_view(&row).await? {
-                Some(item) => get_s(&item, "Body")
-                    .map(serde_json::from_str::<ApiKeyView>)
-                    .transpose()
-                    .map_err(corrupt)?
-                    .map(|old| old.key_hash),
-                None => None,
-            },
-        };
-        if let Some(hash) = hash {
-            let mut lookup = Item::from([("KeyHash".into(), s(hash.to_hex()))]);
-            match view {
-                Some(v) => {
-                    lookup.insert("ApiKeyId".into(), s(v.api_key_id.to_string()));
-                    lookup.insert("UserId".into(), s(v.user_id.as_ref()));
-                    lookup.insert("IsActive".into(), AttributeValue::Bool(v.is_active));
-                    if let Some(at) = v.expires_at {
-                        lookup.insert("ExpiresAt".into(), s(crate::stored_time::write(at)));
-                    }
-                }
-                None => {
-                    lookup.insert("Deleted".into(), AttributeValue::Bool(true));
-                }
+        let stored;
+        let old = match (old, view) {
+            (Some(old), _) => Some(old),
+            // The hashes of a deleted key are only in its previous listing row.
+            (None, None) => {
+                stored = self.stored_key(id).await?;
+                stored.as_ref()
             }
-            self.put_versioned(&self.tables.lookup, lookup, version)
-                .await?;
-        }
+            (None, Some(_)) => None,
+        };
+        let rows = view.map(lookup_rows).unwrap_or_default();
+        let gone = old
+            .map(secrets_of)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|hash| !rows.iter().any(|(kept, _)| kept == hash));
+        let tombstones: Vec<Item> = gone
+            .map(|hash| {
+                Item::from([
+                    ("KeyHash".into(), s(hash.to_hex())),
+                    ("Deleted".into(), AttributeValue::Bool(true)),
+                ])
+            })
+            .collect();
+        let writes = rows
+            .into_iter()
+            .map(|(_, item)| item)
+            .chain(tombstones)
+            .map(|item| self.put_versioned(&self.tables.lookup, item, version));
+        try_join_all(writes).await?;
         self.view_row(row, version, view.map(body).transpose()?)
             .await
     }
@@ -204,18 +263,21 @@ impl DynamoStore {
         };
         let keys = changes.keys.iter().map(|(id, change)| async move {
             let view = match change {
-                KeyChange::Put(view) => Some(view.clone()),
-                KeyChange::Delete => None,
+                KeyChange::Put(view) => (None, Some(view.clone())),
+                KeyChange::Delete => (None, None),
                 KeyChange::Patch(patch) => match self.stored_key(id).await? {
-                    Some(mut view) => {
+                    Some(stored) => {
+                        let mut view = stored.clone();
                         patch.apply_to(&mut view);
-                        Some(view)
+                        (Some(stored), Some(view))
                     }
                     // Nothing to patch: a newer delete is already stored.
                     None => return Ok(()),
                 },
             };
-            self.write_key(id, view.as_ref(), version("ApiKey", &id.to_string()))
+            let (old, view) = view;
+            let version = version("ApiKey", &id.to_string());
+            self.write_key(id, old.as_ref(), view.as_ref(), version)
                 .await
         });
         try_join_all(keys).await?;
@@ -237,28 +299,21 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// The current secrets' rows; a grace comes from the key's listing row (loaded first), so a
+    /// grace row is only read by the look-up of a key memory does not know.
     fn load_lookup(model: &mut ReadModel, items: &[Item]) -> Result<(), StoreError> {
-        for item in items.iter().filter(|i| !get_bool(i, "Deleted")) {
-            let text = |name: &str| {
-                get_s(item, name).ok_or_else(|| corrupt(format!("lookup row lacks {name}")))
-            };
-            let hash = domain::KeyHash::from_hex(text("KeyHash")?).map_err(corrupt)?;
-            let entry = LookupEntry {
-                api_key_id: text("ApiKeyId")?.parse().map_err(corrupt)?,
-                user_id: domain::UserId::from_stored(text("UserId")?),
-                is_active: get_bool(item, "IsActive"),
-                expires_at: get_s(item, "ExpiresAt")
-                    .map(crate::stored_time::read)
-                    .transpose()
-                    .map_err(corrupt)?,
-            };
+        let current = items
+            .iter()
+            .filter(|i| !get_bool(i, "Deleted") && !i.contains_key(GRACE_UNTIL));
+        for item in current {
+            let (hash, entry) = lookup_entry(item)?;
             // Rows load before the lookup, so a live key's name is known here.
-            let name = model
-                .listing
-                .get(&entry.api_key_id)
-                .map(|v| v.api_key_name.clone())
-                .unwrap_or_default();
+            let listed = model.listing.get(&entry.api_key_id);
+            let name = listed.map(|v| v.api_key_name.clone()).unwrap_or_default();
+            let grace = listed.and_then(|v| v.secret.previous_key);
+            let id = entry.api_key_id;
             model.lookup.insert(hash, entry, &name);
+            model.lookup.set_grace(&id, grace);
         }
         Ok(())
     }
@@ -389,12 +444,15 @@ impl projections::miss::LookupFallback for DynamoStore {
         let Some(item) = out.item().filter(|i| !get_bool(i, "Deleted")) else {
             return Ok(None);
         };
-        let mut model = ReadModel::default();
-        Self::load_lookup(&mut model, std::slice::from_ref(item))?;
-        let Some((_, entry)) = model.lookup.iter().next() else {
-            return Ok(None);
-        };
-        let entry = entry.to_entry();
+        let (_, mut entry) = lookup_entry(item)?;
+        if let Some(until) = get_s(item, GRACE_UNTIL) {
+            // A previous secret: valid until its grace ends, never past the key's expiry.
+            let until = crate::stored_time::read(until).map_err(corrupt)?;
+            if until <= chrono::Utc::now() {
+                return Ok(None);
+            }
+            entry.expires_at = Some(entry.expires_at.map_or(until, |e| e.min(until)));
+        }
         let roles = match self.get_view(&format!("user#{}", entry.user_id)).await? {
             Some(row) if !get_bool(&row, "Deleted") => get_s(&row, "Body")
                 .map(serde_json::from_str::<UserRolesView>)

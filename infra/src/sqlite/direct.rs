@@ -174,6 +174,7 @@ impl ScanError {
 fn load_lookup(tx: &Transaction<'_>, model: &mut ReadModel) -> Result<(), ScanError> {
     let mut statement = tx.prepare(
         "SELECT l.key_hash, l.api_key_id, l.user_id, l.is_active, l.expires_at,
+            l.previous_key_hash, l.previous_key_expires_at,
             COALESCE(l.api_key_name, (SELECT json_extract(v.body, '$.api_key_name')
                 FROM api_key_view v WHERE v.api_key_id = l.api_key_id)) AS api_key_name,
             COALESCE(l.version, (SELECT a.version FROM aggregate_versions a
@@ -205,11 +206,24 @@ fn load_lookup(tx: &Transaction<'_>, model: &mut ReadModel) -> Result<(), ScanEr
             is_active: row.get::<_, i64>(3)? != 0,
             expires_at,
         };
-        let name = row.get_ref(5)?.as_str_or_null().map_err(|e| bad(&e))?;
-        let version = row.get::<_, Option<i64>>(6)?.unwrap_or(0) as u64;
+        let grace = match (
+            row.get_ref(5)?.as_str_or_null().map_err(|e| bad(&e))?,
+            row.get_ref(6)?.as_str_or_null().map_err(|e| bad(&e))?,
+        ) {
+            (Some(hash), Some(until)) => Some(domain::api_key::Grace {
+                key_hash: KeyHash::from_hex(hash).map_err(|e| bad(&e))?,
+                until: crate::stored_time::read(until).map_err(|e| bad(&e))?,
+            }),
+            _ => None,
+        };
+        let name = row.get_ref(7)?.as_str_or_null().map_err(|e| bad(&e))?;
+        let version = row.get::<_, Option<i64>>(8)?.unwrap_or(0) as u64;
         model
             .lookup
             .insert_at_version(hash, entry, name.unwrap_or_default(), version);
+        if grace.is_some() {
+            model.lookup.set_grace(&api_key_id, grace);
+        }
     }
     Ok(())
 }
@@ -297,6 +311,9 @@ struct LookupRow {
     expires_at: Option<String>,
     api_key_name: String,
     version: u64,
+    /// A rotated key's previous secret and the end of its grace.
+    previous_key_hash: Option<String>,
+    previous_key_expires_at: Option<String>,
 }
 
 fn encode<T: serde::Serialize>(table: &'static str, value: &T) -> Result<String, DirectError> {
@@ -347,6 +364,11 @@ impl LookupRow {
             expires_at: view.expires_at.map(crate::stored_time::write),
             api_key_name: view.api_key_name.clone(),
             version: view.version,
+            previous_key_hash: view.secret.previous_key.map(|g| g.key_hash.to_hex()),
+            previous_key_expires_at: view
+                .secret
+                .previous_key
+                .map(|g| crate::stored_time::write(g.until)),
         }
     }
 }
@@ -398,8 +420,9 @@ fn write_all(path: &Path, rows: Rows, cursor: &str) -> Result<(), DirectError> {
             let mut insert = tx
                 .prepare(
                     "INSERT INTO api_key_lookup
-                     (key_hash, api_key_id, user_id, is_active, expires_at, api_key_name, version)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (key_hash, api_key_id, user_id, is_active, expires_at, api_key_name, version,
+                      previous_key_hash, previous_key_expires_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .map_err(&sqlite)?;
             for row in chunk {
@@ -412,6 +435,8 @@ fn write_all(path: &Path, rows: Rows, cursor: &str) -> Result<(), DirectError> {
                         row.expires_at,
                         row.api_key_name,
                         row.version as i64,
+                        row.previous_key_hash,
+                        row.previous_key_expires_at,
                     ])
                     .map_err(&sqlite)?;
             }

@@ -36,7 +36,14 @@ const INDEXED: &[&str] = &[
 ];
 /// `PRAGMA user_version` once every lookup row carries its key's name and version.
 const LOOKUP_COMPLETE: i64 = 1;
-const LOOKUP_COLUMNS: &[(&str, &str)] = &[("api_key_name", "TEXT"), ("version", "INTEGER")];
+/// Columns added to the lookup table since its first release: name and version, and a rotated
+/// key's previous secret with the end of its grace.
+const LOOKUP_COLUMNS: &[(&str, &str)] = &[
+    ("api_key_name", "TEXT"),
+    ("version", "INTEGER"),
+    ("previous_key_hash", "TEXT"),
+    ("previous_key_expires_at", "TEXT"),
+];
 
 /// Adds the generated listing columns, their indexes and the lookup's name and version columns.
 pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {

@@ -62,7 +62,8 @@ async fn write_key(
         .bind(body)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at, api_key_name, version) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    let grace = view.secret.previous_key;
+    sqlx::query("INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at, api_key_name, version, previous_key_hash, previous_key_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(view.key_hash.to_hex())
         .bind(&id)
         .bind(view.user_id.as_ref())
@@ -70,6 +71,8 @@ async fn write_key(
         .bind(view.expires_at.map(crate::stored_time::write))
         .bind(&view.api_key_name)
         .bind(view.version as i64)
+        .bind(grace.map(|g| g.key_hash.to_hex()))
+        .bind(grace.map(|g| crate::stored_time::write(g.until)))
         .execute(&mut **tx)
         .await?;
     Ok(())

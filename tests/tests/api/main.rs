@@ -5,7 +5,8 @@
 //! # Layout
 //! One module per topic: the public and profile routes, each key route, authentication and admin
 //! rights, verify/check, revocation, expiry, roles, user roles, malformed input, the name race,
-//! restarts and projections, the binary's CLI, and the plaintext scan.
+//! restarts and projections, the binary's CLI, the plaintext scan, rotation, the checksummed key
+//! format, leak reports and the lifetime policy.
 #![forbid(unsafe_code)]
 
 mod api_keys_create;
@@ -18,7 +19,10 @@ mod bad_input;
 mod cli;
 mod expiry;
 mod expiry_range;
+mod exposures;
+mod key_format;
 mod last_admin;
+mod lifetime;
 mod name_race;
 mod names;
 mod plaintext_scan;
@@ -30,6 +34,7 @@ mod restart;
 mod revocation;
 mod role_deletion;
 mod roles;
+mod rotation;
 mod seed;
 mod user_roles;
 mod verify_check;

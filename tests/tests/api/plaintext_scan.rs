@@ -1,5 +1,5 @@
 //! After a full lifecycle on the real binary at `RUST_LOG=debug` — including an issued key pasted
-//! into a URL path, a JSON field and a malformed body — no issued key appears in plaintext anywhere
+//! into a URL path, a JSON field and a malformed body, a rotation and a leak report — no issued key appears in plaintext anywhere
 //! on disk or in the output; its SHA-256 does appear in the store (so the scan reads the right
 //! bytes); the audit file has one line per event.
 use serde_json::{json, Value};
@@ -47,6 +47,13 @@ async fn lifecycle(api: &Api) -> (Vec<CreatedKey>, Vec<(&'static str, String)>) 
     api.set_active(&two.id, false).await;
     api.assert_key_refused(&two.key, "DISABLED").await;
     api.set_active(&two.id, true).await;
+    let rotated = api.rotate_key(&two.id, 3600).await;
+    api.assert_key_works(&two.key).await;
+    api.assert_key_works(&rotated.key).await;
+    api.report_exposure(&[&two.key, &wrong], "scan: pasted in a ticket")
+        .await
+        .assert_status(202);
+    api.wait_until_deactivated(&two.id).await;
     api.delete_key(&three.id).await.ok();
     api.assert_key_refused(&three.key, "NOT_FOUND").await;
     api.delete_key(&one.id).await.ok();
@@ -55,10 +62,11 @@ async fn lifecycle(api: &Api) -> (Vec<CreatedKey>, Vec<(&'static str, String)>) 
         ("apiKeyUpdate", one.id.clone()),
         ("apiKeyUpdate", two.id.clone()),
         ("apiKeyUpdate", two.id.clone()),
+        ("apiKeyRotate", two.id.clone()),
         ("apiKeyDelete", three.id.clone()),
         ("apiKeyDelete", one.id.clone()),
     ]);
-    (vec![one, two, three], expected)
+    (vec![one, two, three, rotated], expected)
 }
 
 /// An issued key pasted where it does not belong — a URL path, a JSON field, a body that is not
@@ -214,9 +222,10 @@ fn audit_fields(action: &str) -> Vec<&'static str> {
 }
 
 /// The audit actions of the key lifecycle; other lines (refused authentications, …) may interleave.
-const LIFECYCLE_ACTIONS: [&str; 8] = [
+const LIFECYCLE_ACTIONS: [&str; 9] = [
     "apiKeyCreate",
     "apiKeyUpdate",
+    "apiKeyRotate",
     "apiKeyDelete",
     "roleCreate",
     "roleUpdate",

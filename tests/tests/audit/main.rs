@@ -3,6 +3,7 @@
 //! instants around each change, `events verify` catches an edited event, and refused
 //! authentications are audited with a bound.
 mod forensics;
+mod rotation;
 mod tamper;
 mod trail;
 

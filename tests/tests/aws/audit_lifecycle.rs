@@ -30,17 +30,13 @@ async fn every_lifecycle_event_reaches_cloudwatch_once_in_order() {
     let Some(emulators) = Emulators::or_skip("audit_lifecycle") else {
         return;
     };
-    let prefix = fresh_prefix();
-    let group = fresh_group("lifecycle");
-    let data_dir = tempfile::tempdir().expect("a data dir");
-    let mut settings = Settings::for_aws_tests(data_dir.path(), &prefix);
-    settings.audit_log_group = Some(group.clone());
-    let app = Application::build(settings)
-        .await
-        .expect("build the app on the AWS backend");
-    let admin_key = app.bootstrap_key().expect("a fresh table set bootstraps");
-    let api = Api::new(format!("http://127.0.0.1:{}", app.port()), &admin_key);
-    let server = tokio::spawn(app.run_until_stopped());
+    let AuditedApp {
+        api,
+        prefix,
+        group,
+        server,
+        _data_dir,
+    } = audited_app("lifecycle").await;
 
     let key_id = lifecycle(&api).await;
     let client = cloudwatch::client(&emulators.cloudwatch).await;
@@ -68,6 +64,42 @@ async fn every_lifecycle_event_reaches_cloudwatch_once_in_order() {
     check_records(&lines[3..], &key_id);
     cli_agrees(&prefix, &group, &lines).await;
     server.abort();
+}
+
+/// An in-process app on fresh tables whose audit goes to a fresh log group.
+pub struct AuditedApp {
+    /// Talks to it as the bootstrap admin.
+    pub api: Api,
+    /// Its table prefix.
+    pub prefix: String,
+    /// Its audit log group.
+    pub group: String,
+    /// The server task (abort it at the end).
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Kept until the test ends.
+    pub _data_dir: tempfile::TempDir,
+}
+
+/// Starts an [`AuditedApp`]; `label` names its log group.
+pub async fn audited_app(label: &str) -> AuditedApp {
+    let prefix = fresh_prefix();
+    let group = fresh_group(label);
+    let data_dir = tempfile::tempdir().expect("a data dir");
+    let mut settings = Settings::for_aws_tests(data_dir.path(), &prefix);
+    settings.audit_log_group = Some(group.clone());
+    let app = Application::build(settings)
+        .await
+        .expect("build the app on the AWS backend");
+    let admin_key = app.bootstrap_key().expect("a fresh table set bootstraps");
+    let api = Api::new(format!("http://127.0.0.1:{}", app.port()), &admin_key);
+    let server = tokio::spawn(app.run_until_stopped());
+    AuditedApp {
+        api,
+        prefix,
+        group,
+        server,
+        _data_dir: data_dir,
+    }
 }
 
 /// Role create, user-role assign, key create, update, deactivate, delete, role delete; returns the

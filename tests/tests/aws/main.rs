@@ -18,6 +18,7 @@
 //! - `paused`: DynamoDB Local frozen (SIGSTOP): `/readyz` and `/metrics` still answer at once.
 //! - `measurements`: create, cold and cached verify, propagation (printed, not asserted).
 //! - `audit_lifecycle`: every lifecycle event once, in order, in its day stream, without plaintext.
+//! - `audit_rotation`: a rotation and a leak report in the group, by hash prefix, without plaintext.
 //! - `audit_outage`: moto killed and restarted: every record written meanwhile arrives once, in order.
 //! - `role_deletion`: a deletion too large for one transaction changes nothing; one that fits is whole.
 //! - `audit_leadership`: two nodes, one log group, each event once; the delivering node leaving or
@@ -37,6 +38,7 @@ mod stats;
 mod audit_leadership;
 mod audit_lifecycle;
 mod audit_outage;
+mod audit_rotation;
 mod dual_format;
 mod fault;
 mod measurements;

@@ -24,6 +24,8 @@ pub(super) fn live_from(event: ApiKeyEvent) -> Lifecycle {
             expires_at,
             is_active,
             key_hash,
+            previous: None,
+            exposed: false,
         }),
         _ => Lifecycle::New,
     }
