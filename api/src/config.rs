@@ -24,6 +24,9 @@ pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 5_000;
 /// vamscli, far below what exhausts file descriptors.
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 128;
 
+/// Default longest time (s) between two flushes of the keys' last use and usage counts.
+pub const DEFAULT_LAST_USED_FLUSH_SECONDS: u64 = 60;
+
 /// Where events and views live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
@@ -185,6 +188,11 @@ pub struct Settings {
         global = true
     )]
     pub vams_refusal_status: crate::error::RefusalStatus,
+    /// Longest time (seconds) between two writes of the keys' last use and usage counts, which
+    /// every successful verification records in memory (`lastUsedAt`, `/usage`); also written at
+    /// a graceful shutdown. `0` records nothing (the fields stay as last persisted).
+    #[arg(long, env = "APIKEYD_LAST_USED_FLUSH_SECONDS", default_value_t = DEFAULT_LAST_USED_FLUSH_SECONDS, global = true)]
+    pub last_used_flush_seconds: u64,
 }
 
 impl Settings {
@@ -215,6 +223,7 @@ impl Settings {
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
             vams_refusal_status: crate::error::RefusalStatus::Unauthorized,
+            last_used_flush_seconds: DEFAULT_LAST_USED_FLUSH_SECONDS,
         }
     }
 

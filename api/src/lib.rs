@@ -54,3 +54,4 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod tools;
+pub mod usage_flush;

@@ -35,4 +35,6 @@ pub struct AppState {
     pub auth_audit: Option<Arc<crate::auth_audit::AuthFailureAudit>>,
     /// How refused bearer keys are answered (`APIKEYD_VAMS_REFUSAL_STATUS`).
     pub refusal_status: crate::error::RefusalStatus,
+    /// Keys' last use and usage counts (recorded on every successful verification).
+    pub last_use: Arc<crate::usage_flush::LastUse>,
 }

@@ -43,6 +43,7 @@ pub const BEARER: &str = "bearer";
         routes::api_keys::update,
         routes::api_keys::delete,
         routes::api_keys::audit,
+        routes::usage::usage,
         routes::roles::list,
         routes::roles::create,
         routes::roles::update,

@@ -5,6 +5,7 @@ pub mod forensics;
 pub mod health;
 pub mod meta;
 pub mod roles;
+pub mod usage;
 pub mod user_roles;
 pub mod verify;
 

@@ -19,6 +19,7 @@ mod cli;
 mod expiry;
 mod expiry_range;
 mod last_admin;
+mod last_use;
 mod name_race;
 mod names;
 mod plaintext_scan;
