@@ -178,7 +178,13 @@ impl Backend {
         poll: Duration,
     ) -> anyhow::Result<Self>
     where
-        S: PersistedEventRepository + AdminGuard + EventFeed + ViewStore + UsageStore + Clone + 'static,
+        S: PersistedEventRepository
+            + AdminGuard
+            + EventFeed
+            + ViewStore
+            + UsageStore
+            + Clone
+            + 'static,
     {
         let feed: Arc<dyn EventFeed> = Arc::new(store.clone());
         let views: Arc<dyn ViewStore> = Arc::new(store.clone());

@@ -269,7 +269,11 @@ async fn list(
     if q.console() {
         let page = state.keys.console(&q.console_query(only)?).await?;
         return Ok(HttpResponse::Ok().json(Listed {
-            items: page.items.iter().map(|v| ApiKeyItem::joined(&state, v)).collect(),
+            items: page
+                .items
+                .iter()
+                .map(|v| ApiKeyItem::joined(&state, v))
+                .collect(),
             next_token: None,
             total_count: Some(page.total_count),
         }));
@@ -281,7 +285,11 @@ async fn list(
         .await?;
     // Serialized straight from the rows: a million keys never become a JSON tree first.
     Ok(HttpResponse::Ok().json(Listed {
-        items: page.items.iter().map(|v| ApiKeyItem::joined(&state, v)).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|v| ApiKeyItem::joined(&state, v))
+            .collect(),
         next_token: paged.then_some(page.next_token),
         total_count: None,
     }))

@@ -48,7 +48,12 @@ impl DynamoStore {
     }
 
     /// One key's read-merge-put, retried while another node's put lands in between.
-    async fn merge_usage(&self, id: &Uuid, observed: &Usage, now: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn merge_usage(
+        &self,
+        id: &Uuid,
+        observed: &Usage,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         for _ in 0..ATTEMPTS {
             let item = self.usage_item(id).await?;
             let version = item.as_ref().and_then(|i| get_n(i, "Version"));
@@ -119,7 +124,8 @@ impl UsageStore for DynamoStore {
                 .await
                 .map_err(|e| unavailable(DisplayErrorContext(e)))?;
             for item in page.items() {
-                let id = get_s(item, "ApiKeyId").ok_or_else(|| corrupt("usage item lacks ApiKeyId"))?;
+                let id =
+                    get_s(item, "ApiKeyId").ok_or_else(|| corrupt("usage item lacks ApiKeyId"))?;
                 if let Some(last) = last_use_of(item)? {
                     uses.push((id.parse().map_err(corrupt)?, last));
                 }

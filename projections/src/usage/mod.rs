@@ -152,13 +152,15 @@ impl Usage {
     }
 
     fn sort_ips(&mut self) {
-        self.ips.sort_by(|a, b| {
-            (b.count, b.last_seen, b.ip).cmp(&(a.count, a.last_seen, a.ip))
-        });
+        self.ips
+            .sort_by(|a, b| (b.count, b.last_seen, b.ip).cmp(&(a.count, a.last_seen, a.ip)));
     }
 
     /// Hours with use within the last [`HOURS_KEPT`] hours before `now`, oldest first.
-    pub fn recent_hours(&self, now: DateTime<Utc>) -> impl Iterator<Item = (DateTime<Utc>, u64)> + '_ {
+    pub fn recent_hours(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = (DateTime<Utc>, u64)> + '_ {
         let oldest = hour_of(now) - HOURS_KEPT + 1;
         self.hours
             .range(oldest..)
@@ -271,7 +273,10 @@ mod tests {
             usage.record(Some(addr), t + TimeDelta::seconds(i64::from(n)));
         }
         assert_eq!(usage.ips.len(), IPS_KEPT);
-        assert!(usage.ips.iter().any(|u| Some(u.ip) == frequent && u.count == 5));
+        assert!(usage
+            .ips
+            .iter()
+            .any(|u| Some(u.ip) == frequent && u.count == 5));
         let mut merged = Usage::default();
         for _ in 0..3 {
             merged.merge(&usage, t);

@@ -80,12 +80,19 @@ mod tests {
     impl UsageStore for Memory {
         async fn last_uses(&self) -> Result<Vec<(Uuid, LastUse)>, StoreError> {
             let rows = self.0.lock().unwrap();
-            Ok(rows.iter().filter_map(|(id, u)| u.last.map(|l| (*id, l))).collect())
+            Ok(rows
+                .iter()
+                .filter_map(|(id, u)| u.last.map(|l| (*id, l)))
+                .collect())
         }
         async fn usage(&self, id: &Uuid) -> Result<Option<Usage>, StoreError> {
             Ok(self.0.lock().unwrap().get(id).cloned())
         }
-        async fn add(&self, observed: &[(Uuid, Usage)], now: DateTime<Utc>) -> Result<(), StoreError> {
+        async fn add(
+            &self,
+            observed: &[(Uuid, Usage)],
+            now: DateTime<Utc>,
+        ) -> Result<(), StoreError> {
             if *self.1.lock().unwrap() {
                 return Err(StoreError::Unavailable("down".into()));
             }
@@ -110,9 +117,17 @@ mod tests {
         flush(&b, &store, |_| true, t1).await.unwrap();
         flush(&a, &store, |_| true, t1).await.unwrap();
         let persisted = store.usage(&id).await.unwrap().unwrap();
-        assert_eq!(persisted.last.unwrap().at, t1, "node a's older use did not win");
+        assert_eq!(
+            persisted.last.unwrap().at,
+            t1,
+            "node a's older use did not win"
+        );
         assert_eq!(persisted.hours.values().sum::<u64>(), 3);
-        assert_eq!(a.last_use(&id).unwrap().at, t1, "a sees b's use after its flush");
+        assert_eq!(
+            a.last_use(&id).unwrap().at,
+            t1,
+            "a sees b's use after its flush"
+        );
     }
 
     #[tokio::test]
@@ -124,11 +139,29 @@ mod tests {
         tracker.record(live, None, now);
         tracker.record(gone, None, now);
         *store.1.lock().unwrap() = true;
-        assert!(flush(&tracker, &store, |id| *id == live, now).await.is_err());
-        assert_eq!(tracker.pending_keys(), 1, "the live key's use waits for the next flush");
+        assert!(flush(&tracker, &store, |id| *id == live, now)
+            .await
+            .is_err());
+        assert_eq!(
+            tracker.pending_keys(),
+            1,
+            "the live key's use waits for the next flush"
+        );
         *store.1.lock().unwrap() = false;
-        assert_eq!(flush(&tracker, &store, |id| *id == live, now).await.unwrap(), 1);
+        assert_eq!(
+            flush(&tracker, &store, |id| *id == live, now)
+                .await
+                .unwrap(),
+            1
+        );
         assert!(store.usage(&gone).await.unwrap().is_none());
-        assert_eq!(usage_of(&tracker, &store, &live, now).await.unwrap().hours.len(), 1);
+        assert_eq!(
+            usage_of(&tracker, &store, &live, now)
+                .await
+                .unwrap()
+                .hours
+                .len(),
+            1
+        );
     }
 }

@@ -116,7 +116,8 @@ impl UsageTracker {
     pub fn take(&self) -> Vec<(Uuid, Usage)> {
         let mut taken = Vec::new();
         for shard in self.pending.iter() {
-            let drained = std::mem::take(&mut *shard.lock().unwrap_or_else(PoisonError::into_inner));
+            let drained =
+                std::mem::take(&mut *shard.lock().unwrap_or_else(PoisonError::into_inner));
             taken.extend(drained);
         }
         self.remember(taken.iter().filter_map(|(id, u)| u.last.map(|l| (*id, l))));
@@ -135,7 +136,10 @@ impl UsageTracker {
 
     /// Folds persisted last uses in (the later one wins per key).
     pub fn remember(&self, uses: impl IntoIterator<Item = (Uuid, LastUse)>) {
-        let mut persisted = self.persisted.write().unwrap_or_else(PoisonError::into_inner);
+        let mut persisted = self
+            .persisted
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         for (id, last) in uses {
             persisted
                 .entry(id)
@@ -175,12 +179,20 @@ mod tests {
         tracker.remember([(a, LastUse { at: t1, from: None })]);
         tracker.record(a, None, t0);
         tracker.record(b, "10.0.0.1".parse().ok(), t1);
-        assert_eq!(tracker.last_use(&a).map(|l| l.at), Some(t1), "the later one wins");
+        assert_eq!(
+            tracker.last_use(&a).map(|l| l.at),
+            Some(t1),
+            "the later one wins"
+        );
         assert_eq!(tracker.pending_keys(), 2);
         let taken = tracker.take();
         assert_eq!(taken.len(), 2);
         assert_eq!(tracker.pending_keys(), 0);
-        assert_eq!(tracker.last_use(&b).map(|l| l.at), Some(t1), "still shown while flushing");
+        assert_eq!(
+            tracker.last_use(&b).map(|l| l.at),
+            Some(t1),
+            "still shown while flushing"
+        );
         tracker.restore(taken, t1);
         assert_eq!(tracker.pending_keys(), 2);
     }

@@ -140,10 +140,15 @@ async fn a_verification_shows_as_last_use_in_get_list_and_usage() {
     assert_eq!(report["lastUsedAt"], item["lastUsedAt"]);
     assert_eq!(report["lastUsedFrom"], "203.0.113.9");
     assert_eq!(total_verifications(&report), 3, "{report}");
-    let hour = items(&report, "hours")[0]["hour"].as_str().expect("an hour");
+    let hour = items(&report, "hours")[0]["hour"]
+        .as_str()
+        .expect("an hour");
     assert!(hour.ends_with(":00:00Z"), "{hour}");
     let ips = items(&report, "sourceIps");
-    assert_eq!(ips[0]["ip"], "198.51.100.7", "most frequent first: {report}");
+    assert_eq!(
+        ips[0]["ip"], "198.51.100.7",
+        "most frequent first: {report}"
+    );
     assert_eq!(ips[0]["count"], 2);
     assert_eq!(ips[1]["ip"], "203.0.113.9");
     assert!(ips[1]["lastSeen"].as_str().is_some_and(|s| !s.is_empty()));
@@ -153,10 +158,13 @@ async fn a_verification_shows_as_last_use_in_get_list_and_usage() {
     app.check(&key.key).await.assert_status(401);
     assert_eq!(total_verifications(&usage(&app, &key.id).await), 3);
 
-    app.get(&format!("{}/usage", key_path(&uuid::Uuid::new_v4().to_string())))
-        .send()
-        .await
-        .assert_json_error(404);
+    app.get(&format!(
+        "{}/usage",
+        key_path(&uuid::Uuid::new_v4().to_string())
+    ))
+    .send()
+    .await
+    .assert_json_error(404);
     app.get("/auth/api-keys/not-a-uuid/usage")
         .send()
         .await
@@ -192,7 +200,13 @@ async fn last_use_and_counts_survive_a_restart_and_a_rebuild() {
     flushed(&app).await;
 
     // Usage is not derived from events: a rebuild of the views keeps it.
-    let output = binary::run(app.backend, app.data_path(), &["projections", "rebuild"], &[]).await;
+    let output = binary::run(
+        app.backend,
+        app.data_path(),
+        &["projections", "rebuild"],
+        &[],
+    )
+    .await;
     assert!(output.status.success(), "rebuild: {}", describe(&output));
     let app = app.restart().await;
     let rebuilt = usage(&app, &key.id).await;
@@ -294,7 +308,12 @@ async fn unused_and_expiring_filters_combine_with_every_paging() {
     assert_eq!(names(&both), ["lu-filter-late", "lu-filter-soon"]);
 
     // VAMS paging: pages of one, tokens included.
-    let first = list(&[("filter", "lu-filter"), ("unusedForDays", "1"), ("maxItems", "1")]).await;
+    let first = list(&[
+        ("filter", "lu-filter"),
+        ("unusedForDays", "1"),
+        ("maxItems", "1"),
+    ])
+    .await;
     assert_eq!(items(&first, "Items").len(), 1);
     let token = first["NextToken"].as_str().expect("a next page").to_owned();
     let second = app
