@@ -97,7 +97,7 @@ impl Conditions {
     /// Whether the key `id` expiring at `expires_at` meets every condition.
     pub fn hold(&self, id: &Uuid, expires_at: Option<DateTime<Utc>>) -> bool {
         if let Some(by) = self.expiring_by {
-            if !expires_at.is_some_and(|at| at <= by) {
+            if expires_at.is_none_or(|at| at > by) {
                 return false;
             }
         }
@@ -276,5 +276,40 @@ impl KeyViews for PersistedKeyViews {
     async fn get(&self, id: &Uuid) -> Result<Option<ApiKeyView>, StoreError> {
         self.current().await?;
         self.store.get(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    #[test]
+    fn conditions_keep_unused_and_expiring_keys() {
+        let now = Utc::now();
+        let tracker = Arc::new(UsageTracker::new(true));
+        let (recent, old, never) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        tracker.record(recent, None, now - TimeDelta::hours(1));
+        tracker.record(old, None, now - TimeDelta::days(40));
+        let unused = Conditions {
+            unused_since: Some(now - TimeDelta::days(30)),
+            last_use: Some(tracker.clone()),
+            ..Conditions::default()
+        };
+        assert!(!unused.hold(&recent, None));
+        assert!(unused.hold(&old, None));
+        assert!(unused.hold(&never, None));
+        let expiring = Conditions {
+            expiring_by: Some(now + TimeDelta::days(7)),
+            ..Conditions::default()
+        };
+        assert!(expiring.hold(&never, Some(now + TimeDelta::days(6))));
+        assert!(
+            expiring.hold(&never, Some(now - TimeDelta::days(1))),
+            "already expired"
+        );
+        assert!(!expiring.hold(&never, Some(now + TimeDelta::days(8))));
+        assert!(!expiring.hold(&never, None), "never expires");
+        assert!(Conditions::default().hold(&never, None));
     }
 }

@@ -153,7 +153,7 @@ impl Usage {
 
     fn sort_ips(&mut self) {
         self.ips
-            .sort_by(|a, b| (b.count, b.last_seen, b.ip).cmp(&(a.count, a.last_seen, a.ip)));
+            .sort_by_key(|u| std::cmp::Reverse((u.count, u.last_seen, u.ip)));
     }
 
     /// Hours with use within the last [`HOURS_KEPT`] hours before `now`, oldest first.

@@ -340,7 +340,7 @@ async fn unused_and_expiring_filters_combine_with_every_paging() {
     assert_eq!(page["totalCount"], 2, "{page}");
     assert_eq!(names(&page), ["lu-filter-soon"]);
     let console = list(&[("expiringWithinDays", "30"), ("page", "1")]).await;
-    assert_eq!(page_ids(&console), [soon.id.clone()]);
+    assert_eq!(page_ids(&console), vec![soon.id.clone()]);
     let _ = late;
 
     for (name, bad) in [
