@@ -4,90 +4,20 @@
 //! `cargo bench -p projections --bench last_use` (results in docs/BENCHMARKS.md). The "spread"
 //! cases record 10 000 distinct keys in turn from 200 addresses (the maps already hold them, as
 //! between two flushes); "one key" records the same key from one address.
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
+use common::{key, model};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use domain::api_key::ApiKeyEvent;
-use domain::role::{RoleDefinition, RoleEvent};
-use domain::user_roles::UserRolesEvent;
-use domain::{Actor, ApiKeyName, Description, KeyHash, RoleName, UserId};
 use projections::usage::UsageTracker;
-use projections::{DomainEvent, ReadModel, RecordedEvent};
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 use uuid::Uuid;
 
+mod common;
+
 const KEYS: usize = 10_000;
 
-fn recorded(aggregate_type: &str, id: String, event: DomainEvent) -> RecordedEvent {
-    RecordedEvent {
-        cursor: String::new(),
-        aggregate_type: aggregate_type.into(),
-        aggregate_id: id,
-        sequence: 1,
-        event,
-        metadata: HashMap::new(),
-        recorded_at: Utc::now(),
-    }
-}
-
-fn key(n: usize) -> String {
-    format!("vams_{n:0>64}")
-}
-
-fn model() -> ReadModel {
-    let at = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
-    let role = RoleName::parse("reader").unwrap();
-    let user = UserId::parse("user-0").unwrap();
-    let mut model = ReadModel::compact();
-    model.apply(&recorded(
-        "Role",
-        "reader".into(),
-        DomainEvent::Role(RoleEvent::RoleCreated {
-            id: Uuid::nil(),
-            definition: RoleDefinition {
-                role_name: role.clone(),
-                description: Description::parse("r").unwrap(),
-                source: None,
-                source_identifier: None,
-                mfa_required: false,
-            },
-            created_by: Actor::system(),
-            created_at: at,
-        }),
-    ));
-    model.apply(&recorded(
-        "UserRoles",
-        user.to_string(),
-        DomainEvent::UserRoles(UserRolesEvent::RolesAssigned {
-            user_id: user.clone(),
-            roles: vec![role],
-            assigned_by: Actor::system(),
-            assigned_at: at,
-        }),
-    ));
-    for n in 0..KEYS {
-        let id = Uuid::new_v4();
-        model.apply(&recorded(
-            "ApiKey",
-            id.to_string(),
-            DomainEvent::ApiKey(ApiKeyEvent::ApiKeyCreated {
-                api_key_id: id,
-                api_key_name: ApiKeyName::parse(&format!("key-{n}")).unwrap(),
-                user_id: user.clone(),
-                description: Description::parse("benchmark key").unwrap(),
-                key_hash: KeyHash::of(&key(n)),
-                expires_at: None,
-                created_by: Actor::system(),
-                created_at: at,
-            }),
-        ));
-    }
-    model
-}
-
 fn last_use(c: &mut Criterion) {
-    let model = model();
+    let model = model(KEYS);
     let keys: Vec<String> = (0..KEYS).map(key).collect();
     let ips: Vec<IpAddr> = (0..200u32)
         .map(|n| IpAddr::V4(Ipv4Addr::from(0xC633_6400 + n)))
