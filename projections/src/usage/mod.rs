@@ -93,24 +93,31 @@ pub fn hour_start(hour: i64) -> DateTime<Utc> {
 impl Usage {
     /// Counts one verification at `at` from `from`. Allocates only for a new hour or address.
     pub fn record(&mut self, from: Option<IpAddr>, at: DateTime<Utc>) {
+        self.record_many(from, at, hour_of(at), 1);
+    }
+
+    /// Counts `count` verifications in `hour` from `from`, the last at `at`.
+    pub(crate) fn record_many(
+        &mut self,
+        from: Option<IpAddr>,
+        at: DateTime<Utc>,
+        hour: i64,
+        count: u64,
+    ) {
         let observed = LastUse { at, from };
         self.last = Some(self.last.map_or(observed, |last| last.later(observed)));
-        let hour = hour_of(at);
-        match self.hours.last_entry() {
-            Some(mut last) if *last.key() == hour => *last.get_mut() += 1,
-            _ => *self.hours.entry(hour).or_insert(0) += 1,
-        }
+        *self.hours.entry(hour).or_insert(0) += count;
         if let Some(ip) = from {
             self.count_ip(IpUse {
                 ip,
-                count: 1,
+                count,
                 last_seen: at,
             });
         }
     }
 
     /// Adds `seen` to the address table; a new address in a full table evicts the least frequent.
-    fn count_ip(&mut self, seen: IpUse) {
+    pub(crate) fn count_ip(&mut self, seen: IpUse) {
         if let Some(known) = self.ips.iter_mut().find(|u| u.ip == seen.ip) {
             known.count += seen.count;
             known.last_seen = known.last_seen.max(seen.last_seen);

@@ -3,8 +3,9 @@
 //! Recording is the verification hot path: one of [`SHARDS`] mutexes, picked by the key id's low
 //! bits, guards a small map of the keys used since the last flush, so two requests contend only
 //! when they hit the same shard at the same instant; nothing allocates but a key's first use in a
-//! flush interval, a new hour or a new client address.
-use super::{LastUse, Usage};
+//! flush interval, a new hour or a new client address. The common case — the same key from the
+//! same client in the same hour — only bumps counters inside the map entry ([`Pending`]).
+use super::{hour_of, LastUse, Usage};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -37,10 +38,76 @@ impl Hasher for IdHasher {
 
 type IdMap<V> = HashMap<Uuid, V, BuildHasherDefault<IdHasher>>;
 
+/// One key's unflushed observations: the current run of uses (one hour, one client) as counters,
+/// everything before it folded into `usage`.
+#[derive(Debug, Clone)]
+struct Pending {
+    usage: Usage,
+    run: Option<Run>,
+}
+
+/// Consecutive uses in one hour from one client.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    hour: i64,
+    from: Option<IpAddr>,
+    count: u64,
+    last: DateTime<Utc>,
+}
+
+impl Pending {
+    fn new() -> Self {
+        Self {
+            usage: Usage::default(),
+            run: None,
+        }
+    }
+
+    fn record(&mut self, from: Option<IpAddr>, at: DateTime<Utc>) {
+        let hour = hour_of(at);
+        match &mut self.run {
+            Some(run) if run.hour == hour && run.from == from => {
+                run.count += 1;
+                run.last = run.last.max(at);
+            }
+            _ => {
+                self.fold();
+                self.run = Some(Run {
+                    hour,
+                    from,
+                    count: 1,
+                    last: at,
+                });
+            }
+        }
+    }
+
+    /// Moves the current run into `usage`.
+    fn fold(&mut self) {
+        if let Some(run) = self.run.take() {
+            self.usage
+                .record_many(run.from, run.last, run.hour, run.count);
+        }
+    }
+
+    fn last(&self) -> Option<LastUse> {
+        let run = self.run.map(|r| LastUse {
+            at: r.last,
+            from: r.from,
+        });
+        LastUse::latest(self.usage.last, run)
+    }
+
+    fn into_usage(mut self) -> Usage {
+        self.fold();
+        self.usage
+    }
+}
+
 /// Observations not yet flushed, and the persisted last use of every key.
 pub struct UsageTracker {
     enabled: bool,
-    pending: Box<[Mutex<IdMap<Usage>>]>,
+    pending: Box<[Mutex<IdMap<Pending>>]>,
     persisted: RwLock<IdMap<LastUse>>,
     flushes: AtomicU64,
 }
@@ -82,7 +149,10 @@ impl UsageTracker {
         let mut shard = self.pending[shard_of(&id)]
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        shard.entry(id).or_default().record(from, at);
+        shard
+            .entry(id)
+            .or_insert_with(Pending::new)
+            .record(from, at);
     }
 
     /// The latest use of `id` this node knows: its own unflushed observations and what the store
@@ -92,7 +162,7 @@ impl UsageTracker {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(id)
-            .and_then(|u| u.last);
+            .and_then(Pending::last);
         let persisted = self
             .persisted
             .read()
@@ -109,6 +179,7 @@ impl UsageTracker {
             .unwrap_or_else(PoisonError::into_inner)
             .get(id)
             .cloned()
+            .map(Pending::into_usage)
     }
 
     /// Takes every unflushed observation; their last uses count as persisted at once, so a
@@ -118,7 +189,7 @@ impl UsageTracker {
         for shard in self.pending.iter() {
             let drained =
                 std::mem::take(&mut *shard.lock().unwrap_or_else(PoisonError::into_inner));
-            taken.extend(drained);
+            taken.extend(drained.into_iter().map(|(id, p)| (id, p.into_usage())));
         }
         self.remember(taken.iter().filter_map(|(id, u)| u.last.map(|l| (*id, l))));
         taken
@@ -130,7 +201,11 @@ impl UsageTracker {
             let mut shard = self.pending[shard_of(&id)]
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            shard.entry(id).or_default().merge(&usage, now);
+            shard
+                .entry(id)
+                .or_insert_with(Pending::new)
+                .usage
+                .merge(&usage, now);
         }
     }
 
@@ -195,6 +270,27 @@ mod tests {
         );
         tracker.restore(taken, t1);
         assert_eq!(tracker.pending_keys(), 2);
+    }
+
+    #[test]
+    fn runs_of_one_client_fold_into_the_same_counts() {
+        let tracker = UsageTracker::new(true);
+        let id = Uuid::new_v4();
+        let t0: DateTime<Utc> = "2026-12-01T20:59:58Z".parse().unwrap();
+        let (one, two) = ("10.0.0.1".parse().ok(), "10.0.0.2".parse().ok());
+        tracker.record(id, one, t0);
+        tracker.record(id, one, t0);
+        tracker.record(id, two, t0);
+        tracker.record(id, one, t0 + chrono::TimeDelta::seconds(1));
+        tracker.record(id, one, t0 + chrono::TimeDelta::seconds(3)); // the next hour
+        let mut expected = Usage::default();
+        for (from, s) in [(one, 0), (one, 0), (two, 0), (one, 1), (one, 3)] {
+            expected.record(from, t0 + chrono::TimeDelta::seconds(s));
+        }
+        assert_eq!(tracker.pending(&id).unwrap().last, expected.last);
+        let (_, usage) = tracker.take().pop().unwrap();
+        assert_eq!(usage.hours, expected.hours);
+        assert_eq!(usage.top_ips(), expected.top_ips());
     }
 
     #[test]
