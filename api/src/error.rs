@@ -167,9 +167,13 @@ impl<E: DomainErrorStatus> From<AggregateError<E>> for ApiError {
 
 impl From<projections::StoreError> for ApiError {
     fn from(error: projections::StoreError) -> Self {
+        // The message the log gets: the adapter's error with its whole chain of causes.
+        let cause = error.to_string();
         match error {
-            projections::StoreError::Unavailable(e) => Self::Unavailable(e),
-            projections::StoreError::Corrupt(e) => Self::Internal(e),
+            projections::StoreError::Unavailable(_) | projections::StoreError::ViewsBehind(_) => {
+                Self::Unavailable(cause)
+            }
+            projections::StoreError::Corrupt(_) => Self::Internal(cause),
         }
     }
 }

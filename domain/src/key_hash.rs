@@ -3,6 +3,23 @@ use crate::ParseError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// The value of each hex digit, `0xFF` for every other byte.
+const NIBBLES: [u8; 256] = {
+    let mut table = [0xFF; 256];
+    let mut n = 0;
+    while n < 10 {
+        table[b'0' as usize + n] = n as u8;
+        n += 1;
+    }
+    let mut n = 0;
+    while n < 6 {
+        table[b'a' as usize + n] = 10 + n as u8;
+        table[b'A' as usize + n] = 10 + n as u8;
+        n += 1;
+    }
+    table
+};
+
 /// SHA-256 of the full plaintext key (`vams_…`), as in VAMS. Stored as lowercase hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyHash([u8; 32]);
@@ -13,11 +30,19 @@ impl KeyHash {
         Self(Sha256::digest(plaintext.as_bytes()).into())
     }
 
-    /// Reads a stored hex hash back.
+    /// Reads a stored hex hash back (either case). A table look-up per digit: a start reads a
+    /// million of these.
     pub fn from_hex(hex_str: &str) -> Result<Self, ParseError> {
+        let invalid = || ParseError::new("key hash must be 64 hex characters");
+        let digits: &[u8; 64] = hex_str.as_bytes().try_into().map_err(|_| invalid())?;
         let mut bytes = [0u8; 32];
-        hex::decode_to_slice(hex_str, &mut bytes)
-            .map_err(|_| ParseError::new("key hash must be 64 hex characters"))?;
+        for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+            let (high, low) = (NIBBLES[pair[0] as usize], NIBBLES[pair[1] as usize]);
+            if (high | low) & 0xF0 != 0 {
+                return Err(invalid());
+            }
+            *byte = high << 4 | low;
+        }
         Ok(Self(bytes))
     }
 
@@ -74,5 +99,28 @@ mod tests {
         );
         assert_eq!(KeyHash::from_hex(&h.to_hex()).unwrap(), h);
         assert!(KeyHash::from_hex("zz").is_err());
+    }
+
+    #[test]
+    fn from_hex_reads_either_case_and_refuses_anything_else() {
+        let h = KeyHash::of("abc");
+        assert_eq!(KeyHash::from_hex(&h.to_hex().to_uppercase()).unwrap(), h);
+        let hex = h.to_hex();
+        assert!(KeyHash::from_hex(&hex[..63]).is_err(), "too short");
+        assert!(KeyHash::from_hex(&format!("{hex}0")).is_err(), "too long");
+        for bad in ['g', 'G', ' ', '/', ':', '@', '`', 'é'] {
+            let text = format!("{bad}{}", &hex[bad.len_utf8()..]);
+            assert!(KeyHash::from_hex(&text).is_err(), "{bad:?} accepted");
+        }
+        // Every byte the table maps agrees with the hex crate.
+        for byte in 0..=255u8 {
+            let text: String = std::iter::repeat_n(byte as char, 64).collect();
+            let ours = KeyHash::from_hex(&text).ok().map(|h| h.0);
+            let mut theirs = [0u8; 32];
+            let theirs = hex::decode_to_slice(&text, &mut theirs)
+                .ok()
+                .map(|_| theirs);
+            assert_eq!(ours, theirs, "byte {byte}");
+        }
     }
 }

@@ -5,6 +5,30 @@ use projections::{AuditSink, StoreError};
 use std::path::PathBuf;
 use tokio::io::AsyncWriteExt;
 
+/// Why the audit file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditFileError {
+    /// Opening, appending to or syncing the file failed.
+    #[error("audit file {path}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record that cannot be encoded.
+    #[error("encoding an audit record")]
+    Encode(#[from] serde_json::Error),
+}
+
+impl From<AuditFileError> for StoreError {
+    fn from(error: AuditFileError) -> Self {
+        match error {
+            AuditFileError::Io { .. } => Self::unavailable(error),
+            AuditFileError::Encode(_) => Self::corrupt(error),
+        }
+    }
+}
+
 /// Appends audit records to a JSON-lines file.
 pub struct AuditFile {
     path: PathBuf,
@@ -30,12 +54,12 @@ impl AuditSink for AuditFile {
     async fn write(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
         let mut buffer = Vec::new();
         for record in records {
-            serde_json::to_writer(&mut buffer, record)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            serde_json::to_writer(&mut buffer, record).map_err(AuditFileError::from)?;
             buffer.push(b'\n');
         }
-        let io = |e: std::io::Error| {
-            StoreError::Unavailable(format!("audit file {}: {e}", self.path.display()))
+        let io = |source| AuditFileError::Io {
+            path: self.path.clone(),
+            source,
         };
         let mut file = tokio::fs::OpenOptions::new()
             .create(true)
@@ -44,6 +68,6 @@ impl AuditSink for AuditFile {
             .await
             .map_err(io)?;
         file.write_all(&buffer).await.map_err(io)?;
-        file.sync_data().await.map_err(io)
+        Ok(file.sync_data().await.map_err(io)?)
     }
 }

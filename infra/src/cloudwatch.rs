@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
-use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_cloudwatchlogs::Client;
 use projections::audit::AuditRecord;
@@ -19,8 +18,35 @@ use std::time::Duration;
 /// PutLogEvents takes at most 10 000 events or 1 MiB; stay well inside both.
 const MAX_BATCH: usize = 500;
 
-fn unavailable(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(format!("CloudWatch Logs: {e}"))
+/// Why the CloudWatch Logs sink failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CloudWatchError {
+    /// A request failed (network, throttling, permissions, a missing group).
+    #[error("CloudWatch Logs request")]
+    Request(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The service took the request but rejected some of its events.
+    #[error("CloudWatch Logs rejected events: {0}")]
+    Rejected(String),
+    /// A record that cannot be encoded as a log event.
+    #[error("encoding an audit record for CloudWatch Logs")]
+    Encode(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<CloudWatchError> for StoreError {
+    fn from(error: CloudWatchError) -> Self {
+        match error {
+            CloudWatchError::Encode(_) => Self::corrupt(error),
+            CloudWatchError::Request(_) | CloudWatchError::Rejected(_) => Self::unavailable(error),
+        }
+    }
+}
+
+fn unavailable(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+    CloudWatchError::Request(e.into()).into()
+}
+
+fn encode_error(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> StoreError {
+    CloudWatchError::Encode(e.into()).into()
 }
 
 /// Connects a CloudWatch Logs client through the standard AWS chain (`AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`).
@@ -55,7 +81,7 @@ pub async fn ensure_group(client: &Client, group: &str) -> Result<bool, StoreErr
         {
             Ok(false)
         }
-        Err(e) => Err(unavailable(DisplayErrorContext(e))),
+        Err(e) => Err(unavailable(e)),
     }
 }
 
@@ -116,7 +142,7 @@ impl CloudWatchAudit {
                 .iter()
                 .map(|r| serde_json::to_string(r).map(|line| (r, line)))
                 .collect::<Result<_, _>>()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                .map_err(encode_error)?;
             return Ok(Lines {
                 lines,
                 requests: Vec::new(),
@@ -189,10 +215,10 @@ impl CloudWatchAudit {
                     {
                         Ok(())
                     }
-                    Err(e) => Err(unavailable(DisplayErrorContext(e))),
+                    Err(e) => Err(unavailable(e)),
                 }
             }
-            Err(e) => Err(unavailable(DisplayErrorContext(e))),
+            Err(e) => Err(unavailable(e)),
         }
     }
 
@@ -207,7 +233,7 @@ impl CloudWatchAudit {
             .await;
         match result {
             Ok(out) => match out.rejected_log_events_info() {
-                Some(rejected) => Err(unavailable(format!("events rejected: {rejected:?}"))),
+                Some(rejected) => Err(CloudWatchError::Rejected(format!("{rejected:?}")).into()),
                 None => Ok(()),
             },
             Err(e)
@@ -223,9 +249,9 @@ impl CloudWatchAudit {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| unavailable(DisplayErrorContext(e)))
+                    .map_err(unavailable)
             }
-            Err(e) => Err(unavailable(DisplayErrorContext(e))),
+            Err(e) => Err(unavailable(e)),
         }
     }
 }
@@ -264,7 +290,7 @@ impl AuditSink for CloudWatchAudit {
                 .timestamp(last)
                 .message(message)
                 .build()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                .map_err(encode_error)?;
             streams.entry(stream_of(record)).or_default().push(event);
         }
         for (stream, events) in streams {

@@ -229,8 +229,36 @@ impl KeyLookup {
         n
     }
 
+    /// Room for `additional` more keys without growing any table (a loader that knows the count).
+    pub fn reserve(&mut self, additional: usize) {
+        self.slots.reserve(additional);
+        let slots = &self.slots;
+        self.by_hash
+            .reserve(additional, |&m| hash_bucket(&slots[m as usize].hash));
+        self.by_id
+            .reserve(additional, |&m| id_bucket(&slots[m as usize].id));
+        self.by_name
+            .reserve(additional, |&m| slots[m as usize].name);
+    }
+
     /// Adds or replaces a live key named `name`.
     pub fn insert(&mut self, hash: KeyHash, entry: LookupEntry, name: &str) {
+        self.insert_slot(hash, entry, name);
+    }
+
+    /// [`KeyLookup::insert`] and [`KeyLookup::set_version`] in one (loaders).
+    pub fn insert_at_version(
+        &mut self,
+        hash: KeyHash,
+        entry: LookupEntry,
+        name: &str,
+        version: u64,
+    ) {
+        let n = self.insert_slot(hash, entry, name);
+        self.slots[n as usize].version = u32::try_from(version).unwrap_or(u32::MAX);
+    }
+
+    fn insert_slot(&mut self, hash: KeyHash, entry: LookupEntry, name: &str) -> u32 {
         let n = self.slot_for(entry.api_key_id);
         self.unlink(n);
         let user = self.users.intern(&entry.user_id);
@@ -248,6 +276,7 @@ impl KeyLookup {
         self.by_name
             .insert_unique(name, n, |&m| slots[m as usize].name);
         self.live += 1;
+        n
     }
 
     /// Changes a live key's state; false when the key is not live.

@@ -39,5 +39,7 @@ pub mod usage;
 pub mod verify;
 
 pub use event::{DomainEvent, RecordedEvent};
-pub use projector::{AuditSink, EventFeed, Projector, StoreError, ViewChanges, ViewStore};
+pub use projector::{
+    AuditSink, Chain, EventFeed, Projector, StoreCause, StoreError, ViewChanges, ViewStore,
+};
 pub use read_model::ReadModel;

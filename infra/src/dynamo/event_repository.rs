@@ -490,10 +490,10 @@ impl PersistedEventRepository for DynamoStore {
 }
 
 fn stored(item: &Item) -> Result<crate::chain::StoredEvent, projections::StoreError> {
-    let text = |name: &str| {
-        get_s(item, name)
-            .map(str::to_owned)
-            .ok_or_else(|| projections::StoreError::Corrupt(format!("event item lacks {name}")))
+    let text = |name: &'static str| {
+        get_s(item, name).map(str::to_owned).ok_or_else(|| {
+            projections::StoreError::from(super::DynamoError::MissingAttribute(name))
+        })
     };
     Ok(crate::chain::StoredEvent {
         aggregate_type: text("AggregateType")?,

@@ -1,15 +1,11 @@
 //! The feed table read as the projections' event log.
 use super::item::s;
 use super::item::{get_n, get_s, Item};
-use super::{unavailable, DynamoStore, FEED_OVERLAP, FEED_PARTITION};
+use super::{corrupt, unavailable, DynamoStore, FEED_OVERLAP, FEED_PARTITION};
 use async_trait::async_trait;
 use chrono::Utc;
 use projections::{DomainEvent, EventFeed, RecordedEvent, StoreError};
 use std::collections::HashMap;
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 /// Decodes an `events` or `feed` item.
 fn recorded(item: &Item) -> Result<RecordedEvent, StoreError> {
@@ -62,7 +58,7 @@ impl EventFeed for DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+                .map_err(unavailable)?;
             for item in page.items() {
                 events.push(recorded(item)?);
             }
@@ -82,7 +78,7 @@ impl EventFeed for DynamoStore {
         let items = self
             .stream_items(aggregate_type, aggregate_id, 0)
             .await
-            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            .map_err(unavailable)?;
         items.iter().map(recorded).collect()
     }
 

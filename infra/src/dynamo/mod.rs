@@ -88,7 +88,35 @@ impl DynamoStore {
     }
 }
 
+/// Why the DynamoDB store failed, as the projection layer's [`projections::StoreError`] carries it.
+#[derive(Debug, thiserror::Error)]
+pub enum DynamoError {
+    /// A request failed: network, throttling, a missing table, a timeout.
+    #[error("DynamoDB request")]
+    Request(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored item that cannot be decoded.
+    #[error("undecodable DynamoDB item")]
+    Item(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored item without an attribute every item of its table has.
+    #[error("DynamoDB item lacks {0}")]
+    MissingAttribute(&'static str),
+}
+
+impl From<DynamoError> for projections::StoreError {
+    fn from(error: DynamoError) -> Self {
+        match error {
+            DynamoError::Request(_) => Self::unavailable(error),
+            DynamoError::Item(_) | DynamoError::MissingAttribute(_) => Self::corrupt(error),
+        }
+    }
+}
+
 /// Maps any SDK failure to the projection layer's "retry later".
-fn unavailable<E: std::fmt::Display>(e: E) -> projections::StoreError {
-    projections::StoreError::Unavailable(e.to_string())
+fn unavailable(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> projections::StoreError {
+    DynamoError::Request(e.into()).into()
+}
+
+/// A stored item that cannot be decoded, as the projection layer's error.
+fn corrupt(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> projections::StoreError {
+    DynamoError::Item(e.into()).into()
 }

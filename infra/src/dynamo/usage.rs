@@ -6,9 +6,8 @@
 //! (bounded). So counts from every node add up and an older observation never overwrites a newer
 //! last use, whatever the order the nodes flush in.
 use super::item::{get_n, get_s, n, s, Item};
-use super::{unavailable, DynamoStore};
+use super::{corrupt, unavailable, DynamoStore};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use chrono::{DateTime, SecondsFormat, Utc};
 use projections::usage::{LastUse, Usage, UsageStore};
 use projections::StoreError;
@@ -18,10 +17,6 @@ use uuid::Uuid;
 const ATTEMPTS: usize = 8;
 /// Keys merged at once.
 const CONCURRENCY: usize = 16;
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 fn last_use_of(item: &Item) -> Result<Option<LastUse>, StoreError> {
     let Some(at) = get_s(item, "LastUsedAt") else {
@@ -43,7 +38,7 @@ impl DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+            .map_err(|e| unavailable(e))?;
         Ok(out.item().cloned())
     }
 
@@ -98,10 +93,10 @@ impl DynamoStore {
                 {
                     continue
                 }
-                Err(e) => return Err(unavailable(DisplayErrorContext(e))),
+                Err(e) => return Err(unavailable(e)),
             }
         }
-        Err(StoreError::Unavailable(format!(
+        Err(unavailable(format!(
             "usage of key {id}: {ATTEMPTS} concurrent writes in a row"
         )))
     }
@@ -122,7 +117,7 @@ impl UsageStore for DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+                .map_err(|e| unavailable(e))?;
             for item in page.items() {
                 let id =
                     get_s(item, "ApiKeyId").ok_or_else(|| corrupt("usage item lacks ApiKeyId"))?;

@@ -2,9 +2,8 @@
 //! row's aggregate version, so they are idempotent, order-independent and never move a row back.
 //! Deleted rows become tombstones (they keep their version) so a late, older write cannot revive them.
 use super::item::{get_bool, get_n, get_s, n, s, Item};
-use super::{unavailable, DynamoStore};
+use super::{corrupt, unavailable, DynamoStore};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::try_join_all;
 use projections::key_listing::{ApiKeyView, KeyChange};
@@ -16,10 +15,6 @@ use std::collections::HashMap;
 
 /// Checkpoint name of the persisted views.
 const VIEWS_CHECKPOINT: &str = "views";
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
-}
 
 fn body<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
     serde_json::to_string(value)
@@ -53,7 +48,7 @@ impl DynamoStore {
             {
                 Ok(())
             }
-            Err(e) => Err(unavailable(DisplayErrorContext(e))),
+            Err(e) => Err(unavailable(e)),
         }
     }
 
@@ -96,7 +91,7 @@ impl DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+            .map_err(unavailable)?;
         Ok(out.item().cloned())
     }
 
@@ -164,7 +159,7 @@ impl DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+                .map_err(unavailable)?;
             items.extend(page.items().iter().cloned());
             start = page.last_evaluated_key().cloned();
             if start.is_none() {
@@ -187,7 +182,7 @@ impl DynamoStore {
                     .key(key, id)
                     .send()
                     .await
-                    .map_err(|e| unavailable(DisplayErrorContext(e)))
+                    .map_err(unavailable)
                     .map(|_| ())
             }))
             .await?;
@@ -327,7 +322,7 @@ impl ViewStore for DynamoStore {
             {
                 Ok(())
             }
-            Err(e) => Err(unavailable(DisplayErrorContext(e))),
+            Err(e) => Err(unavailable(e)),
         }
     }
 
@@ -371,7 +366,7 @@ impl ViewStore for DynamoStore {
             .item("Cursor", s(cursor))
             .send()
             .await
-            .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+            .map_err(unavailable)?;
         Ok(())
     }
 }
@@ -390,7 +385,7 @@ impl projections::miss::LookupFallback for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| unavailable(DisplayErrorContext(e)))?;
+            .map_err(unavailable)?;
         let Some(item) = out.item().filter(|i| !get_bool(i, "Deleted")) else {
             return Ok(None);
         };

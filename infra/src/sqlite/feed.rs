@@ -1,5 +1,5 @@
 //! The event log in global order, decoded for the projections.
-use super::{cursor_of, position_of, store_error, SqliteStore};
+use super::{corrupt, cursor_of, position_of, store_error, SqliteStore};
 use async_trait::async_trait;
 use projections::{DomainEvent, EventFeed, RecordedEvent, StoreError};
 use sqlx::sqlite::SqliteRow;
@@ -48,19 +48,17 @@ impl EventFeed for SqliteStore {
 /// A row the store cannot decode stops the projections (loudly) rather than being skipped: skipping
 /// a deletion would leave a revoked key working.
 fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
-    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
-    let get = |col: &str| row.try_get::<String, _>(col).map_err(|e| corrupt(&e));
+    let get = |col: &str| row.try_get::<String, _>(col).map_err(corrupt);
     let aggregate_type = get("aggregate_type")?;
     let metadata: HashMap<String, String> =
         serde_json::from_str(&get("metadata")?).unwrap_or_default();
-    let recorded_at = crate::stored_time::read(&get("recorded_at")?).map_err(|e| corrupt(&e))?;
-    let event =
-        DomainEvent::decode_str(&aggregate_type, &get("payload")?).map_err(|e| corrupt(&e))?;
+    let recorded_at = crate::stored_time::read(&get("recorded_at")?).map_err(corrupt)?;
+    let event = DomainEvent::decode_str(&aggregate_type, &get("payload")?).map_err(corrupt)?;
     Ok(RecordedEvent {
-        cursor: cursor_of(row.try_get::<i64, _>("position").map_err(|e| corrupt(&e))?),
+        cursor: cursor_of(row.try_get::<i64, _>("position").map_err(corrupt)?),
         aggregate_type,
         aggregate_id: get("aggregate_id")?,
-        sequence: row.try_get::<i64, _>("sequence").map_err(|e| corrupt(&e))? as u64,
+        sequence: row.try_get::<i64, _>("sequence").map_err(corrupt)? as u64,
         event,
         metadata,
         recorded_at,

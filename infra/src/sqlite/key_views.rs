@@ -5,7 +5,7 @@
 //! the console sorts and searches by, with an index per sort column. Matching (`filter`, `search`)
 //! runs in Rust on those columns so it is exactly [`projections::key_listing::matches`] (SQLite's
 //! `lower()` folds ASCII only); only matching rows' bodies are parsed.
-use super::{store_error, SqliteStore};
+use super::{corrupt, store_error, SqliteStore};
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use projections::key_listing::{matches, ApiKeyView};
@@ -34,6 +34,8 @@ const INDEXED: &[&str] = &[
     "key_updated_at",
     "key_expires_at",
 ];
+/// `PRAGMA user_version` once every lookup row carries its key's name and version.
+const LOOKUP_COMPLETE: i64 = 1;
 const LOOKUP_COLUMNS: &[(&str, &str)] = &[("api_key_name", "TEXT"), ("version", "INTEGER")];
 
 /// Adds the generated listing columns, their indexes and the lookup's name and version columns.
@@ -59,7 +61,28 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
         .iter()
         .map(|(column, kind)| (*column, kind.to_string()))
         .collect();
-    add_missing(pool, "api_key_lookup", &plain).await
+    add_missing(pool, "api_key_lookup", &plain).await?;
+    // Lookup rows written without a name or version (a bulk rebuild before they were written)
+    // get them once, so a start reads the lookup table alone. Every writer since writes both.
+    let schema: i64 = sqlx::query_scalar("PRAGMA user_version")
+        .fetch_one(pool)
+        .await?;
+    if schema < LOOKUP_COMPLETE {
+        sqlx::query(
+            "UPDATE api_key_lookup SET
+                api_key_name = COALESCE(api_key_name, (SELECT json_extract(v.body, '$.api_key_name')
+                    FROM api_key_view v WHERE v.api_key_id = api_key_lookup.api_key_id)),
+                version = COALESCE(version, (SELECT a.version FROM aggregate_versions a
+                    WHERE a.aggregate = 'ApiKey:' || api_key_lookup.api_key_id))
+             WHERE api_key_name IS NULL OR version IS NULL",
+        )
+        .execute(pool)
+        .await?;
+        sqlx::query(&format!("PRAGMA user_version = {LOOKUP_COMPLETE}"))
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Adds each `(column, definition)` the table lacks (generated columns included).
@@ -82,10 +105,6 @@ async fn add_missing(
         }
     }
     Ok(())
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
 }
 
 fn parse(body: &str) -> Result<ApiKeyView, StoreError> {

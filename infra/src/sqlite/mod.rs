@@ -10,6 +10,7 @@
 //! `checkpoints` (how far each consumer has read the log), `aggregate_versions` (the last sequence folded
 //! into the views per aggregate), `api_key_usage` (last use and usage counts, not derived from the log).
 pub mod baseline;
+mod direct;
 mod event_repository;
 mod feed;
 mod key_views;
@@ -17,6 +18,7 @@ mod usage;
 mod view_store;
 mod writer;
 
+pub use direct::DirectError;
 pub use writer::WriteError;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -68,6 +70,8 @@ const VIEWS_CHECKPOINT: &str = "views";
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file, for the bulk scans that open their own connection.
+    path: std::path::PathBuf,
     writer: writer::Writer,
 }
 
@@ -99,7 +103,11 @@ impl SqliteStore {
         key_views::migrate(&pool).await?;
         usage::migrate(&pool).await?;
         let writer = writer::Writer::spawn(pool.clone());
-        Ok(Self { pool, writer })
+        Ok(Self {
+            pool,
+            path: path.to_owned(),
+            writer,
+        })
     }
 
     /// The connection pool (tests and tools).
@@ -125,12 +133,42 @@ pub fn position_of(cursor: &str) -> Result<i64, projections::StoreError> {
     }
     cursor
         .parse()
-        .map_err(|_| projections::StoreError::Corrupt(format!("bad cursor {cursor:?}")))
+        .map_err(|_| SqliteError::Cursor(cursor.to_owned()).into())
+}
+
+/// Why the SQLite store failed, as the projection layer's [`projections::StoreError`] carries it.
+#[derive(Debug, thiserror::Error)]
+pub enum SqliteError {
+    /// The driver failed: locked past the busy timeout, I/O, a full disk, a closed pool.
+    #[error("SQLite")]
+    Driver(#[from] sqlx::Error),
+    /// A stored value that cannot be decoded.
+    #[error("undecodable stored value")]
+    Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A feed cursor that is not a log position.
+    #[error("bad cursor {0:?}")]
+    Cursor(String),
+}
+
+impl From<SqliteError> for projections::StoreError {
+    fn from(error: SqliteError) -> Self {
+        match error {
+            SqliteError::Driver(sqlx::Error::Decode(_) | sqlx::Error::ColumnDecode { .. })
+            | SqliteError::Decode(_)
+            | SqliteError::Cursor(_) => Self::corrupt(error),
+            SqliteError::Driver(_) => Self::unavailable(error),
+        }
+    }
 }
 
 /// Maps a driver error to the projection layer's error.
 fn store_error(e: sqlx::Error) -> projections::StoreError {
-    projections::StoreError::Unavailable(e.to_string())
+    SqliteError::Driver(e).into()
+}
+
+/// A stored value that cannot be decoded, as the projection layer's error.
+fn corrupt(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> projections::StoreError {
+    SqliteError::Decode(e.into()).into()
 }
 
 #[async_trait::async_trait]

@@ -3,7 +3,7 @@
 //!
 //! A flush reads the rows it changes, merges by [`Usage::merge`] and writes them back in one
 //! `BEGIN IMMEDIATE` transaction, so it never races another writer of the file.
-use super::{store_error, SqliteStore};
+use super::{corrupt, store_error, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use projections::usage::{LastUse, Usage, UsageStore};
@@ -24,10 +24,6 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     .execute(pool)
     .await
     .map(|_| ())
-}
-
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
 }
 
 fn last_use_of(row: &sqlx::sqlite::SqliteRow) -> Result<Option<LastUse>, StoreError> {

@@ -94,7 +94,7 @@ mod tests {
             now: DateTime<Utc>,
         ) -> Result<(), StoreError> {
             if *self.1.lock().unwrap() {
-                return Err(StoreError::Unavailable("down".into()));
+                return Err(StoreError::unavailable(std::io::Error::other("down")));
             }
             let mut rows = self.0.lock().unwrap();
             for (id, usage) in observed {
