@@ -38,7 +38,7 @@ impl DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| unavailable(e))?;
+            .map_err(unavailable)?;
         Ok(out.item().cloned())
     }
 
@@ -117,7 +117,7 @@ impl UsageStore for DynamoStore {
                 .set_exclusive_start_key(start)
                 .send()
                 .await
-                .map_err(|e| unavailable(e))?;
+                .map_err(unavailable)?;
             for item in page.items() {
                 let id =
                     get_s(item, "ApiKeyId").ok_or_else(|| corrupt("usage item lacks ApiKeyId"))?;

@@ -141,18 +141,20 @@ impl UsageTracker {
         self.enabled
     }
 
+    /// Runs `f` on the pending entry of `id` (created when missing) under its shard's lock.
+    fn entry(&self, id: Uuid, f: impl FnOnce(&mut Pending)) {
+        let mut shard = self.pending[shard_of(&id)]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(shard.entry(id).or_insert_with(Pending::new));
+    }
+
     /// Records one successful verification of `id` from `from` at `at`.
     pub fn record(&self, id: Uuid, from: Option<IpAddr>, at: DateTime<Utc>) {
         if !self.enabled {
             return;
         }
-        let mut shard = self.pending[shard_of(&id)]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        shard
-            .entry(id)
-            .or_insert_with(Pending::new)
-            .record(from, at);
+        self.entry(id, |pending| pending.record(from, at));
     }
 
     /// The latest use of `id` this node knows: its own unflushed observations and what the store
@@ -198,14 +200,7 @@ impl UsageTracker {
     /// Puts observations a flush could not write back, merged with what arrived since.
     pub fn restore(&self, taken: Vec<(Uuid, Usage)>, now: DateTime<Utc>) {
         for (id, usage) in taken {
-            let mut shard = self.pending[shard_of(&id)]
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            shard
-                .entry(id)
-                .or_insert_with(Pending::new)
-                .usage
-                .merge(&usage, now);
+            self.entry(id, |pending| pending.usage.merge(&usage, now));
         }
     }
 

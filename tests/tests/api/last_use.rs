@@ -21,30 +21,8 @@ async fn app() -> TestApp {
     .await
 }
 
-/// `GET /auth/check` with `key`, as forwarded for `client`.
-async fn check_from(api: &Api, key: &str, client: &str) {
-    let status = api
-        .client
-        .get(api.url("/auth/check"))
-        .bearer_auth(key)
-        .header("X-Forwarded-For", client)
-        .send()
-        .await
-        .expect("check")
-        .status();
-    assert_eq!(status, 200, "check from {client}");
-}
-
 async fn key_item(api: &Api, id: &str) -> Value {
     api.get(&key_path(id)).send().await.ok().clone()
-}
-
-async fn usage(api: &Api, id: &str) -> Value {
-    api.get(&format!("{}/usage", key_path(id)))
-        .send()
-        .await
-        .ok()
-        .clone()
 }
 
 /// Polls `probe` until it answers `Some`, failing after [`FLUSH_DEADLINE`].
@@ -108,12 +86,12 @@ async fn a_verification_shows_as_last_use_in_get_list_and_usage() {
     let fresh = key_item(&app, &key.id).await;
     assert_eq!(fresh["lastUsedAt"], "", "never used: {fresh}");
     assert_eq!(fresh["lastUsedFrom"], "");
-    let never = usage(&app, &key.id).await;
+    let never = app.key_usage(&key.id).await;
     assert_eq!(never["lastUsedAt"], "");
     assert_eq!(items(&never, "hours").len(), 0);
 
-    check_from(&app, &key.key, "198.51.100.7").await;
-    check_from(&app, &key.key, "198.51.100.7").await;
+    app.check_from(&key.key, "198.51.100.7").await;
+    app.check_from(&key.key, "198.51.100.7").await;
     let verified = app
         .client
         .post(app.url("/auth/verify"))
@@ -135,7 +113,7 @@ async fn a_verification_shows_as_last_use_in_get_list_and_usage() {
     let listed = app.listed_key(&key.id).await.expect("listed");
     assert_eq!(listed["lastUsedAt"], item["lastUsedAt"]);
 
-    let report = usage(&app, &key.id).await;
+    let report = app.key_usage(&key.id).await;
     assert_eq!(report["apiKeyId"], key.id.as_str());
     assert_eq!(report["lastUsedAt"], item["lastUsedAt"]);
     assert_eq!(report["lastUsedFrom"], "203.0.113.9");
@@ -156,7 +134,7 @@ async fn a_verification_shows_as_last_use_in_get_list_and_usage() {
     // A refused key counts as no use.
     app.set_active(&key.id, false).await;
     app.check(&key.key).await.assert_status(401);
-    assert_eq!(total_verifications(&usage(&app, &key.id).await), 3);
+    assert_eq!(total_verifications(&app.key_usage(&key.id).await), 3);
 
     app.get(&format!(
         "{}/usage",
@@ -170,7 +148,7 @@ async fn a_verification_shows_as_last_use_in_get_list_and_usage() {
         .await
         .assert_json_error(400);
     let deleted = app.create_key_ok("doomed-usage", "last-use-user").await;
-    check_from(&app, &deleted.key, "198.51.100.8").await;
+    app.check_from(&deleted.key, "198.51.100.8").await;
     app.delete_key(&deleted.id).await.ok();
     app.get(&format!("{}/usage", key_path(&deleted.id)))
         .send()
@@ -182,8 +160,8 @@ async fn a_verification_shows_as_last_use_in_get_list_and_usage() {
 async fn last_use_and_counts_survive_a_restart_and_a_rebuild() {
     let app = app().await;
     let key = app.key_for_new_user("restart-user", &["viewer"]).await;
-    check_from(&app, &key.key, "198.51.100.20").await;
-    check_from(&app, &key.key, "198.51.100.20").await;
+    app.check_from(&key.key, "198.51.100.20").await;
+    app.check_from(&key.key, "198.51.100.20").await;
     let before = key_item(&app, &key.id).await;
     flushed(&app).await;
 
@@ -192,11 +170,11 @@ async fn last_use_and_counts_survive_a_restart_and_a_rebuild() {
     let after = key_item(&app, &key.id).await;
     assert_eq!(after["lastUsedAt"], before["lastUsedAt"], "{after}");
     assert_eq!(after["lastUsedFrom"], "198.51.100.20");
-    assert_eq!(total_verifications(&usage(&app, &key.id).await), 2);
+    assert_eq!(total_verifications(&app.key_usage(&key.id).await), 2);
 
     // New uses add to the persisted counts.
-    check_from(&app, &key.key, "198.51.100.21").await;
-    assert_eq!(total_verifications(&usage(&app, &key.id).await), 3);
+    app.check_from(&key.key, "198.51.100.21").await;
+    assert_eq!(total_verifications(&app.key_usage(&key.id).await), 3);
     flushed(&app).await;
 
     // Usage is not derived from events: a rebuild of the views keeps it.
@@ -209,7 +187,7 @@ async fn last_use_and_counts_survive_a_restart_and_a_rebuild() {
     .await;
     assert!(output.status.success(), "rebuild: {}", describe(&output));
     let app = app.restart().await;
-    let rebuilt = usage(&app, &key.id).await;
+    let rebuilt = app.key_usage(&key.id).await;
     assert_eq!(total_verifications(&rebuilt), 3, "{rebuilt}");
     assert_eq!(rebuilt["lastUsedFrom"], "198.51.100.21");
 }
@@ -237,16 +215,16 @@ async fn two_nodes_add_up_and_the_latest_use_wins() {
         }
     })
     .await;
-    check_from(&a, &key.key, "198.51.100.31").await;
-    check_from(&a, &key.key, "198.51.100.31").await;
+    a.check_from(&key.key, "198.51.100.31").await;
+    a.check_from(&key.key, "198.51.100.31").await;
     // Later, on the other node: whichever node flushes last, this is the last use everywhere.
     tokio::time::sleep(Duration::from_millis(5)).await;
-    check_from(&b, &key.key, "198.51.100.32").await;
+    b.check_from(&key.key, "198.51.100.32").await;
     let latest = key_item(&b, &key.id).await["lastUsedAt"].clone();
 
     for (name, node) in [("a", &a), ("b", &b)] {
         let report = within_deadline(&format!("node {name} sees both nodes' uses"), || async {
-            let report = usage(node, &key.id).await;
+            let report = node.key_usage(&key.id).await;
             let ips = items(&report, "sourceIps").len();
             if report["lastUsedFrom"] == "198.51.100.32" && ips == 2 {
                 Ok(report)
@@ -271,7 +249,7 @@ async fn two_nodes_add_up_and_the_latest_use_wins() {
     flushed(&a).await;
     flushed(&b).await;
     // Both nodes' counts add up: two on a, two on b.
-    let report = usage(&a, &key.id).await;
+    let report = a.key_usage(&key.id).await;
     assert_eq!(total_verifications(&report), 4, "{report}");
 }
 
@@ -286,7 +264,7 @@ async fn unused_and_expiring_filters_combine_with_every_paging() {
     let mut late = key_body("lu-filter-late", "filter-user", "expires late");
     late["expiresAt"] = json!((chrono::Utc::now() + chrono::TimeDelta::days(100)).to_rfc3339());
     let late = tests::keys::created(&app.create_key(&late).await);
-    check_from(&app, &used.key, "198.51.100.40").await;
+    app.check_from(&used.key, "198.51.100.40").await;
 
     let names = |reply: &Value| {
         let mut n: Vec<String> = items(reply, "Items")

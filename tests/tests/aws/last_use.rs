@@ -6,32 +6,9 @@ use crate::node::{start_pair, Node, NodeConfig};
 use serde_json::Value;
 use std::time::Duration;
 use tests::keys::key_path;
-use tests::Api;
 
 const WITHIN: Duration = Duration::from_secs(20);
 const POLL: Duration = Duration::from_millis(100);
-
-/// `GET /auth/check` with `key` as forwarded for `client` (the nodes trust the loopback proxy).
-async fn check_from(api: &Api, key: &str, client: &str) {
-    let status = api
-        .client
-        .get(api.url("/auth/check"))
-        .bearer_auth(key)
-        .header("X-Forwarded-For", client)
-        .send()
-        .await
-        .expect("check")
-        .status();
-    assert_eq!(status, 200, "check from {client}");
-}
-
-async fn usage(api: &Api, id: &str) -> Value {
-    api.get(&format!("{}/usage", key_path(id)))
-        .send()
-        .await
-        .ok()
-        .clone()
-}
 
 fn verifications(usage: &Value) -> u64 {
     usage["hours"]
@@ -60,11 +37,11 @@ async fn two_nodes_show_both_observations_and_the_latest_wins() {
     let (node_a, node_b, admin_key) = start_pair(&config("last-use", "1"), logs.path()).await;
     let (a, b) = (node_a.api(&admin_key), node_b.api(&admin_key));
     let key = a.key_for_new_user("last-use-user", &["reader"]).await;
-    check_from(&a, &key.key, "198.51.100.1").await;
-    check_from(&a, &key.key, "198.51.100.1").await;
+    a.check_from(&key.key, "198.51.100.1").await;
+    a.check_from(&key.key, "198.51.100.1").await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     // B may not have polled the key yet: its store look-up verifies it, and that counts too.
-    check_from(&b, &key.key, "198.51.100.2").await;
+    b.check_from(&key.key, "198.51.100.2").await;
 
     for (name, api) in [("A", &a), ("B", &b)] {
         let (item, took) = eventually(
@@ -73,7 +50,7 @@ async fn two_nodes_show_both_observations_and_the_latest_wins() {
             POLL,
             || async {
                 let item = api.get(&key_path(&key.id)).send().await.ok().clone();
-                let report = usage(api, &key.id).await;
+                let report = api.key_usage(&key.id).await;
                 if item["lastUsedFrom"] == "198.51.100.2" && verifications(&report) == 3 {
                     Ok(item)
                 } else {
@@ -85,7 +62,7 @@ async fn two_nodes_show_both_observations_and_the_latest_wins() {
         eprintln!("last_use: node {name} shows both nodes' uses after {took:?}");
         assert_ne!(item["lastUsedAt"], "");
     }
-    let report = usage(&a, &key.id).await;
+    let report = a.key_usage(&key.id).await;
     let ips: Vec<&str> = report["sourceIps"]
         .as_array()
         .expect("sourceIps")
@@ -112,7 +89,7 @@ async fn a_graceful_stop_flushes_what_the_interval_had_not() {
     let admin_key = node.bootstrap_key().expect("a first start");
     let api = node.api(&admin_key);
     let key = api.key_for_new_user("stop-user", &["reader"]).await;
-    check_from(&api, &key.key, "198.51.100.9").await;
+    api.check_from(&key.key, "198.51.100.9").await;
     let before = api.get(&key_path(&key.id)).send().await.ok().clone();
     assert!(
         node.server.stop().await.success(),
@@ -124,5 +101,5 @@ async fn a_graceful_stop_flushes_what_the_interval_had_not() {
     let after = api.get(&key_path(&key.id)).send().await.ok().clone();
     assert_eq!(after["lastUsedAt"], before["lastUsedAt"], "{after}");
     assert_eq!(after["lastUsedFrom"], "198.51.100.9");
-    assert_eq!(verifications(&usage(&api, &key.id).await), 1);
+    assert_eq!(verifications(&api.key_usage(&key.id).await), 1);
 }
