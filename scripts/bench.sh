@@ -16,7 +16,7 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 KEYS="${KEYS:-1000000}"
 BASELINE_SECONDS="${BASELINE_SECONDS:-5}"
-ROWS="${ROWS:-creates replay check read_model}"
+ROWS="${ROWS:-creates replay check last_use read_model}"
 [ "${APIKEYD_EMULATORS:-}" = 1 ] && ROWS="$ROWS aws_creates"
 
 command -v wrk >/dev/null || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null; }
@@ -95,6 +95,14 @@ row_read_model() {
   # shellcheck source=scripts/bench/readside.sh
   source "$ROOT/scripts/bench/readside.sh"
   bench_read_model "${READ_MODEL_KEYS:-1000000}"
+}
+
+# /auth/check with last use recorded vs recording off, same binary, same run (scripts/bench/last-use.sh).
+row_last_use() {
+  local line
+  line="$(BIN="$BIN" DURATION="$DURATION" CONNECTIONS="$CONNECTIONS" bash "$ROOT/scripts/bench/last-use.sh" | tail -1)"
+  IFS='|' read -r _ figure apikeyd baseline ratio goal _ <<<"$line"
+  add_row "$(echo $figure)" "$(echo $apikeyd)" "$(echo $baseline)" "$(echo $ratio)" "$(echo $goal)"
 }
 
 # AWS creates vs raw TransactWriteItems on DynamoDB Local (needs the emulators' environment).

@@ -32,11 +32,13 @@ pub fn presented_key(req: &HttpRequest) -> Option<&str> {
 /// memory does not know gets the bounded store look-up, and a refusal is charged, logged and audited.
 /// A missing key (`""`) is refused but is no guess: never limited, never charged.
 pub async fn authenticate(state: &AppState, req: &HttpRequest, presented: &str) -> Verification {
-    let memory = state.projector.read().verify(presented, Utc::now());
-    if memory.principal.is_some() {
+    let now = Utc::now();
+    let memory = state.projector.read().verify(presented, now);
+    if let Some(principal) = &memory.principal {
         // The hot path: a valid key is never limited, charged, logged or audited, so it needs
-        // nothing of the client but the count.
+        // nothing of the client but the count and its address for the key's last use.
         state.metrics.verification(memory.code);
+        record_use(state, req, principal.api_key_id, now);
         return memory;
     }
     let client = ClientInfo::of(req);
@@ -49,9 +51,20 @@ pub async fn authenticate(state: &AppState, req: &HttpRequest, presented: &str) 
         return limited;
     }
     let verification = resolve_miss(state, presented, memory).await;
+    if let Some(principal) = &verification.principal {
+        record_use(state, req, principal.api_key_id, Utc::now());
+    }
     crate::limits::observe(state, &client, presented, &verification);
     refused(state, req, &client, &verification);
     verification
+}
+
+/// Counts a successful verification towards the key's last use (in memory; flushed later).
+fn record_use(state: &AppState, req: &HttpRequest, id: uuid::Uuid, now: chrono::DateTime<Utc>) {
+    let tracker = &state.last_use.tracker;
+    if tracker.enabled() {
+        tracker.record(id, ClientInfo::client_ip_of(req), now);
+    }
 }
 
 /// For a key memory does not know, a bounded look-up in the store (a key another node created since

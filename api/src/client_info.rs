@@ -123,6 +123,15 @@ impl ClientInfo {
         Self::compute(req, &ClientRule::default(), crate::request_id::choose(req))
     }
 
+    /// The client address of `req` by the same rule as [`Self::of`], without copying the request
+    /// id (the verification hot path).
+    pub fn client_ip_of(req: &HttpRequest) -> Option<IpAddr> {
+        if let Some(info) = req.extensions().get::<Self>() {
+            return info.client_ip;
+        }
+        Self::of(req).client_ip
+    }
+
     /// The client address as text, `-` when unknown (logs).
     pub fn client(&self) -> String {
         self.client_ip

@@ -28,6 +28,9 @@ pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 5_000;
 /// vamscli, far below what exhausts file descriptors.
 pub const DEFAULT_MAX_CONNECTIONS_PER_IP: usize = 128;
 
+/// Default longest time (s) between two flushes of the keys' last use and usage counts.
+pub const DEFAULT_LAST_USED_FLUSH_SECONDS: u64 = 60;
+
 /// Where events and views live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendKind {
@@ -197,6 +200,11 @@ pub struct Settings {
     /// sustained and in a burst; more get 429 (0 turns the limit off).
     #[arg(long, env = "APIKEYD_EXPOSURE_REPORT_LIMIT", default_value_t = DEFAULT_EXPOSURE_REPORT_LIMIT, global = true)]
     pub exposure_report_limit: u32,
+    /// Longest time (seconds) between two writes of the keys' last use and usage counts, which
+    /// every successful verification records in memory (`lastUsedAt`, `/usage`); also written at
+    /// a graceful shutdown. `0` records nothing (the fields stay as last persisted).
+    #[arg(long, env = "APIKEYD_LAST_USED_FLUSH_SECONDS", default_value_t = DEFAULT_LAST_USED_FLUSH_SECONDS, global = true)]
+    pub last_used_flush_seconds: u64,
 }
 
 impl Settings {
@@ -229,6 +237,7 @@ impl Settings {
             vams_refusal_status: crate::error::RefusalStatus::Unauthorized,
             max_key_lifetime_days: None,
             exposure_report_limit: DEFAULT_EXPOSURE_REPORT_LIMIT,
+            last_used_flush_seconds: DEFAULT_LAST_USED_FLUSH_SECONDS,
         }
     }
 

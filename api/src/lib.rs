@@ -55,3 +55,4 @@ pub mod state;
 pub mod stores;
 pub mod telemetry;
 pub mod tools;
+pub mod usage_flush;

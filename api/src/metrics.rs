@@ -42,6 +42,8 @@ pub struct Metrics {
     lag_seconds: Gauge,
     views_unsaved: IntGauge,
     audit_backlog: IntGaugeVec,
+    last_use_pending: IntGauge,
+    last_use_flushes: IntGauge,
 }
 
 impl Default for Metrics {
@@ -155,6 +157,22 @@ impl Metrics {
                 )
                 .expect("valid"),
             ),
+            last_use_pending: register(
+                &r,
+                IntGauge::new(
+                    "apikeyd_last_use_pending_keys",
+                    "Keys whose last use this node recorded but has not flushed yet.",
+                )
+                .expect("valid"),
+            ),
+            last_use_flushes: register(
+                &r,
+                IntGauge::new(
+                    "apikeyd_last_use_flushes",
+                    "Flushes of the keys' last use this node completed since it started.",
+                )
+                .expect("valid"),
+            ),
             registry: r,
         }
     }
@@ -203,6 +221,9 @@ impl Metrics {
     }
 
     async fn measure(&self, state: &AppState) {
+        let tracker = &state.last_use.tracker;
+        self.last_use_pending.set(tracker.pending_keys() as i64);
+        self.last_use_flushes.set(tracker.flushes() as i64);
         let (applied, persisted) = state.projector.cursors();
         self.views_unsaved.set(i64::from(applied != persisted));
         let Ok(pending) = state.feed.events_after(&applied, BACKLOG_SCAN).await else {

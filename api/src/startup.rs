@@ -23,6 +23,7 @@ use projections::directory::ReadModelDirectory;
 use projections::key_views::{KeyViews, MemoryKeyViews, PersistedKeyViews};
 use projections::miss::{LookupFallback, MissGuard};
 use projections::projector::CatchUpQuery;
+use projections::usage::UsageStore;
 use projections::{AuditSink, EventFeed, Projector, ViewStore};
 use secrecy::{ExposeSecret, SecretString};
 use std::net::TcpListener;
@@ -66,6 +67,8 @@ pub struct Backend {
     pub audit_sinks: Vec<String>,
     /// Writes refused authentications to the audit sinks, bounded.
     pub auth_audit: Option<Arc<AuthFailureAudit>>,
+    /// Where keys' last use and usage counts are persisted.
+    pub usage: Arc<dyn UsageStore>,
 }
 
 /// The audit sinks the settings ask for. Several nodes on one DynamoDB table set share one CloudWatch
@@ -142,10 +145,17 @@ impl Backend {
         poll: Duration,
     ) -> anyhow::Result<Self>
     where
-        S: PersistedEventRepository + AdminGuard + EventFeed + ViewStore + Clone + 'static,
+        S: PersistedEventRepository
+            + AdminGuard
+            + EventFeed
+            + ViewStore
+            + UsageStore
+            + Clone
+            + 'static,
     {
         let feed: Arc<dyn EventFeed> = Arc::new(store.clone());
         let views: Arc<dyn ViewStore> = Arc::new(store.clone());
+        let usage: Arc<dyn UsageStore> = Arc::new(store.clone());
         let audit_sinks = sinks.iter().map(|s| s.name().to_owned()).collect();
         let auth_audit = AuthFailureAudit::start(sinks.clone());
         let projector = Projector::start(feed.clone(), views.clone(), sinks).await?;
@@ -172,6 +182,7 @@ impl Backend {
             poll,
             audit_sinks,
             auth_audit,
+            usage,
         })
     }
 }
@@ -182,6 +193,7 @@ pub struct Application {
     server: Server,
     bootstrap_key: Option<SecretString>,
     projector: Arc<Projector>,
+    last_use: Arc<crate::usage_flush::LastUse>,
 }
 
 impl Application {
@@ -206,7 +218,15 @@ impl Application {
             .unwrap_or_else(|| format!("http://{address}"))
             .trim_end_matches('/')
             .to_owned();
+        let last_use = Arc::new(
+            crate::usage_flush::LastUse::start(
+                backend.usage.clone(),
+                settings.last_used_flush_seconds,
+            )
+            .await,
+        );
         let state = web::Data::new(AppState {
+            last_use: last_use.clone(),
             bus: backend.bus,
             projector: backend.projector.clone(),
             feed: backend.feed,
@@ -269,11 +289,13 @@ impl Application {
         }
         let projector = backend.projector;
         projector.spawn_background(backend.poll);
+        last_use.spawn(projector.clone());
         Ok(Self {
             port: address.port(),
             server: server.run(),
             bootstrap_key,
             projector,
+            last_use,
         })
     }
 
@@ -292,6 +314,9 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, finishing in-flight requests, then flushes projections and audit.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        if self.last_use.interval.is_some() {
+            self.last_use.flush(&self.projector).await;
+        }
         if let Err(e) = self.projector.catch_up_views().await {
             tracing::error!(error = %e, "final projection flush failed; it will catch up on next start");
         }

@@ -37,4 +37,6 @@ pub struct AppState {
     pub refusal_status: crate::error::RefusalStatus,
     /// `APIKEYD_MAX_KEY_LIFETIME_DAYS`, when set.
     pub max_key_lifetime: Option<domain::lifetime::MaxKeyLifetime>,
+    /// Keys' last use and usage counts (recorded on every successful verification).
+    pub last_use: Arc<crate::usage_flush::LastUse>,
 }

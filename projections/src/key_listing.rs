@@ -188,13 +188,25 @@ impl KeyListing {
         start_after: Option<Uuid>,
         max_items: Option<usize>,
     ) -> Page<'_> {
+        self.page_where(filter, |_| true, start_after, max_items)
+    }
+
+    /// [`Self::page`] of the keys `keep` also accepts.
+    pub fn page_where(
+        &self,
+        filter: Option<&str>,
+        keep: impl Fn(&ApiKeyView) -> bool,
+        start_after: Option<Uuid>,
+        max_items: Option<usize>,
+    ) -> Page<'_> {
         let needle = filter.map(str::to_lowercase).filter(|f| !f.is_empty());
         let lower = start_after.map_or(Bound::Unbounded, Bound::Excluded);
         let mut matching = self
             .by_id
             .range((lower, Bound::Unbounded))
             .map(|(_, v)| v)
-            .filter(|v| needle.as_deref().is_none_or(|n| v.matches(n)));
+            .filter(|v| needle.as_deref().is_none_or(|n| v.matches(n)))
+            .filter(|v| keep(v));
         let limit = max_items.unwrap_or(usize::MAX);
         let items: Vec<&ApiKeyView> = matching.by_ref().take(limit).collect();
         let next_token = match (items.last(), matching.next()) {

@@ -3,7 +3,9 @@
 //! wrapper over a store that answers from its persisted views.
 use crate::key_listing::{ApiKeyView, KeyListing};
 use crate::projector::{Projector, StoreError};
+use crate::usage::UsageTracker;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use std::cmp::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,11 +76,66 @@ impl SortBy {
     }
 }
 
+/// Conditions of a listing beyond its text filter: last use and expiry. Empty: every key.
+#[derive(Clone, Default)]
+pub struct Conditions {
+    /// Keeps keys never used, or last used before this instant (`unusedForDays`).
+    pub unused_since: Option<DateTime<Utc>>,
+    /// Keeps keys with an expiry at or before this instant, already expired ones included
+    /// (`expiringWithinDays`).
+    pub expiring_by: Option<DateTime<Utc>>,
+    /// Where last uses are read (none: every key counts as never used).
+    pub last_use: Option<Arc<UsageTracker>>,
+}
+
+impl Conditions {
+    /// True when no condition is set.
+    pub fn is_empty(&self) -> bool {
+        self.unused_since.is_none() && self.expiring_by.is_none()
+    }
+
+    /// Whether the key `id` expiring at `expires_at` meets every condition.
+    pub fn hold(&self, id: &Uuid, expires_at: Option<DateTime<Utc>>) -> bool {
+        if let Some(by) = self.expiring_by {
+            if expires_at.is_none_or(|at| at > by) {
+                return false;
+            }
+        }
+        if let Some(since) = self.unused_since {
+            let last = self.last_use.as_ref().and_then(|t| t.last_use(id));
+            if last.is_some_and(|l| l.at >= since) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl std::fmt::Debug for Conditions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conditions")
+            .field("unused_since", &self.unused_since)
+            .field("expiring_by", &self.expiring_by)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Conditions compare by what they ask, not by where last uses are read.
+impl PartialEq for Conditions {
+    fn eq(&self, other: &Self) -> bool {
+        (self.unused_since, self.expiring_by) == (other.unused_since, other.expiring_by)
+    }
+}
+
+impl Eq for Conditions {}
+
 /// One console page: rows matching `search`, sorted, `page_size` rows from `offset`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsoleQuery {
     /// Case-insensitive substring of name, user id or description (lowercase; `None`: every key).
     pub search: Option<String>,
+    /// Last-use and expiry conditions.
+    pub only: Conditions,
     pub sort_by: SortBy,
     pub descending: bool,
     pub offset: usize,
@@ -99,11 +156,12 @@ pub struct KeyPage {
 /// Reads of the key listing, wherever its rows live.
 #[async_trait]
 pub trait KeyViews: Send + Sync {
-    /// Keys matching `filter` (see [`ApiKeyView::matches`]) by id, after `start_after`, at most
-    /// `max_items` (no limit: every key).
+    /// Keys matching `filter` (see [`ApiKeyView::matches`]) and `only` by id, after
+    /// `start_after`, at most `max_items` (no limit: every key).
     async fn page(
         &self,
         filter: Option<&str>,
+        only: &Conditions,
         start_after: Option<Uuid>,
         max_items: Option<usize>,
     ) -> Result<KeyPage, StoreError>;
@@ -118,6 +176,7 @@ pub fn console_page(listing: &KeyListing, query: &ConsoleQuery) -> KeyPage {
     let mut matching: Vec<&ApiKeyView> = listing
         .iter()
         .filter(|v| query.search.as_deref().is_none_or(|n| v.matches(n)))
+        .filter(|v| query.only.hold(&v.api_key_id, v.expires_at))
         .collect();
     matching.sort_by(|a, b| {
         let order = query.sort_by.compare(a, b);
@@ -147,11 +206,15 @@ impl KeyViews for MemoryKeyViews {
     async fn page(
         &self,
         filter: Option<&str>,
+        only: &Conditions,
         start_after: Option<Uuid>,
         max_items: Option<usize>,
     ) -> Result<KeyPage, StoreError> {
         let model = self.0.read();
-        let page = model.listing.page(filter, start_after, max_items);
+        let keep = |v: &ApiKeyView| only.hold(&v.api_key_id, v.expires_at);
+        let page = model
+            .listing
+            .page_where(filter, keep, start_after, max_items);
         Ok(KeyPage {
             total_count: page.items.len(),
             items: page.items.into_iter().cloned().collect(),
@@ -197,11 +260,12 @@ impl KeyViews for PersistedKeyViews {
     async fn page(
         &self,
         filter: Option<&str>,
+        only: &Conditions,
         start_after: Option<Uuid>,
         max_items: Option<usize>,
     ) -> Result<KeyPage, StoreError> {
         self.current().await?;
-        self.store.page(filter, start_after, max_items).await
+        self.store.page(filter, only, start_after, max_items).await
     }
 
     async fn console(&self, query: &ConsoleQuery) -> Result<KeyPage, StoreError> {
@@ -212,5 +276,40 @@ impl KeyViews for PersistedKeyViews {
     async fn get(&self, id: &Uuid) -> Result<Option<ApiKeyView>, StoreError> {
         self.current().await?;
         self.store.get(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    #[test]
+    fn conditions_keep_unused_and_expiring_keys() {
+        let now = Utc::now();
+        let tracker = Arc::new(UsageTracker::new(true));
+        let (recent, old, never) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        tracker.record(recent, None, now - TimeDelta::hours(1));
+        tracker.record(old, None, now - TimeDelta::days(40));
+        let unused = Conditions {
+            unused_since: Some(now - TimeDelta::days(30)),
+            last_use: Some(tracker.clone()),
+            ..Conditions::default()
+        };
+        assert!(!unused.hold(&recent, None));
+        assert!(unused.hold(&old, None));
+        assert!(unused.hold(&never, None));
+        let expiring = Conditions {
+            expiring_by: Some(now + TimeDelta::days(7)),
+            ..Conditions::default()
+        };
+        assert!(expiring.hold(&never, Some(now + TimeDelta::days(6))));
+        assert!(
+            expiring.hold(&never, Some(now - TimeDelta::days(1))),
+            "already expired"
+        );
+        assert!(!expiring.hold(&never, Some(now + TimeDelta::days(8))));
+        assert!(!expiring.hold(&never, None), "never expires");
+        assert!(Conditions::default().hold(&never, None));
     }
 }

@@ -19,6 +19,8 @@
 //! - [`projector`]: keeps the read model, the persisted views and the audit sink caught up with the
 //!   event log through checkpoints, so a failing store never loses an update.
 //! - [`miss`]: bounded store look-ups for keys memory does not know yet (multi-node).
+//! - [`usage`]: last use and usage counts, recorded on verification and flushed to a store table of
+//!   their own (not events).
 //! - [`directory`]: the domain's `Directory` service answered from the read model.
 #![forbid(unsafe_code)]
 
@@ -35,6 +37,7 @@ pub mod projector;
 pub mod read_model;
 pub mod role_directory;
 pub mod secret_state;
+pub mod usage;
 pub mod verify;
 
 pub use event::{DomainEvent, RecordedEvent};

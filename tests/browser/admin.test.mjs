@@ -240,6 +240,25 @@ describe('admin console', () => {
     await eventually(async () => assert.equal(await count(), `${total} of ${total} keys`));
   });
 
+  it('shows when each key was last used and filters unused and expiring keys', STEP, async () => {
+    const total = await page.locator('#keys-table tbody tr[data-id]').count();
+    await page.locator('#key-refresh').click();
+    // The first key authenticated once (above); the second never did.
+    await eventually(async () => assert.match(await keyCell(first.name, 'Last used'), /UTC/));
+    assert.equal(await keyCell(second.name, 'Last used'), 'Never');
+    const show = page.getByLabel('Show keys');
+    const rows = () => page.locator('#keys-table tbody tr[data-id]');
+    const count = async () => (await page.locator('#key-count').textContent()).trim();
+    await show.selectOption('unusedForDays=30');
+    await eventually(async () => assert.equal(await keyRow(first.name).count(), 0));
+    assert.equal(await keyRow(second.name).count(), 1, 'never used counts as unused');
+    await show.selectOption('expiringWithinDays=30');
+    await eventually(async () => assert.equal(await count(), `0 of ${total} keys`));
+    assert.equal(await rows().count(), 0);
+    await show.selectOption('');
+    await eventually(async () => assert.equal(await count(), `${total} of ${total} keys`));
+  });
+
   it('selecting a row enables Edit and Delete', STEP, async () => {
     await page.reload(); // also proves the session survives a reload
     await page.getByRole('heading', { name: 'API Key Management' }).waitFor();

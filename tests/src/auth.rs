@@ -34,6 +34,27 @@ impl Api {
         self.get("/auth/check").key(key).send().await
     }
 
+    /// `GET /auth/check` with `key`, as a trusted proxy forwarding for `client`
+    /// (`X-Forwarded-For`); asserts 200.
+    pub async fn check_from(&self, key: &str, client: &str) {
+        let status = self
+            .client
+            .get(self.url("/auth/check"))
+            .bearer_auth(key)
+            .header("X-Forwarded-For", client)
+            .send()
+            .await
+            .expect("GET /auth/check")
+            .status();
+        assert_eq!(status, 200, "GET /auth/check from {client}");
+    }
+
+    /// `GET /auth/api-keys/{id}/usage`'s body (asserts 200).
+    pub async fn key_usage(&self, id: &str) -> serde_json::Value {
+        let path = format!("{}/usage", crate::keys::key_path(id));
+        self.get(&path).send().await.ok().clone()
+    }
+
     /// `GET /auth/check` with the given authentication.
     pub async fn check_with(&self, auth: Auth) -> Reply {
         self.get("/auth/check").auth(auth).send().await

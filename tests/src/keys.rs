@@ -4,7 +4,7 @@ use crate::call::Reply;
 use serde_json::{json, Value};
 
 /// The fields of every key item on the wire (list, get, update); a create adds `apiKey`.
-pub const KEY_ITEM_FIELDS: [&str; 9] = [
+pub const KEY_ITEM_FIELDS: [&str; 11] = [
     "apiKeyId",
     "apiKeyName",
     "userId",
@@ -14,6 +14,8 @@ pub const KEY_ITEM_FIELDS: [&str; 9] = [
     "updatedAt",
     "expiresAt",
     "isActive",
+    "lastUsedAt",
+    "lastUsedFrom",
 ];
 
 /// A key the server created: its id, the plaintext shown once, and the whole create answer.

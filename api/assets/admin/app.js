@@ -488,6 +488,9 @@
         ? timeCell(k.expiresAt, isPast(k.expiresAt) ? badge('Expired', 'warn') : null)
         : el('td', { className: 'muted' }, 'Never')),
       (k) => el('td', {}, isActive(k) ? badge('Active', 'ok') : badge('Inactive', 'off'), exposedBadge(k)),
+      (k) => (k.lastUsedAt
+        ? timeCell(k.lastUsedAt, k.lastUsedFrom ? el('span', { className: 'muted' }, ` ${k.lastUsedFrom}`) : null)
+        : el('td', { className: 'muted' }, 'Never')),
     ],
     onSelect: (k) => enable(['#key-edit', '#key-rotate', '#key-delete', '#key-audit'], Boolean(k)),
     onActivate: (k) => openEditKey(k),
@@ -506,10 +509,17 @@
       sortBy: query.sortBy, sortOrder: query.sortOrder,
     });
     if (query.search) params.set('search', query.search);
+    // "Unused for N days" / "Expiring within N days": one `name=N` condition, or none.
+    const condition = $('#key-condition').value;
+    if (condition) {
+      const [name, days] = condition.split('=');
+      params.set(name, days);
+    }
+    const narrowed = Boolean(query.search || condition);
     const pageOf = (p) => call('GET', `/auth/api-keys?${p}`);
     const everything = new URLSearchParams({ pageSize: '1' });
     const [data, all] = await Promise.all([
-      pageOf(params), query.search ? pageOf(everything) : null,
+      pageOf(params), narrowed ? pageOf(everything) : null,
     ]);
     const total = Number(data && data.totalCount) || 0;
     return {
@@ -1108,6 +1118,7 @@
     activeView = null;
     for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
     keysTable.clear();
+    $('#key-condition').value = '';
     rolesTable.clear();
     userRolesTable.clear();
     showSignedIn(false);
@@ -1171,6 +1182,7 @@
     initRoles();
     initUserRoles();
     $('#key-refresh').addEventListener('click', loadKeys);
+    $('#key-condition').addEventListener('change', loadKeys);
     window.addEventListener('hashchange', () => route({ focus: true }));
 
     const key = session.key;

@@ -20,6 +20,19 @@ pub enum ApiKeyAction {
         /// Only keys whose name, user id or description contain this text (any case).
         #[arg(long)]
         filter: Option<String>,
+        /// Only keys never used, or last used more than N days ago (apikeyd only).
+        #[arg(long, value_name = "N")]
+        unused_for_days: Option<u32>,
+        /// Only keys that expire within N days, already expired ones included (apikeyd only).
+        #[arg(long, value_name = "N")]
+        expiring_within_days: Option<u32>,
+    },
+    /// Show a key's last use, verifications per hour (30 days) and most frequent client
+    /// addresses (apikeyd only).
+    Usage {
+        /// The key's id (a UUID).
+        #[arg(long)]
+        api_key_id: String,
     },
     /// Show one API key.
     Get {
@@ -97,7 +110,24 @@ pub struct UpdateArgs {
 pub async fn run(action: ApiKeyAction, args: &ClientArgs) -> ClientResult {
     let api = authenticated(args)?;
     match action {
-        ApiKeyAction::List { filter } => list(&api, filter.as_deref(), args.json).await,
+        ApiKeyAction::List {
+            filter,
+            unused_for_days,
+            expiring_within_days,
+        } => {
+            let days = [
+                ("unusedForDays", unused_for_days),
+                ("expiringWithinDays", expiring_within_days),
+            ];
+            let conditions: Vec<(&str, String)> = days
+                .iter()
+                .filter_map(|(name, n)| n.map(|n| (*name, n.to_string())))
+                .collect();
+            list(&api, filter.as_deref(), &conditions, args.json).await
+        }
+        ApiKeyAction::Usage { api_key_id } => {
+            super::usage::show(&api, &api_key_id, args.json).await
+        }
         ApiKeyAction::Get { api_key_id } => {
             let item = api.get(&key_path(&api_key_id)).await?;
             show_item(&item, args.json, None)?;
@@ -125,8 +155,14 @@ fn key_path(id: &str) -> String {
 /// The server filters (apikeyd does); filtering again keeps `--filter` working against VAMS, which
 /// ignores the parameter. Same rule either way: case-insensitive substring of name, user or
 /// description.
-async fn list(api: &Api, filter: Option<&str>, as_json: bool) -> ClientResult {
-    let query: Vec<(&str, &str)> = filter.map(|f| ("filter", f)).into_iter().collect();
+async fn list(
+    api: &Api,
+    filter: Option<&str>,
+    conditions: &[(&str, String)],
+    as_json: bool,
+) -> ClientResult {
+    let mut query: Vec<(&str, &str)> = filter.map(|f| ("filter", f)).into_iter().collect();
+    query.extend(conditions.iter().map(|(k, v)| (*k, v.as_str())));
     let mut body = api
         .send(Method::GET, "/auth/api-keys", &query, None)
         .await?;
@@ -159,7 +195,7 @@ async fn list(api: &Api, filter: Option<&str>, as_json: bool) -> ClientResult {
                 .iter()
                 .map(|f| text(item, f))
                 .collect();
-            row.extend([expires(item), active(item)]);
+            row.extend([super::usage::last_used(item), expires(item), active(item)]);
             row
         })
         .collect();
@@ -168,6 +204,7 @@ async fn list(api: &Api, filter: Option<&str>, as_json: bool) -> ClientResult {
         "Key ID",
         "User ID",
         "Description",
+        "Last used",
         "Expires",
         "Active",
     ];
@@ -271,5 +308,6 @@ fn show_item(item: &Value, as_json: bool, heading: Option<&str>) -> ClientResult
         ("Updated at", when(item, "updatedAt")),
         ("Expires", expires(item)),
         ("Active", active(item)),
+        ("Last used", super::usage::last_used(item)),
     ]))
 }

@@ -25,6 +25,7 @@ pub mod roles;
 pub mod session;
 pub mod setup;
 pub mod time;
+pub mod usage;
 
 pub use error::ClientError;
 

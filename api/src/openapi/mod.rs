@@ -45,6 +45,7 @@ pub const BEARER: &str = "bearer";
         routes::api_keys::audit,
         routes::rotation::rotate,
         routes::exposures::report,
+        routes::usage::usage,
         routes::roles::list,
         routes::roles::create,
         routes::roles::update,

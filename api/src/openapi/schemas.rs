@@ -116,6 +116,10 @@ pub struct ApiKeyCreated {
     /// The string `"true"` or `"false"`, as VAMS stores it.
     #[schema(pattern = "^(true|false)$")]
     is_active: String,
+    /// Always `""`: a new key was never used.
+    last_used_at: String,
+    /// Always `""`.
+    last_used_from: String,
     /// `vams_` + 49 base62 characters (256 random bits and a CRC32 checksum, README); stored only
     /// as a hash.
     #[schema(pattern = "^vams_[A-Za-z0-9_-]+$")]

@@ -13,7 +13,8 @@ use domain::api_key::{ApiKey, ApiKeyCommand, CreateApiKey, DeleteApiKey, UpdateA
 use domain::{ApiKeyName, Description, Expiration, IsActive, UserId};
 use projections::audit::AuditRecord;
 use projections::key_listing::ApiKeyView;
-use projections::key_views::{ConsoleQuery, SortBy};
+use projections::key_views::{Conditions, ConsoleQuery, SortBy};
+use projections::usage::unused_since;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -35,7 +36,8 @@ pub fn config(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(update))
             .route(web::delete().to(delete)),
     )
-    .route("/auth/api-keys/{api_key_id}/audit", web::get().to(audit));
+    .route("/auth/api-keys/{api_key_id}/audit", web::get().to(audit))
+    .configure(crate::routes::usage::config);
 }
 
 /// A key on the wire, exactly as VAMS shapes it (`isActive` is a string; `expiresAt` "" for none).
@@ -68,6 +70,27 @@ pub struct ApiKeyItem {
     /// Where the reporter found the key (their words).
     #[serde(skip_serializing_if = "Option::is_none")]
     exposure_source: Option<String>,
+    /// When the key last verified (RFC 3339), `""` when never. Recorded in memory and persisted
+    /// at most every `APIKEYD_LAST_USED_FLUSH_SECONDS`; another node's use shows after its flush.
+    last_used_at: String,
+    /// The client address of that verification, `""` when never or unknown.
+    last_used_from: String,
+}
+
+impl ApiKeyItem {
+    /// This item with the key's last use as this node knows it.
+    fn used(mut self, state: &AppState, id: &Uuid) -> Self {
+        if let Some(last) = state.last_use.tracker.last_use(id) {
+            self.last_used_at = wire_time(last.at);
+            self.last_used_from = last.from.map(|ip| ip.to_string()).unwrap_or_default();
+        }
+        self
+    }
+
+    /// The item of `view` with its last use.
+    fn joined(state: &AppState, view: &ApiKeyView) -> Self {
+        Self::from(view).used(state, &view.api_key_id)
+    }
 }
 
 impl From<&ApiKeyView> for ApiKeyItem {
@@ -89,6 +112,8 @@ impl From<&ApiKeyView> for ApiKeyItem {
             previous_key_expires_at: v.secret.previous_key.map(|g| wire_time(g.until)),
             exposed_at: v.secret.exposure.as_ref().map(|e| wire_time(e.at)),
             exposure_source: v.secret.exposure.as_ref().map(|e| e.source.clone()),
+            last_used_at: String::new(),
+            last_used_from: String::new(),
         }
     }
 }
@@ -111,7 +136,7 @@ pub(crate) async fn folded(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, Ap
     model
         .listing
         .get(id)
-        .map(ApiKeyItem::from)
+        .map(|v| ApiKeyItem::joined(state, v))
         .ok_or_else(|| ApiError::NotFound("API key not found".into()))
 }
 
@@ -121,9 +146,12 @@ async fn view(state: &AppState, id: &Uuid) -> Result<ApiKeyItem, ApiError> {
         .get(id)
         .await?
         .as_ref()
-        .map(ApiKeyItem::from)
+        .map(|v| ApiKeyItem::joined(state, v))
         .ok_or_else(|| ApiError::NotFound("API key not found".into()))
 }
+
+/// Largest day count of a listing condition (100 years).
+const MAX_DAYS: u32 = 36_500;
 
 /// Largest console page.
 const MAX_CONSOLE_PAGE: usize = 500;
@@ -150,6 +178,11 @@ struct ListQuery {
     sort_order: Option<String>,
     /// Console paging: like `filter` (which it replaces when both are sent).
     search: Option<String>,
+    /// Only keys never used, or last used more than this many days ago (0–36500).
+    unused_for_days: Option<String>,
+    /// Only keys with an expiry within this many days from now (0–36500), already expired keys
+    /// included.
+    expiring_within_days: Option<String>,
 }
 
 impl ListQuery {
@@ -161,7 +194,28 @@ impl ListQuery {
             || self.search.is_some()
     }
 
-    fn console_query(&self) -> Result<ConsoleQuery, ApiError> {
+    /// The last-use and expiry conditions (400 for a value that is not a day count).
+    fn conditions(&self, state: &AppState) -> Result<Conditions, ApiError> {
+        let days = |raw: Option<&str>, name: &str| {
+            raw.map(|r| match r.parse::<u32>() {
+                Ok(n) if n <= MAX_DAYS => Ok(n),
+                _ => Err(ApiError::BadRequest(format!(
+                    "{name} must be an integer from 0 to {MAX_DAYS}"
+                ))),
+            })
+            .transpose()
+        };
+        let now = Utc::now();
+        Ok(Conditions {
+            unused_since: days(self.unused_for_days.as_deref(), "unusedForDays")?
+                .map(|n| unused_since(now, n)),
+            expiring_by: days(self.expiring_within_days.as_deref(), "expiringWithinDays")?
+                .map(|n| now + chrono::TimeDelta::days(i64::from(n))),
+            last_use: Some(state.last_use.tracker.clone()),
+        })
+    }
+
+    fn console_query(&self, only: Conditions) -> Result<ConsoleQuery, ApiError> {
         let page_size = bounded(self.page_size.as_deref(), "pageSize", MAX_CONSOLE_PAGE, 50)?;
         let page = bounded(self.page.as_deref(), "page", 1_000_000, 1)?;
         let sort_by = match self.sort_by.as_deref() {
@@ -181,6 +235,7 @@ impl ListQuery {
         let search = self.search.as_deref().or(self.filter.as_deref());
         Ok(ConsoleQuery {
             search: search.map(str::to_lowercase).filter(|s| !s.is_empty()),
+            only,
             sort_by,
             descending,
             offset: (page - 1) * page_size,
@@ -227,10 +282,15 @@ async fn list(
             Uuid::parse_str(t).map_err(|_| ApiError::BadRequest("startingToken is invalid".into()))
         })
         .transpose()?;
+    let only = q.conditions(&state)?;
     if q.console() {
-        let page = state.keys.console(&q.console_query()?).await?;
+        let page = state.keys.console(&q.console_query(only)?).await?;
         return Ok(HttpResponse::Ok().json(Listed {
-            items: page.items.iter().map(ApiKeyItem::from).collect(),
+            items: page
+                .items
+                .iter()
+                .map(|v| ApiKeyItem::joined(&state, v))
+                .collect(),
             next_token: None,
             total_count: Some(page.total_count),
         }));
@@ -238,11 +298,15 @@ async fn list(
     let paged = max_items.is_some() || start.is_some();
     let page = state
         .keys
-        .page(q.filter.as_deref(), start, max_items)
+        .page(q.filter.as_deref(), &only, start, max_items)
         .await?;
     // Serialized straight from the rows: a million keys never become a JSON tree first.
     Ok(HttpResponse::Ok().json(Listed {
-        items: page.items.iter().map(ApiKeyItem::from).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|v| ApiKeyItem::joined(&state, v))
+            .collect(),
         next_token: paged.then_some(page.next_token),
         total_count: None,
     }))

@@ -8,6 +8,7 @@ pub mod lifetime;
 pub mod meta;
 pub mod roles;
 pub mod rotation;
+pub mod usage;
 pub mod user_roles;
 pub mod verify;
 

@@ -12,6 +12,7 @@ mod auth;
 mod closed_pipe;
 mod exit_codes;
 mod helpers;
+mod last_use;
 mod output;
 mod roles;
 mod rotation;

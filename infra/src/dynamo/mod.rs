@@ -7,11 +7,13 @@
 //! - `unique`: claims on values that must be unique among live aggregates (key names).
 //! - `lookup`: key hash → key id, user, active, expiry (authentication when memory misses).
 //! - `views`: listing rows, roles, user roles, aggregate versions and checkpoints.
+//! - `usage`: each key's last use and usage counts (`ApiKeyId`), not derived from the log.
 mod event_repository;
 mod feed;
 pub(crate) mod item;
 mod lease;
 mod tables;
+mod usage;
 mod view_store;
 
 pub use event_repository::STREAMS_PER_COMMIT;

@@ -13,6 +13,8 @@ pub struct Tables {
     pub unique: String,
     pub lookup: String,
     pub views: String,
+    /// Last use and usage counts per key.
+    pub usage: String,
 }
 
 impl Tables {
@@ -25,6 +27,7 @@ impl Tables {
             unique: name("unique"),
             lookup: name("lookup"),
             views: name("views"),
+            usage: name("usage"),
         }
     }
 }
@@ -129,6 +132,11 @@ impl DynamoStore {
             Spec {
                 name: &t.views,
                 hash: "ViewId",
+                range: None,
+            },
+            Spec {
+                name: &t.usage,
+                hash: "ApiKeyId",
                 range: None,
             },
         ];

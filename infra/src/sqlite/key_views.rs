@@ -9,7 +9,7 @@ use super::{corrupt, store_error, SqliteStore};
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use projections::key_listing::{matches, ApiKeyView};
-use projections::key_views::{ConsoleQuery, KeyPage, KeyViews, SortBy};
+use projections::key_views::{Conditions, ConsoleQuery, KeyPage, KeyViews, SortBy};
 use projections::StoreError;
 use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
@@ -150,6 +150,19 @@ fn row_matches(row: &sqlx::sqlite::SqliteRow, needle: &str) -> Result<bool, Stor
     ))
 }
 
+/// Whether a row meets the last-use and expiry conditions (`api_key_id`, `key_expires_at`).
+fn row_holds(row: &sqlx::sqlite::SqliteRow, only: &Conditions) -> Result<bool, StoreError> {
+    if only.is_empty() {
+        return Ok(true);
+    }
+    let id: String = row.try_get("api_key_id").map_err(corrupt)?;
+    let expires: Option<String> = row.try_get("key_expires_at").map_err(corrupt)?;
+    let expires_at = expires
+        .map(|e| e.parse::<chrono::DateTime<chrono::Utc>>().map_err(corrupt))
+        .transpose()?;
+    Ok(only.hold(&id.parse().map_err(corrupt)?, expires_at))
+}
+
 impl SqliteStore {
     async fn bodies_of(&self, ids: &[String]) -> Result<Vec<ApiKeyView>, StoreError> {
         if ids.is_empty() {
@@ -171,16 +184,26 @@ impl SqliteStore {
         Ok(views)
     }
 
-    /// A console page when searching: every row's searchable columns in sort order, matched here.
-    async fn searched(&self, query: &ConsoleQuery, needle: &str) -> Result<KeyPage, StoreError> {
+    /// A console page when searching or filtering: every row's searchable columns in sort order,
+    /// matched here.
+    async fn searched(
+        &self,
+        query: &ConsoleQuery,
+        needle: Option<&str>,
+    ) -> Result<KeyPage, StoreError> {
         let sql = format!(
-            "SELECT api_key_id, key_name, key_user, key_description FROM api_key_view ORDER BY {}",
+            "SELECT api_key_id, key_name, key_user, key_description, key_expires_at FROM api_key_view ORDER BY {}",
             order_by(query.sort_by, query.descending)
         );
         let mut rows = sqlx::query(&sql).fetch(&self.pool);
         let (mut total, mut ids) = (0usize, Vec::new());
         while let Some(row) = rows.try_next().await.map_err(store_error)? {
-            if !row_matches(&row, needle)? {
+            if let Some(needle) = needle {
+                if !row_matches(&row, needle)? {
+                    continue;
+                }
+            }
+            if !row_holds(&row, &query.only)? {
                 continue;
             }
             if total >= query.offset && ids.len() < query.page_size {
@@ -202,6 +225,7 @@ impl KeyViews for SqliteStore {
     async fn page(
         &self,
         filter: Option<&str>,
+        only: &Conditions,
         start_after: Option<Uuid>,
         max_items: Option<usize>,
     ) -> Result<KeyPage, StoreError> {
@@ -209,7 +233,7 @@ impl KeyViews for SqliteStore {
         let after = start_after.map(|id| id.to_string()).unwrap_or_default();
         let limit = max_items.unwrap_or(usize::MAX);
         let mut rows = sqlx::query(
-            "SELECT body, key_name, key_user, key_description FROM api_key_view
+            "SELECT body, api_key_id, key_name, key_user, key_description, key_expires_at FROM api_key_view
              WHERE api_key_id > ? ORDER BY api_key_id",
         )
         .bind(after)
@@ -221,6 +245,9 @@ impl KeyViews for SqliteStore {
                 if !row_matches(&row, n)? {
                     continue;
                 }
+            }
+            if !row_holds(&row, only)? {
+                continue;
             }
             if items.len() == limit {
                 more = true;
@@ -240,7 +267,8 @@ impl KeyViews for SqliteStore {
     }
 
     async fn console(&self, query: &ConsoleQuery) -> Result<KeyPage, StoreError> {
-        if let Some(needle) = query.search.as_deref().filter(|n| !n.is_empty()) {
+        let needle = query.search.as_deref().filter(|n| !n.is_empty());
+        if needle.is_some() || !query.only.is_empty() {
             return self.searched(query, needle).await;
         }
         let total: i64 = sqlx::query_scalar("SELECT count(*) FROM api_key_view")

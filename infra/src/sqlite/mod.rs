@@ -8,12 +8,13 @@
 //! Tables: `events` (the log; `position` is the global order), `unique_claims` (names held by live
 //! keys), `api_key_view`, `api_key_lookup`, `role_view`, `user_roles_view` (persisted projections) and
 //! `checkpoints` (how far each consumer has read the log), `aggregate_versions` (the last sequence folded
-//! into the views per aggregate).
+//! into the views per aggregate), `api_key_usage` (last use and usage counts, not derived from the log).
 pub mod baseline;
 mod direct;
 mod event_repository;
 mod feed;
 mod key_views;
+mod usage;
 mod view_store;
 mod writer;
 
@@ -100,6 +101,7 @@ impl SqliteStore {
             sqlx::query(statement).execute(&pool).await?;
         }
         key_views::migrate(&pool).await?;
+        usage::migrate(&pool).await?;
         let writer = writer::Writer::spawn(pool.clone());
         Ok(Self {
             pool,

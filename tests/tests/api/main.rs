@@ -22,6 +22,7 @@ mod expiry_range;
 mod exposures;
 mod key_format;
 mod last_admin;
+mod last_use;
 mod lifetime;
 mod name_race;
 mod names;

@@ -13,6 +13,8 @@
 //! - `emulator`: a test's own DynamoDB Local or moto that it can kill and restart on the same port.
 //! - `cloudwatch`: reading a log group with the SDK, waiting for a complete, settled delivery.
 //! - `stats`: medians and percentiles of measured durations.
+//! - `last_use`: two nodes' last-use observations merge (latest wins, counts add up); a graceful
+//!   stop flushes them.
 //! - `multi_node`: one bootstrap, keys across nodes, revocation within 1 s, a split name race.
 //! - `fault`: DynamoDB Local killed and restarted: 503s, nothing written, recovery, projections verify.
 //! - `paused`: DynamoDB Local frozen (SIGSTOP): `/readyz` and `/metrics` still answer at once.
@@ -41,6 +43,7 @@ mod audit_outage;
 mod audit_rotation;
 mod dual_format;
 mod fault;
+mod last_use;
 mod measurements;
 mod multi_node;
 mod paused;
