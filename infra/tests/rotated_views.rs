@@ -159,13 +159,23 @@ async fn a_sqlite_file_of_the_previous_release_opens_and_gains_the_grace_columns
     let store = SqliteStore::open(&path).await.unwrap();
     let events = history(now);
     let before = follow(&store, ReadModel::default(), &events[..1]).await;
+    drop(store);
+    // A connection of its own, opened now: SQLite checks a `DROP COLUMN` against the schema the
+    // connection last loaded and does not retry when another connection changed it since (a pool
+    // connection idle since before the open's migrations would not see the grace columns).
+    let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&format!(
+        "sqlite://{}",
+        path.display()
+    ))
+    .await
+    .unwrap();
     for column in ["previous_key_hash", "previous_key_expires_at"] {
         sqlx::query(&format!("ALTER TABLE api_key_lookup DROP COLUMN {column}"))
-            .execute(store.pool())
+            .execute(&mut conn)
             .await
             .unwrap();
     }
-    drop(store);
+    drop(conn);
     let store = SqliteStore::open(&path).await.unwrap();
     let (loaded, _) = store.load_for_serving().await.unwrap();
     assert!(loaded.lookup == before.lookup);
