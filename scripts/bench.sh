@@ -16,7 +16,7 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 KEYS="${KEYS:-1000000}"
 BASELINE_SECONDS="${BASELINE_SECONDS:-5}"
-ROWS="${ROWS:-creates replay check last_use read_model}"
+ROWS="${ROWS:-creates replay check key_settings last_use read_model}"
 [ "${APIKEYD_EMULATORS:-}" = 1 ] && ROWS="$ROWS aws_creates"
 
 command -v wrk >/dev/null || { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk >/dev/null; }
@@ -87,6 +87,30 @@ row_check() {
   stop_server
   add_row "GET /auth/check, valid key (req/s, wrk -t1 -c$CONNECTIONS)" "$check" "$version /api/version" \
     "$(ratio "$check" "$version")" "≥ 0.9×"
+}
+
+# POST /auth/verify with a key that has all four settings (role scope, rate limit, allowlist, meta)
+# vs a key with none, same server, same run; runs alternate (plain, set, plain, set) so drift on a
+# shared machine falls on both. The limit is high enough never to refuse: every request pays the
+# full check, allowlist and counter included.
+row_key_settings() {
+  local dir="$WORK/settings" plain set body p1 s1 p2 s2
+  mkdir -p "$dir"
+  start_server "$dir"
+  body='{"apiKeyName":"bench-plain","userId":"admin","description":"bench"}'
+  plain="$(curl -sf -X POST "$URL/auth/api-keys" -H "Authorization: Bearer $ADMIN" -d "$body" | grep -oE 'vams_[A-Za-z0-9_-]{40,}')"
+  body='{"apiKeyName":"bench-set","userId":"admin","description":"bench","roles":["admin"],"rateLimit":{"limit":1000000,"periodSeconds":1},"allowedCidrs":["127.0.0.0/8","10.0.0.0/8"],"meta":{"team":"bench","tier":"gold"}}'
+  set="$(curl -sf -X POST "$URL/auth/api-keys" -H "Authorization: Bearer $ADMIN" -d "$body" | grep -oE 'vams_[A-Za-z0-9_-]{40,}')"
+  [ -n "$plain" ] && [ -n "$set" ] || { echo "key_settings: could not create the keys" >&2; exit 1; }
+  p1="$(APIKEYD_BENCH_KEY="$plain" wrk_rate -t1 -c"$CONNECTIONS" -d"$DURATION" -s scripts/bench/verify.lua "$URL/auth/verify")"
+  s1="$(APIKEYD_BENCH_KEY="$set" wrk_rate -t1 -c"$CONNECTIONS" -d"$DURATION" -s scripts/bench/verify.lua "$URL/auth/verify")"
+  p2="$(APIKEYD_BENCH_KEY="$plain" wrk_rate -t1 -c"$CONNECTIONS" -d"$DURATION" -s scripts/bench/verify.lua "$URL/auth/verify")"
+  s2="$(APIKEYD_BENCH_KEY="$set" wrk_rate -t1 -c"$CONNECTIONS" -d"$DURATION" -s scripts/bench/verify.lua "$URL/auth/verify")"
+  curl -sf -X POST "$URL/auth/verify" -d "{\"apiKey\":\"$set\"}" | grep -q '"code":"VALID"' \
+    || { echo "key_settings: the key with settings did not stay valid" >&2; exit 1; }
+  stop_server
+  add_row "POST /auth/verify, key with roles+rateLimit+allowedCidrs+meta (req/s, wrk -t1 -c$CONNECTIONS)" \
+    "$(( (s1 + s2) / 2 ))" "$(( (p1 + p2) / 2 )) same key without settings" "$(ratio $((s1 + s2)) $((p1 + p2)))" "≥ 0.9×"
 }
 
 # Resident bytes per key and start-to-ready at READ_MODEL_KEYS keys (scripts/bench/readside.sh: its

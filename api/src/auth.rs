@@ -12,9 +12,11 @@ use domain::Actor;
 use domain::KeyHash;
 use futures::future::LocalBoxFuture;
 use projections::audit::meta;
+use projections::key_rate::Admission;
 use projections::read_model::Touched;
-use projections::verify::{decide, VerifyCode};
+use projections::verify::{decide, rate_limited, VerifyCode};
 use projections::verify::{Principal, Verification};
+use std::net::IpAddr;
 
 /// The key presented on a request: `Authorization: Bearer vams_…` (scheme case-insensitive) or the
 /// bare key. `None` when the header is absent or not text.
@@ -27,49 +29,103 @@ pub fn presented_key(req: &HttpRequest) -> Option<&str> {
     }
 }
 
-/// Authenticates `presented` for `req`: the in-memory model first, so a key that verifies is always
-/// served; a refused key from a limited client is answered 429 without further work; otherwise a key
-/// memory does not know gets the bounded store look-up, and a refusal is charged, logged and audited.
-/// A missing key (`""`) is refused but is no guess: never limited, never charged.
-pub async fn authenticate(state: &AppState, req: &HttpRequest, presented: &str) -> Verification {
+/// Authenticates `presented` for `req` from `client_ip` (the client address by the trusted-proxy
+/// rule, or what a trusted gateway named): the in-memory model first, so a key that verifies is
+/// always served; a refused key from a limited client is answered 429 without further work;
+/// otherwise a key memory does not know gets the bounded store look-up, and a refusal is charged,
+/// logged and audited. A valid key with a rate limit is then counted against it. A missing key
+/// (`""`) is refused but is no guess: never limited, never charged. Err only when a shared rate
+/// count cannot be reached (503: nothing is admitted unseen).
+pub async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    presented: &str,
+    client_ip: Option<IpAddr>,
+) -> Result<Verification, ApiError> {
     let now = Utc::now();
-    let memory = state.projector.read().verify(presented, now);
-    if let Some(principal) = &memory.principal {
-        // The hot path: a valid key is never limited, charged, logged or audited, so it needs
-        // nothing of the client but the count and its address for the key's last use.
-        state.metrics.verification(memory.code);
-        record_use(state, req, principal.api_key_id, now);
-        return memory;
+    let memory = state.projector.read().verify(presented, now, client_ip);
+    if memory.principal.is_some() {
+        // The hot path: a valid key is never limited by client, charged, logged or audited, so it
+        // needs nothing of the client but its address for the allowlist and the key's last use.
+        let verification = admitted(state, memory, client_ip, now).await?;
+        state.metrics.verification(verification.code);
+        return Ok(verification);
     }
     let client = ClientInfo::of(req);
     if presented.trim().is_empty() {
         crate::limits::observe(state, &client, presented, &memory);
         refused(state, req, &client, &memory);
-        return memory;
+        return Ok(memory);
     }
     if let Some(limited) = crate::limits::refuse_if_limited(state, req, &client) {
-        return limited;
+        return Ok(limited);
     }
-    let verification = resolve_miss(state, presented, memory).await;
-    if let Some(principal) = &verification.principal {
-        record_use(state, req, principal.api_key_id, Utc::now());
-    }
+    let verification = resolve_miss(state, presented, memory, client_ip).await;
     crate::limits::observe(state, &client, presented, &verification);
     refused(state, req, &client, &verification);
-    verification
+    // Counted once above, as found; a key over its limit is no failed guess to charge.
+    admitted(state, verification, client_ip, Utc::now()).await
+}
+
+/// A verification that found a principal: counted against the key's rate limit, when it has one,
+/// and towards its last use when admitted.
+async fn admitted(
+    state: &AppState,
+    verification: Verification,
+    client_ip: Option<IpAddr>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Verification, ApiError> {
+    let Some(principal) = &verification.principal else {
+        return Ok(verification);
+    };
+    let id = principal.api_key_id;
+    let limit = principal.policy.as_ref().and_then(|p| p.rate_limit);
+    let admission = match limit {
+        None => Admission::Admitted,
+        Some(limit) => {
+            let (n, period) = (limit.limit(), limit.period_seconds());
+            // Memory decides without a store call (always on one node; on several, while this
+            // node's lease lasts); otherwise the shared count is asked.
+            match state.key_rate.admit_now(id, n, period, now) {
+                Some(admission) => admission,
+                None => state.key_rate.admit(id, n, period, now).await?,
+            }
+        }
+    };
+    let verification = match admission {
+        Admission::Admitted => {
+            record_use(state, id, client_ip, now);
+            verification
+        }
+        Admission::Limited { retry_after_secs } => {
+            tracing::debug!(api_key_id = %id, retry_after_secs, "key over its rate limit");
+            rate_limited(verification, retry_after_secs)
+        }
+    };
+    Ok(verification)
 }
 
 /// Counts a successful verification towards the key's last use (in memory; flushed later).
-fn record_use(state: &AppState, req: &HttpRequest, id: uuid::Uuid, now: chrono::DateTime<Utc>) {
+fn record_use(
+    state: &AppState,
+    id: uuid::Uuid,
+    client_ip: Option<IpAddr>,
+    now: chrono::DateTime<Utc>,
+) {
     let tracker = &state.last_use.tracker;
     if tracker.enabled() {
-        tracker.record(id, ClientInfo::client_ip_of(req), now);
+        tracker.record(id, client_ip, now);
     }
 }
 
 /// For a key memory does not know, a bounded look-up in the store (a key another node created since
 /// the last poll); any other verdict stands.
-async fn resolve_miss(state: &AppState, presented: &str, memory: Verification) -> Verification {
+async fn resolve_miss(
+    state: &AppState,
+    presented: &str,
+    memory: Verification,
+    client_ip: Option<IpAddr>,
+) -> Verification {
     let Some(misses) = state
         .misses
         .as_ref()
@@ -86,7 +142,10 @@ async fn resolve_miss(state: &AppState, presented: &str, memory: Verification) -
     if let Err(error) = state.projector.catch_up_memory().await {
         tracing::warn!(%error, "catch-up for an unknown key failed; asking the look-up table");
     }
-    let again = state.projector.read().verify(presented, Utc::now());
+    let again = state
+        .projector
+        .read()
+        .verify(presented, Utc::now(), client_ip);
     if again.code != VerifyCode::NotFound {
         return again;
     }
@@ -101,7 +160,13 @@ async fn resolve_miss(state: &AppState, presented: &str, memory: Verification) -
         {
             again
         }
-        Some((entry, roles)) => decide(entry.as_ref(), roles, again.hash_prefix, Utc::now()),
+        Some((entry, roles)) => decide(
+            entry.as_ref(),
+            roles,
+            again.hash_prefix,
+            Utc::now(),
+            client_ip,
+        ),
         None => again,
     }
 }
@@ -129,9 +194,22 @@ fn refused(state: &AppState, req: &HttpRequest, client: &ClientInfo, verificatio
     }
 }
 
-/// Verifies whatever key the request's `Authorization` carries (see [`authenticate`]).
-pub async fn verify_request(state: &AppState, req: &HttpRequest) -> Verification {
-    authenticate(state, req, presented_key(req).unwrap_or("")).await
+/// Verifies whatever key the request's `Authorization` carries, from the request's client address
+/// (see [`authenticate`]).
+pub async fn verify_request(state: &AppState, req: &HttpRequest) -> Result<Verification, ApiError> {
+    let client_ip = ClientInfo::client_ip_of(req);
+    authenticate(state, req, presented_key(req).unwrap_or(""), client_ip).await
+}
+
+/// The error a bearer route answers a refused verification with: 429 over the key's rate limit,
+/// otherwise the configured refusal status.
+pub fn refusal(state: &AppState, req: &HttpRequest, verification: &Verification) -> ApiError {
+    match verification.retry_after_secs {
+        Some(seconds) if verification.code == VerifyCode::RateLimited => {
+            ApiError::RateLimited(seconds)
+        }
+        _ => state.refusal_status.refused(presented_key(req)),
+    }
 }
 
 /// An authenticated caller.
@@ -186,10 +264,11 @@ impl Caller {
         let state = req
             .app_data::<web::Data<AppState>>()
             .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-        let principal = verify_request(state, req)
-            .await
-            .principal
-            .ok_or_else(|| state.refusal_status.refused(presented_key(req)))?;
+        let verification = verify_request(state, req).await?;
+        let principal = match verification.principal {
+            Some(principal) => principal,
+            None => return Err(refusal(state, req, &verification)),
+        };
         let client = ClientInfo::of(req);
         Ok(Self {
             principal,

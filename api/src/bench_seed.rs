@@ -140,6 +140,7 @@ async fn create(
         description: Description::parse("seeded for benchmarks")?,
         expires_at: None,
         key_hash: key.hash,
+        policy: domain::KeyPolicy::default(),
         actor: Actor::system(),
         at: Utc::now(),
     };

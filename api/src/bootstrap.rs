@@ -100,6 +100,7 @@ pub async fn issue_key(
         description: Description::parse(description)?,
         expires_at: None,
         key_hash: key.hash,
+        policy: domain::KeyPolicy::default(),
         actor: Actor::system(),
         at: Utc::now(),
     });

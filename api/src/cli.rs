@@ -222,6 +222,8 @@ async fn aws_init(settings: Settings) -> anyhow::Result<ExitCode> {
         &tables.unique,
         &tables.lookup,
         &tables.views,
+        &tables.usage,
+        &tables.rate_limits,
     ] {
         let state = if created.contains(table) {
             "created"

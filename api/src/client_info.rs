@@ -16,8 +16,7 @@ use std::convert::Infallible;
 use std::future::{ready, Ready};
 use std::net::IpAddr;
 
-mod cidr;
-pub use cidr::{Cidr, InvalidCidr};
+pub use domain::cidr::{Cidr, InvalidCidr};
 
 /// Which forwarding header a trusted proxy names the client in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

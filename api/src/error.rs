@@ -32,6 +32,9 @@ pub enum ApiError {
     /// 409: a concurrent change won.
     #[error("{0}")]
     Conflict(String),
+    /// 429 with `Retry-After`: the key is over its rate limit for this many more seconds.
+    #[error("Rate limit exceeded for this API key; retry after {0} s")]
+    RateLimited(u32),
     /// 413.
     #[error("Request body too large (limit {0} bytes)")]
     TooLarge(usize),
@@ -68,6 +71,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -79,6 +83,9 @@ impl ResponseError for ApiError {
             Self::Unavailable(cause) => tracing::warn!(%cause, "store unavailable"),
             Self::Internal(cause) => tracing::error!(%cause, "internal error"),
             _ => {}
+        }
+        if let Self::RateLimited(seconds) = self {
+            return crate::limits::too_many(&self.to_string(), u64::from(*seconds));
         }
         let mut response = Self::json(self.status_code(), &self.to_string());
         if matches!(self, Self::BodyTimeout(_)) {

@@ -202,6 +202,7 @@ pub fn refuse_if_limited(
         api_key_id: None,
         hash_prefix: None,
         principal: None,
+        retry_after_secs: None,
     })
 }
 

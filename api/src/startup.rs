@@ -20,6 +20,7 @@ use infra::cloudwatch::{AuditFormat as CloudFormat, CloudWatchAudit};
 use infra::dynamo::Lease;
 use infra::{AdminGuard, DynamoStore};
 use projections::directory::ReadModelDirectory;
+use projections::key_rate::KeyRateLimiter;
 use projections::key_views::{KeyViews, MemoryKeyViews, PersistedKeyViews};
 use projections::miss::{LookupFallback, MissGuard};
 use projections::projector::CatchUpQuery;
@@ -69,6 +70,8 @@ pub struct Backend {
     pub auth_audit: Option<Arc<AuthFailureAudit>>,
     /// Where keys' last use and usage counts are persisted.
     pub usage: Arc<dyn UsageStore>,
+    /// Per-key rate limits.
+    pub key_rate: Arc<KeyRateLimiter>,
 }
 
 /// The audit sinks the settings ask for. Several nodes on one DynamoDB table set share one CloudWatch
@@ -109,6 +112,8 @@ struct Stores {
     fallback: Option<Arc<dyn LookupFallback>>,
     /// Listings answered from the persisted views (the model then keeps no listing rows).
     listing: Option<Arc<dyn KeyViews>>,
+    /// Per-key rate limits: exact in memory on one node, leased from a shared count on several.
+    key_rate: KeyRateLimiter,
 }
 
 impl Backend {
@@ -121,6 +126,7 @@ impl Backend {
                 let stores = Stores {
                     fallback: None,
                     listing: Some(listing),
+                    key_rate: KeyRateLimiter::local(),
                 };
                 Self::assemble(store, settings, sinks, stores, EMBEDDED_POLL).await
             }
@@ -131,6 +137,8 @@ impl Backend {
                 let stores = Stores {
                     fallback: Some(fallback),
                     listing: None,
+                    // The fleet shares each key's count (ADR 020).
+                    key_rate: KeyRateLimiter::shared(store.window_counts()),
                 };
                 Self::assemble(store, settings, sinks, stores, AWS_POLL).await
             }
@@ -183,6 +191,7 @@ impl Backend {
             audit_sinks,
             auth_audit,
             usage,
+            key_rate: Arc::new(stores.key_rate),
         })
     }
 }
@@ -227,6 +236,7 @@ impl Application {
         );
         let state = web::Data::new(AppState {
             last_use: last_use.clone(),
+            key_rate: backend.key_rate.clone(),
             bus: backend.bus,
             projector: backend.projector.clone(),
             feed: backend.feed,

@@ -39,4 +39,6 @@ pub struct AppState {
     pub max_key_lifetime: Option<domain::lifetime::MaxKeyLifetime>,
     /// Keys' last use and usage counts (recorded on every successful verification).
     pub last_use: Arc<crate::usage_flush::LastUse>,
+    /// Per-key rate limits: exact on one node, leased from a shared count on the AWS backend.
+    pub key_rate: Arc<projections::key_rate::KeyRateLimiter>,
 }

@@ -1,11 +1,12 @@
 //! Whether a change would leave nobody able to administer apikeyd.
 //!
 //! An administrator is a caller authenticating with a live key (active, not expired) of a user who
-//! holds an admin role (`APIKEYD_ADMIN_ROLES`). A command that takes the last such key away would lock
+//! holds an admin role (`APIKEYD_ADMIN_ROLES`) that the key's role scope, if it has one, includes. A command that takes the last such key away would lock
 //! every administrator out until someone runs `apikeyd recover` on the host, so it is refused. The
 //! decision is a pure function of a snapshot the aggregates get from the [`Directory`].
 //!
 //! [`Directory`]: crate::services::Directory
+use crate::key_policy::KeyRoles;
 use crate::{RoleName, UserId};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
@@ -28,6 +29,15 @@ pub struct AdminKey {
     pub user_id: UserId,
     /// When it stops working, if ever.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The admin roles its user holds.
+    pub held: BTreeSet<RoleName>,
+    /// The key's role scope, if any: it administers only when the scope names a held admin role.
+    pub scope: Option<KeyRoles>,
+}
+
+/// Whether a key of a user holding the admin roles `held`, scoped to `scope`, acts as an admin.
+fn administers<'r>(mut held: impl Iterator<Item = &'r RoleName>, scope: Option<&KeyRoles>) -> bool {
+    held.any(|r| scope.is_none_or(|s| s.holds(r.as_ref())))
 }
 
 /// Who can administer right now: the admin role names and every active key of their holders.
@@ -41,12 +51,14 @@ pub struct AdminAccess {
 }
 
 /// A key's state after a change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyAfter {
     /// Whether it is still active.
     pub is_active: bool,
     /// Its expiry.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Its role scope.
+    pub scope: Option<KeyRoles>,
 }
 
 /// What a command does to admin access.
@@ -80,7 +92,10 @@ impl AdminAccess {
 
     /// Live admin keys at `at`, before any change.
     pub fn live_keys(&self, at: DateTime<Utc>) -> usize {
-        self.keys.iter().filter(|k| live(k.expires_at, at)).count()
+        self.keys
+            .iter()
+            .filter(|k| live(k.expires_at, at) && administers(k.held.iter(), k.scope.as_ref()))
+            .count()
     }
 
     /// Live admin keys at `at` once `change` is made.
@@ -88,14 +103,15 @@ impl AdminAccess {
         self.keys
             .iter()
             .filter_map(|key| match change {
-                AccessChange::Key { api_key_id, after } if *api_key_id == key.api_key_id => {
-                    after.filter(|a| a.is_active).map(|a| a.expires_at)
+                AccessChange::Key { api_key_id, after } if *api_key_id == key.api_key_id => after
+                    .as_ref()
+                    .filter(|a| a.is_active && administers(key.held.iter(), a.scope.as_ref()))
+                    .map(|a| a.expires_at),
+                AccessChange::UserRoles { user_id, roles } if **user_id == key.user_id => {
+                    let held = roles.iter().filter(|r| self.is_admin_role(r));
+                    administers(held, key.scope.as_ref()).then_some(key.expires_at)
                 }
-                AccessChange::UserRoles { user_id, roles } if **user_id == key.user_id => roles
-                    .iter()
-                    .any(|r| self.is_admin_role(r))
-                    .then_some(key.expires_at),
-                _ => Some(key.expires_at),
+                _ => administers(key.held.iter(), key.scope.as_ref()).then_some(key.expires_at),
             })
             .filter(|expires_at| live(*expires_at, at))
             .count()
@@ -133,6 +149,15 @@ mod tests {
             api_key_id: Uuid::from_u128(id),
             user_id: user(owner),
             expires_at,
+            held: roles(&["admin"]),
+            scope: None,
+        }
+    }
+
+    fn scoped(id: u128, scope: &[&str]) -> AdminKey {
+        AdminKey {
+            scope: Some(KeyRoles::parse(scope).unwrap()),
+            ..key(id, "alice", None)
         }
     }
 
@@ -185,6 +210,7 @@ mod tests {
             after: Some(KeyAfter {
                 is_active: false,
                 expires_at: None,
+                scope: None,
             }),
         };
         assert_eq!(one.check(&deactivated, at()), Err(LastAdminKey));
@@ -193,6 +219,7 @@ mod tests {
             after: Some(KeyAfter {
                 is_active: true,
                 expires_at: Some(at() + Duration::days(1)),
+                scope: None,
             }),
         };
         assert_eq!(one.check(&expiring_later, at()), Ok(()));
@@ -221,5 +248,33 @@ mod tests {
         };
         let shared = access(vec![key(1, "alice", None), key(2, "bob", None)]);
         assert_eq!(shared.check(&other, at()), Ok(()));
+    }
+
+    #[test]
+    fn a_key_administers_only_when_its_scope_names_a_held_admin_role() {
+        let rescoped = |scope: &[&str]| AccessChange::Key {
+            api_key_id: Uuid::from_u128(1),
+            after: Some(KeyAfter {
+                is_active: true,
+                expires_at: None,
+                scope: Some(KeyRoles::parse(scope).unwrap()),
+            }),
+        };
+        let one = access(vec![key(1, "alice", None)]);
+        assert_eq!(one.check(&rescoped(&["reader"]), at()), Err(LastAdminKey));
+        assert_eq!(one.check(&rescoped(&["admin", "reader"]), at()), Ok(()));
+        // A scoped key without the admin role is no admin key, so it cannot be the last one...
+        let with_reader = access(vec![key(1, "alice", None), scoped(2, &["reader"])]);
+        assert_eq!(with_reader.live_keys(at()), 1);
+        assert_eq!(with_reader.check(&gone(1), at()), Err(LastAdminKey));
+        // ...and a user losing a role outside a key's scope keeps that key an admin key.
+        let admin_scoped = access(vec![scoped(1, &["admin"])]);
+        let alice = user("alice");
+        let keeps_admin = roles(&["admin"]);
+        let change = AccessChange::UserRoles {
+            user_id: &alice,
+            roles: &keeps_admin,
+        };
+        assert_eq!(admin_scoped.check(&change, at()), Ok(()));
     }
 }

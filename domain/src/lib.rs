@@ -8,6 +8,8 @@
 //!   [`RoleName`], [`KeyHash`], [`Actor`], [`IsActive`], [`ImportSource`] (where an imported record
 //!   came from), [`GracePeriod`] (a rotated secret's grace), [`ExposureSource`] (where a leak was found).
 //! - [`key_format`]: the checksummed key format and the VAMS one.
+//! - [`key_policy`]: a key's role scope, rate limit, allowed networks and metadata; [`cidr`] the
+//!   network ranges it and the trusted-proxy rule use.
 //! - [`lifetime`]: the operator's cap on a key's lifetime.
 //! - [`characters`]: which characters names and free text may hold (also used to escape output).
 //! - [`admin_access`]: the pure decision that no command takes the last live admin key away.
@@ -20,6 +22,7 @@ pub mod admin_access;
 pub mod api_key;
 pub mod api_key_name;
 pub mod characters;
+pub mod cidr;
 pub mod description;
 pub mod expiration;
 pub mod exposure_source;
@@ -28,6 +31,7 @@ pub mod import_source;
 pub mod is_active;
 pub mod key_format;
 pub mod key_hash;
+pub mod key_policy;
 pub mod lifetime;
 pub mod role;
 pub mod role_name;
@@ -44,6 +48,7 @@ pub use grace_period::GracePeriod;
 pub use import_source::ImportSource;
 pub use is_active::IsActive;
 pub use key_hash::{HashPrefix, KeyHash};
+pub use key_policy::{KeyPolicy, PolicyUpdate};
 pub use role_name::RoleName;
 pub use user_id::UserId;
 

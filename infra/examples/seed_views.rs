@@ -41,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
                 is_active: true,
                 version: 1,
                 secret: Default::default(),
+                policy: Default::default(),
             };
             changes.versions.push((format!("ApiKey:{id}"), 1));
             changes.keys.push((id, KeyChange::Put(view)));

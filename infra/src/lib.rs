@@ -24,6 +24,7 @@ pub mod cloudwatch;
 pub mod dynamo;
 pub mod key_material;
 pub mod sqlite;
+pub mod stored_policy;
 pub mod stored_time;
 pub mod unique;
 pub mod vams;

@@ -177,6 +177,7 @@ mod tests {
             expires_at: None,
             created_by: Actor::system(),
             created_at: Utc::now(),
+            policy: Default::default(),
         };
         let payload = serde_json::to_value(&event).unwrap();
         assert_eq!(

@@ -47,6 +47,7 @@ fn created(at: DateTime<Utc>) -> RecordedEvent {
             expires_at: None,
             created_by: Actor::system(),
             created_at: at,
+            policy: Default::default(),
         },
     )
 }

@@ -51,6 +51,7 @@ fn model(keys: usize) -> (ReadModel, String, Vec<(Uuid, usize)>) {
                 expires_at: None,
                 created_by: Actor::system(),
                 created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+                policy: Default::default(),
             },
         ));
         if n % 3 == 0 {

@@ -54,6 +54,7 @@ fn created(expires_at: DateTime<Utc>, created_at: DateTime<Utc>) -> RecordedEven
         expires_at: Some(Expiration::from_utc(expires_at)),
         created_by: Actor::system(),
         created_at,
+        policy: Default::default(),
     };
     RecordedEvent {
         cursor: "00000000000000000001".into(),

@@ -29,14 +29,14 @@ fn last_use(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("verify", "spread"), |b| {
         b.iter(|| {
             n = (n + 1) % KEYS;
-            black_box(model.verify(black_box(&keys[n]), Utc::now()))
+            black_box(model.verify(black_box(&keys[n]), Utc::now(), None))
         })
     });
     group.bench_function(BenchmarkId::new("verify_and_record", "spread"), |b| {
         b.iter(|| {
             n = (n + 1) % KEYS;
             let now = Utc::now();
-            let verified = model.verify(black_box(&keys[n]), now);
+            let verified = model.verify(black_box(&keys[n]), now, None);
             if let Some(p) = &verified.principal {
                 tracker.record(p.api_key_id, Some(ips[n % ips.len()]), now);
             }
@@ -46,7 +46,7 @@ fn last_use(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("verify_and_record", "one key"), |b| {
         b.iter(|| {
             let now = Utc::now();
-            let verified = model.verify(black_box(&keys[7]), now);
+            let verified = model.verify(black_box(&keys[7]), now, None);
             if let Some(p) = &verified.principal {
                 tracker.record(p.api_key_id, Some(ips[0]), now);
             }
@@ -56,7 +56,7 @@ fn last_use(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("record_only", "spread"), |b| {
         let ids: Vec<Uuid> = keys
             .iter()
-            .filter_map(|k| model.verify(k, Utc::now()).api_key_id)
+            .filter_map(|k| model.verify(k, Utc::now(), None).api_key_id)
             .collect();
         b.iter(|| {
             n = (n + 1) % ids.len();

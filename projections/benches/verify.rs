@@ -42,10 +42,10 @@ fn verify(c: &mut Criterion) {
         let hit = key(keys / 2);
         let miss = key(keys + 7);
         group.bench_with_input(BenchmarkId::new("valid", keys), &hit, |b, k| {
-            b.iter(|| black_box(model.verify(black_box(k), now)))
+            b.iter(|| black_box(model.verify(black_box(k), now, None)))
         });
         group.bench_with_input(BenchmarkId::new("unknown", keys), &miss, |b, k| {
-            b.iter(|| black_box(model.verify(black_box(k), now)))
+            b.iter(|| black_box(model.verify(black_box(k), now, None)))
         });
     }
     group.bench_function("sha256_only", |b| {
@@ -98,9 +98,13 @@ fn formats(c: &mut Criterion) {
         ("bad_checksum", bad, "MALFORMED"),
     ];
     for (name, presented, code) in cases {
-        assert_eq!(model.verify(&presented, now).code.as_str(), code, "{name}");
+        assert_eq!(
+            model.verify(&presented, now, None).code.as_str(),
+            code,
+            "{name}"
+        );
         group.bench_function(name, |b| {
-            b.iter(|| black_box(model.verify(black_box(&presented), now)))
+            b.iter(|| black_box(model.verify(black_box(&presented), now, None)))
         });
     }
     group.finish();

@@ -228,9 +228,10 @@ fn subject(event: &DomainEvent) -> Subject {
             description,
             expires_at,
             created_by,
+            policy,
             ..
         }) => Subject {
-            changes: json!({"description": description, "expiresAt": expires_at, "isActive": true}),
+            changes: created_changes(description, expires_at, policy),
             ..key_subject(
                 "apiKeyCreate",
                 created_by.as_ref(),
@@ -406,5 +407,33 @@ fn key_changes(changes: &ApiKeyChanges) -> Value {
     if let Some(c) = &changes.is_active {
         out.insert("isActive".into(), json!({"old": c.old, "new": c.new}));
     }
+    if let Some(c) = &changes.roles {
+        out.insert("roles".into(), json!({"old": c.old, "new": c.new}));
+    }
+    if let Some(c) = &changes.rate_limit {
+        out.insert("rateLimit".into(), json!({"old": c.old, "new": c.new}));
+    }
+    if let Some(c) = &changes.allowed_cidrs {
+        out.insert("allowedCidrs".into(), json!({"old": c.old, "new": c.new}));
+    }
+    if let Some(c) = &changes.meta {
+        out.insert("meta".into(), json!({"old": c.old, "new": c.new}));
+    }
     Value::Object(out)
+}
+
+/// A create's recorded values: what VAMS records, and the key's settings when it has any.
+fn created_changes(
+    description: &domain::Description,
+    expires_at: &Option<domain::Expiration>,
+    policy: &domain::KeyPolicy,
+) -> Value {
+    let mut changes =
+        json!({"description": description, "expiresAt": expires_at, "isActive": true});
+    if let (Value::Object(out), Ok(Value::Object(settings))) =
+        (&mut changes, serde_json::to_value(policy))
+    {
+        out.extend(settings);
+    }
+    changes
 }

@@ -60,21 +60,28 @@ impl ReadModelDirectory {
 
 /// Every active key of a user holding one of `admin_roles`.
 pub fn admin_access(model: &ReadModel, admin_roles: &BTreeSet<RoleName>) -> AdminAccess {
-    let is_admin = |user: &UserId| {
+    let held = |user: &UserId| -> BTreeSet<RoleName> {
         model
             .directory
             .users
             .get(user)
-            .is_some_and(|u| !u.roles.is_disjoint(admin_roles))
+            .map_or_else(BTreeSet::new, |u| {
+                u.roles.intersection(admin_roles).cloned().collect()
+            })
     };
     let keys = model
         .lookup
         .iter()
-        .filter(|(_, k)| k.is_active && is_admin(k.user_id))
-        .map(|(_, k)| AdminKey {
-            api_key_id: k.api_key_id,
-            user_id: k.user_id.clone(),
-            expires_at: k.expires_at,
+        .filter(|(_, k)| k.is_active)
+        .filter_map(|(_, k)| {
+            let held = held(k.user_id);
+            (!held.is_empty()).then(|| AdminKey {
+                api_key_id: k.api_key_id,
+                user_id: k.user_id.clone(),
+                expires_at: k.expires_at,
+                held,
+                scope: k.policy.and_then(|p| p.roles.clone()),
+            })
         })
         .collect();
     AdminAccess {

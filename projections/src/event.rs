@@ -7,6 +7,9 @@ use domain::user_roles::{UserRoles, UserRolesEvent};
 use std::collections::HashMap;
 
 /// An event of any aggregate.
+// Key events carry a key's settings with old and new values; events are folded by reference and
+// dropped, never stored in bulk in this form, so boxing them would only add an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
     /// An API key changed.

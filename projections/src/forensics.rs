@@ -80,6 +80,8 @@ fn key_at(model: &Model, view: &ApiKeyView, at: DateTime<Utc>) -> KeyAt {
         roles.clone(),
         None,
         at,
+        // The request's address is not in the log: the allowlist is not judged in a replay.
+        None,
     );
     KeyAt {
         api_key_id: view.api_key_id,

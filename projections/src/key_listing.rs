@@ -1,7 +1,7 @@
 //! Key id → the key as the listing routes show it.
 use crate::secret_state::{SecretPatch, SecretState};
 use chrono::{DateTime, Utc};
-use domain::{KeyHash, UserId};
+use domain::{KeyHash, KeyPolicy, PolicyUpdate, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -25,6 +25,9 @@ pub struct ApiKeyView {
     /// Rotation and exposure facts (absent from the stored body while empty, so older rows load).
     #[serde(default, skip_serializing_if = "SecretState::is_empty")]
     pub secret: SecretState,
+    /// Role scope, rate limit, networks and metadata (absent from the stored body while empty).
+    #[serde(default, skip_serializing_if = "KeyPolicy::is_empty")]
+    pub policy: KeyPolicy,
 }
 
 /// Whether any of a key's name, user id and description contains `needle` (lowercase), ignoring
@@ -75,6 +78,8 @@ pub struct KeyPatch {
     pub is_active: Option<bool>,
     /// A rotation, a report, or a deactivation's end of grace.
     pub secret: SecretPatch,
+    /// Settings set or cleared.
+    pub policy: PolicyUpdate,
     pub updated_at: DateTime<Utc>,
     /// Sequence of the event.
     pub version: u64,
@@ -93,6 +98,9 @@ impl KeyPatch {
             view.is_active = is_active;
         }
         self.secret.apply_to(view);
+        if !self.policy.is_empty() {
+            view.policy = view.policy.updated(&self.policy);
+        }
         view.updated_at = self.updated_at;
         view.version = self.version;
     }
@@ -102,6 +110,12 @@ impl KeyPatch {
         self.expires_at = later.expires_at.or(self.expires_at);
         self.is_active = later.is_active.or(self.is_active);
         self.secret = self.secret.then(later.secret);
+        self.policy = PolicyUpdate {
+            roles: later.policy.roles.or(self.policy.roles),
+            rate_limit: later.policy.rate_limit.or(self.policy.rate_limit),
+            allowed_cidrs: later.policy.allowed_cidrs.or(self.policy.allowed_cidrs),
+            meta: later.policy.meta.or(self.policy.meta),
+        };
         self.updated_at = later.updated_at;
         self.version = later.version;
         self

@@ -5,18 +5,22 @@
 //! their version); three open-addressing tables of `u32` slab indexes find a slot by key hash (live
 //! keys), by key id (every key) and by name digest (live keys, for the uniqueness pre-check). User
 //! ids are interned: a slot holds a 4-byte index, not a `String`. A rotated key's previous secret,
-//! while its grace runs, is found through a side table ([`graces`]) only such keys have an entry in.
+//! while its grace runs, is found through a side table ([`graces`]) only such keys have an entry in;
+//! so are a key's settings (scope, limit, networks, metadata), in [`policies`].
 use chrono::{DateTime, Utc};
-use domain::{KeyHash, UserId};
+use domain::{KeyHash, KeyPolicy, UserId};
 use hashbrown::HashTable;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use uuid::Uuid;
 
 mod graces;
+mod policies;
 
 use domain::api_key::Grace;
 use graces::Graces;
+use policies::Policies;
 
 /// What authentication needs to know about a key, owned (store look-ups, loaders).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +33,8 @@ pub struct LookupEntry {
     pub is_active: bool,
     /// Expiry, if any.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The key's settings, when it has any.
+    pub policy: Option<Arc<KeyPolicy>>,
 }
 
 /// The same facts borrowed from the table: reading one allocates nothing.
@@ -42,6 +48,8 @@ pub struct KeyRef<'a> {
     pub is_active: bool,
     /// Expiry, if any.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The key's settings, when it has any.
+    pub policy: Option<&'a Arc<KeyPolicy>>,
 }
 
 impl LookupEntry {
@@ -52,7 +60,13 @@ impl LookupEntry {
             user_id: &self.user_id,
             is_active: self.is_active,
             expires_at: self.expires_at,
+            policy: self.policy.as_ref(),
         }
+    }
+
+    /// The settings as the lookup keeps them: shared, and none when empty.
+    pub fn policy_of(policy: &KeyPolicy) -> Option<Arc<KeyPolicy>> {
+        (!policy.is_empty()).then(|| Arc::new(policy.clone()))
     }
 }
 
@@ -64,6 +78,7 @@ impl KeyRef<'_> {
             user_id: self.user_id.clone(),
             is_active: self.is_active,
             expires_at: self.expires_at,
+            policy: self.policy.cloned(),
         }
     }
 }
@@ -157,6 +172,7 @@ pub struct KeyLookup {
     users: Users,
     live: usize,
     graces: Graces,
+    policies: Policies,
 }
 
 impl KeyLookup {
@@ -181,6 +197,7 @@ impl KeyLookup {
             user_id: &self.users.ids[slot.user as usize],
             is_active: slot.flags & ACTIVE != 0,
             expires_at: slot.expires_at(),
+            policy: self.policies.of(n),
         }
     }
 
@@ -238,6 +255,22 @@ impl KeyLookup {
                 hash_bucket(&slots[m as usize].hash)
             });
         true
+    }
+
+    /// Gives a live key its settings (`None`: none); false when the key is not live.
+    pub fn set_policy(&mut self, id: &Uuid, policy: Option<Arc<KeyPolicy>>) -> bool {
+        match self.slot_of_id(id) {
+            Some(n) if self.slots[n as usize].live() => {
+                self.policies.set(n, policy);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Number of keys with settings.
+    pub fn policies(&self) -> usize {
+        self.policies.len()
     }
 
     /// Number of keys with a previous secret in grace.
@@ -335,6 +368,7 @@ impl KeyLookup {
         slot.flags = LIVE;
         slot.set_state(entry.is_active, entry.expires_at);
         let (hash, name) = (slot.hash, slot.name);
+        self.policies.set(n, entry.policy);
         let slots = &self.slots;
         self.by_hash.insert_unique(hash_bucket(&hash), n, |&m| {
             hash_bucket(&slots[m as usize].hash)
@@ -382,6 +416,7 @@ impl KeyLookup {
             entry.remove();
         }
         self.graces.remove(n);
+        self.policies.set(n, None);
         self.slots[n as usize].flags = 0;
         self.live -= 1;
     }

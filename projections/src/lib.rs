@@ -31,6 +31,7 @@ pub mod event;
 pub mod forensics;
 pub mod key_listing;
 pub mod key_lookup;
+pub mod key_rate;
 pub mod key_views;
 pub mod miss;
 pub mod projector;

@@ -212,6 +212,7 @@ impl ReadModel {
             user_id: view.user_id.clone(),
             is_active: view.is_active,
             expires_at: view.expires_at,
+            policy: LookupEntry::policy_of(&view.policy),
         }
     }
 
@@ -227,12 +228,19 @@ impl ReadModel {
                 if let Some(key) = self.lookup.by_id(id) {
                     let is_active = patch.is_active.unwrap_or(key.is_active);
                     let expires_at = patch.expires_at.unwrap_or(key.expires_at);
+                    let policy = (!patch.policy.is_empty()).then(|| {
+                        let before = key.policy.map(|p| (**p).clone()).unwrap_or_default();
+                        LookupEntry::policy_of(&before.updated(&patch.policy))
+                    });
                     self.lookup.update(id, is_active, expires_at);
                     if let Some(hash) = patch.secret.key_hash {
                         self.lookup.rehash(id, hash);
                     }
                     if let Some(grace) = patch.secret.previous_key {
                         self.lookup.set_grace(id, grace);
+                    }
+                    if let Some(policy) = policy {
+                        self.lookup.set_policy(id, policy);
                     }
                 }
             }
@@ -339,6 +347,7 @@ pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
             expires_at,
             created_by,
             created_at,
+            policy,
         } => {
             let view = ApiKeyView {
                 api_key_id: *api_key_id,
@@ -353,6 +362,7 @@ pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
                 is_active: true,
                 version,
                 secret: SecretState::default(),
+                policy: policy.clone(),
             };
             (*api_key_id, KeyChange::Put(view))
         }
@@ -383,6 +393,7 @@ pub fn key_change(event: &ApiKeyEvent, version: u64) -> (Uuid, KeyChange) {
                 is_active: *is_active,
                 version,
                 secret: SecretState::default(),
+                policy: domain::KeyPolicy::default(),
             };
             (*api_key_id, KeyChange::Put(view))
         }
@@ -450,6 +461,12 @@ fn patch_of(changes: &ApiKeyChanges, updated_at: DateTime<Utc>, version: u64) ->
         secret: match changes.is_active.as_ref().map(|c| c.new) {
             Some(false) => SecretPatch::end_grace(),
             _ => SecretPatch::default(),
+        },
+        policy: domain::PolicyUpdate {
+            roles: changes.roles.as_ref().map(|c| c.new.clone()),
+            rate_limit: changes.rate_limit.as_ref().map(|c| c.new),
+            allowed_cidrs: changes.allowed_cidrs.as_ref().map(|c| c.new.clone()),
+            meta: changes.meta.as_ref().map(|c| c.new.clone()),
         },
         updated_at,
         version,

@@ -97,6 +97,7 @@ pub fn rotation_patch(
 ) -> KeyPatch {
     let grace = Grace::after_rotation(previous_key_hash, previous_key_expires_at, rotated_at);
     KeyPatch {
+        policy: domain::PolicyUpdate::default(),
         description: None,
         expires_at: None,
         is_active: None,
@@ -114,6 +115,7 @@ pub fn rotation_patch(
 /// The row patch of a leak report: deactivated, grace ended, the report kept.
 pub fn exposure_patch(source: &str, exposed_at: DateTime<Utc>, version: u64) -> KeyPatch {
     KeyPatch {
+        policy: domain::PolicyUpdate::default(),
         description: None,
         expires_at: None,
         is_active: Some(false),

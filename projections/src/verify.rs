@@ -3,8 +3,10 @@
 use crate::key_lookup::KeyRef;
 use crate::read_model::ReadModel;
 use chrono::{DateTime, Utc};
-use domain::{HashPrefix, KeyHash, RoleName, UserId};
+use domain::{HashPrefix, KeyHash, KeyPolicy, RoleName, UserId};
 use serde::Serialize;
+use std::net::IpAddr;
+use std::sync::Arc;
 use uuid::Uuid;
 
 use domain::key_format::KeyShape;
@@ -26,8 +28,12 @@ pub enum VerifyCode {
     Disabled,
     /// The key's expiry has passed.
     Expired,
-    /// The key's user holds no role.
+    /// The key's user holds no role (none of its scope's, for a scoped key).
     NoRoles,
+    /// The request comes from outside the key's allowed networks.
+    IpNotAllowed,
+    /// The key is over its rate limit for the current window.
+    RateLimited,
     /// Not shaped like a key at all.
     Malformed,
 }
@@ -41,6 +47,8 @@ impl VerifyCode {
             Self::Disabled => "DISABLED",
             Self::Expired => "EXPIRED",
             Self::NoRoles => "NO_ROLES",
+            Self::IpNotAllowed => "IP_NOT_ALLOWED",
+            Self::RateLimited => "RATE_LIMITED",
             Self::Malformed => "MALFORMED",
         }
     }
@@ -53,8 +61,10 @@ pub struct Principal {
     pub user_id: UserId,
     /// The key used.
     pub api_key_id: Uuid,
-    /// The user's roles now.
+    /// The roles it acts with now: its user's, narrowed to the key's scope.
     pub roles: Vec<RoleName>,
+    /// The key's settings (rate limit, metadata), when it has any.
+    pub policy: Option<Arc<KeyPolicy>>,
 }
 
 /// A verification: the code, the key hash prefix when the key was well-formed, and the principal when
@@ -69,6 +79,8 @@ pub struct Verification {
     pub hash_prefix: Option<HashPrefix>,
     /// Set when valid.
     pub principal: Option<Principal>,
+    /// For [`VerifyCode::RateLimited`]: seconds until the key's window ends.
+    pub retry_after_secs: Option<u32>,
 }
 
 /// True when `presented` could be a key apikeyd issued: prefix plus URL-safe characters, and a
@@ -85,8 +97,14 @@ pub fn well_formed(presented: &str) -> bool {
 }
 
 impl ReadModel {
-    /// Verifies a presented key at `now`.
-    pub fn verify(&self, presented: &str, now: DateTime<Utc>) -> Verification {
+    /// Verifies a presented key at `now` for a request from `client` (`None`: unknown, the
+    /// allowlist is not consulted).
+    pub fn verify(
+        &self,
+        presented: &str,
+        now: DateTime<Utc>,
+        client: Option<IpAddr>,
+    ) -> Verification {
         if !well_formed(presented) {
             return refused(VerifyCode::Malformed, None, None);
         }
@@ -96,16 +114,19 @@ impl ReadModel {
             return refused(VerifyCode::NotFound, None, prefix);
         };
         let roles = self.directory.roles_of(entry.user_id);
-        decide(entry, roles, prefix, now)
+        decide(entry, roles, prefix, now, client)
     }
 }
 
-/// The decision for a known key: active, not expired, and its user holds a role.
+/// The decision for a known key: active, not expired, used from an allowed network (when `client`
+/// is known), and acting with at least one role (its user's `roles`, narrowed to its scope). The
+/// rate limit, which needs a counter, is the caller's last step.
 pub fn decide(
     entry: KeyRef<'_>,
     roles: Vec<RoleName>,
     hash_prefix: Option<HashPrefix>,
     now: DateTime<Utc>,
+    client: Option<IpAddr>,
 ) -> Verification {
     let id = Some(entry.api_key_id);
     if !entry.is_active {
@@ -114,6 +135,15 @@ pub fn decide(
     if entry.expires_at.is_some_and(|at| now >= at) {
         return refused(VerifyCode::Expired, id, hash_prefix);
     }
+    let roles = match entry.policy {
+        None => roles,
+        Some(policy) => {
+            if !policy.allows_ip(client) {
+                return refused(VerifyCode::IpNotAllowed, id, hash_prefix);
+            }
+            policy.effective_roles(roles)
+        }
+    };
     if roles.is_empty() {
         return refused(VerifyCode::NoRoles, id, hash_prefix);
     }
@@ -125,7 +155,19 @@ pub fn decide(
             user_id: entry.user_id.clone(),
             api_key_id: entry.api_key_id,
             roles,
+            policy: entry.policy.cloned(),
         }),
+        retry_after_secs: None,
+    }
+}
+
+/// `verification` refused as over its rate limit, `retry_after_secs` before the window ends.
+pub fn rate_limited(verification: Verification, retry_after_secs: u32) -> Verification {
+    Verification {
+        code: VerifyCode::RateLimited,
+        principal: None,
+        retry_after_secs: Some(retry_after_secs.max(1)),
+        ..verification
     }
 }
 
@@ -139,5 +181,6 @@ fn refused(
         api_key_id,
         hash_prefix,
         principal: None,
+        retry_after_secs: None,
     }
 }

@@ -42,6 +42,7 @@ fn created(expires: Option<i64>) -> RecordedEvent {
         expires_at: expires.map(|s| Expiration::from_utc(at(s))),
         created_by: Actor::system(),
         created_at: at(0),
+        policy: Default::default(),
     };
     recorded(
         "ApiKey",
@@ -121,15 +122,15 @@ fn verify_codes_follow_the_key_state() {
     let mut events = role_and_assignment();
     events.push(created(Some(60)));
     let mut model = model_with(&events);
-    let valid = model.verify(KEY, at(1));
+    let valid = model.verify(KEY, at(1), None);
     assert_eq!(valid.code, VerifyCode::Valid);
     assert_eq!(
         valid.principal.unwrap().roles,
         vec![RoleName::parse("reader").unwrap()]
     );
-    assert_eq!(model.verify(KEY, at(60)).code, VerifyCode::Expired);
+    assert_eq!(model.verify(KEY, at(60), None).code, VerifyCode::Expired);
     assert_eq!(
-        model.verify("vams_unknownkey", at(1)).code,
+        model.verify("vams_unknownkey", at(1), None).code,
         VerifyCode::NotFound
     );
     for malformed in [
@@ -141,19 +142,19 @@ fn verify_codes_follow_the_key_state() {
         &"vams_x".repeat(200),
     ] {
         assert_eq!(
-            model.verify(malformed, at(1)).code,
+            model.verify(malformed, at(1), None).code,
             VerifyCode::Malformed,
             "{malformed}"
         );
     }
     model.apply(&deactivated(2));
-    assert_eq!(model.verify(KEY, at(1)).code, VerifyCode::Disabled);
+    assert_eq!(model.verify(KEY, at(1), None).code, VerifyCode::Disabled);
 }
 
 #[test]
 fn key_without_roles_is_refused() {
     let model = model_with(&[created(None)]);
-    assert_eq!(model.verify(KEY, at(1)).code, VerifyCode::NoRoles);
+    assert_eq!(model.verify(KEY, at(1), None).code, VerifyCode::NoRoles);
 }
 
 #[test]
@@ -180,6 +181,7 @@ fn listing_pages_by_id_with_filter() {
             expires_at: None,
             created_by: Actor::system(),
             created_at: at(0),
+            policy: Default::default(),
         };
         model.apply(&recorded(
             "ApiKey",
@@ -292,11 +294,17 @@ async fn a_commit_of_this_process_is_folded_without_reading_the_log() {
     create.cursor = format!("{:020}", 100);
     feed.append(create.clone());
     projector.committed(&[create]).await.unwrap();
-    assert_eq!(projector.read().verify(KEY, at(1)).code, VerifyCode::Valid);
+    assert_eq!(
+        projector.read().verify(KEY, at(1), None).code,
+        VerifyCode::Valid
+    );
     assert_eq!(feed.reads(), reads, "the commit's own events need no read");
     // The next pass over the log finds it already folded.
     projector.catch_up_memory().await.unwrap();
-    assert_eq!(projector.read().verify(KEY, at(1)).code, VerifyCode::Valid);
+    assert_eq!(
+        projector.read().verify(KEY, at(1), None).code,
+        VerifyCode::Valid
+    );
 }
 
 #[tokio::test]
@@ -317,7 +325,7 @@ async fn a_commit_on_a_stream_memory_has_not_seen_is_folded_from_the_log() {
     projector.committed(&[deactivate]).await.unwrap();
     assert!(feed.reads() > reads);
     assert_eq!(
-        projector.read().verify(KEY, at(1)).code,
+        projector.read().verify(KEY, at(1), None).code,
         VerifyCode::Disabled
     );
 }
@@ -361,19 +369,19 @@ fn an_imported_key_keeps_its_state_and_times_and_authenticates() {
     let view = model.listing.get(&key_id()).expect("listed");
     assert_eq!((view.created_at, view.updated_at), (at(-50), at(-10)));
     assert_eq!(view.created_by, "vams-admin");
-    assert_eq!(model.verify(KEY, at(200)).code, VerifyCode::Valid);
+    assert_eq!(model.verify(KEY, at(200), None).code, VerifyCode::Valid);
 
     let mut inactive = role_and_assignment();
     inactive.push(imported(false, None));
     assert_eq!(
-        model_with(&inactive).verify(KEY, at(200)).code,
+        model_with(&inactive).verify(KEY, at(200), None).code,
         VerifyCode::Disabled
     );
 
     let mut expired = role_and_assignment();
     expired.push(imported(true, Some(-1)));
     assert_eq!(
-        model_with(&expired).verify(KEY, at(200)).code,
+        model_with(&expired).verify(KEY, at(200), None).code,
         VerifyCode::Expired
     );
 }
@@ -404,7 +412,7 @@ fn an_import_update_changes_the_fields_and_takes_vams_time() {
     ));
     let model = model_with(&events);
     assert_eq!(model.listing.get(&key_id()).unwrap().updated_at, at(50));
-    assert_eq!(model.verify(KEY, at(200)).code, VerifyCode::Disabled);
+    assert_eq!(model.verify(KEY, at(200), None).code, VerifyCode::Disabled);
 }
 
 fn deleted(sequence: u64) -> RecordedEvent {
@@ -437,7 +445,7 @@ fn a_compact_model_authenticates_like_the_full_one_and_keeps_deleted_versions() 
     let entry = compact.lookup.get(&KeyHash::of(KEY)).expect("known");
     assert!(!entry.is_active);
     assert_eq!(entry.expires_at, Some(at(60)));
-    assert_eq!(compact.verify(KEY, at(1)).code, VerifyCode::Disabled);
+    assert_eq!(compact.verify(KEY, at(1), None).code, VerifyCode::Disabled);
     assert!(compact.name_in_use("ci"));
 
     assert!(matches!(compact.apply(&deleted(3)), Applied::Changed(_)));
@@ -534,12 +542,12 @@ fn a_rotated_key_authenticates_with_both_secrets_until_the_grace_ends() {
     let mut events = role_and_assignment();
     events.extend([created(None), rotated(2, KEY, NEW, 10, 70)]);
     for model in both(&events) {
-        assert_eq!(model.verify(NEW, at(11)).code, VerifyCode::Valid);
-        let old = model.verify(KEY, at(69));
+        assert_eq!(model.verify(NEW, at(11), None).code, VerifyCode::Valid);
+        let old = model.verify(KEY, at(69), None);
         assert_eq!(old.code, VerifyCode::Valid);
         assert_eq!(old.api_key_id, Some(key_id()));
-        assert_eq!(model.verify(KEY, at(70)).code, VerifyCode::NotFound);
-        assert_eq!(model.verify(NEW, at(70)).code, VerifyCode::Valid);
+        assert_eq!(model.verify(KEY, at(70), None).code, VerifyCode::NotFound);
+        assert_eq!(model.verify(NEW, at(70), None).code, VerifyCode::Valid);
         let view = model.listing.get(&key_id()).unwrap();
         assert_eq!(view.key_hash, KeyHash::of(NEW));
         assert_eq!(view.secret.rotated_at, Some(at(10)));
@@ -552,13 +560,13 @@ fn a_grace_never_outlives_the_key_and_zero_grace_stops_the_old_secret() {
     let mut events = role_and_assignment();
     events.extend([created(Some(40)), rotated(2, KEY, NEW, 10, 40)]);
     let model = model_with(&events);
-    assert_eq!(model.verify(KEY, at(39)).code, VerifyCode::Valid);
-    assert_ne!(model.verify(KEY, at(40)).code, VerifyCode::Valid);
+    assert_eq!(model.verify(KEY, at(39), None).code, VerifyCode::Valid);
+    assert_ne!(model.verify(KEY, at(40), None).code, VerifyCode::Valid);
     let mut events = role_and_assignment();
     events.extend([created(None), rotated(2, KEY, NEW, 10, 10)]);
     for model in both(&events) {
-        assert_eq!(model.verify(KEY, at(10)).code, VerifyCode::NotFound);
-        assert_eq!(model.verify(NEW, at(10)).code, VerifyCode::Valid);
+        assert_eq!(model.verify(KEY, at(10), None).code, VerifyCode::NotFound);
+        assert_eq!(model.verify(NEW, at(10), None).code, VerifyCode::Valid);
         assert_eq!(model.lookup.graces(), 0, "no grace entry for a grace of 0");
     }
 }
@@ -572,19 +580,19 @@ fn rotating_again_ends_the_older_grace_and_deactivation_or_deletion_stops_both()
         rotated(3, NEW, NEWER, 20, 1000),
     ]);
     for model in both(&events) {
-        assert_eq!(model.verify(KEY, at(21)).code, VerifyCode::NotFound);
-        assert_eq!(model.verify(NEW, at(21)).code, VerifyCode::Valid);
-        assert_eq!(model.verify(NEWER, at(21)).code, VerifyCode::Valid);
+        assert_eq!(model.verify(KEY, at(21), None).code, VerifyCode::NotFound);
+        assert_eq!(model.verify(NEW, at(21), None).code, VerifyCode::Valid);
+        assert_eq!(model.verify(NEWER, at(21), None).code, VerifyCode::Valid);
     }
     let mut off = events.clone();
     off.push(deactivated(4));
     for model in both(&off) {
         assert_eq!(
-            model.verify(NEW, at(21)).code,
+            model.verify(NEW, at(21), None).code,
             VerifyCode::NotFound,
             "grace ended"
         );
-        assert_eq!(model.verify(NEWER, at(21)).code, VerifyCode::Disabled);
+        assert_eq!(model.verify(NEWER, at(21), None).code, VerifyCode::Disabled);
     }
     let mut gone = events.clone();
     gone.push(recorded(
@@ -601,7 +609,10 @@ fn rotating_again_ends_the_older_grace_and_deactivation_or_deletion_stops_both()
     ));
     let model = model_with(&gone);
     for secret in [NEW, NEWER] {
-        assert_eq!(model.verify(secret, at(31)).code, VerifyCode::NotFound);
+        assert_eq!(
+            model.verify(secret, at(31), None).code,
+            VerifyCode::NotFound
+        );
     }
     assert_eq!(model.lookup.graces(), 0);
 }
@@ -615,8 +626,8 @@ fn a_leak_report_deactivates_the_key_and_is_listed_until_the_next_rotation() {
         exposed(3, KEY),
     ]);
     for model in both(&events) {
-        assert_eq!(model.verify(KEY, at(21)).code, VerifyCode::NotFound);
-        assert_eq!(model.verify(NEW, at(21)).code, VerifyCode::Disabled);
+        assert_eq!(model.verify(KEY, at(21), None).code, VerifyCode::NotFound);
+        assert_eq!(model.verify(NEW, at(21), None).code, VerifyCode::Disabled);
         let view = model.listing.get(&key_id()).unwrap();
         let exposure = view.secret.exposure.as_ref().expect("reported");
         assert_eq!(exposure.source, "https://paste.example/1");
@@ -661,16 +672,125 @@ fn pending_row_changes_merge_rotations_as_the_fold_does() {
 fn a_checksummed_key_with_a_wrong_checksum_is_malformed_before_any_look_up() {
     let key = domain::key_format::checksummed(&[9; 32]);
     let model = model_with(&role_and_assignment());
-    assert_eq!(model.verify(&key, at(1)).code, VerifyCode::NotFound);
+    assert_eq!(model.verify(&key, at(1), None).code, VerifyCode::NotFound);
     let mut typo = key.clone().into_bytes();
     typo[10] = if typo[10] == b'x' { b'y' } else { b'x' };
     let typo = String::from_utf8(typo).unwrap();
-    let refused = model.verify(&typo, at(1));
+    let refused = model.verify(&typo, at(1), None);
     assert_eq!(refused.code, VerifyCode::Malformed);
     assert_eq!(refused.hash_prefix, None, "never hashed, never looked up");
     assert_eq!(
-        model.verify(KEY, at(1)).code,
+        model.verify(KEY, at(1), None).code,
         VerifyCode::NotFound,
         "legacy shape"
+    );
+}
+
+fn with_settings(policy: domain::KeyPolicy) -> RecordedEvent {
+    let mut event = created(None);
+    if let DomainEvent::ApiKey(ApiKeyEvent::ApiKeyCreated { policy: set, .. }) = &mut event.event {
+        *set = policy;
+    }
+    event
+}
+
+fn settings_changed(sequence: u64, changes: ApiKeyChanges) -> RecordedEvent {
+    let mut event = deactivated(sequence);
+    if let DomainEvent::ApiKey(ApiKeyEvent::ApiKeyUpdated { changes: set, .. }) = &mut event.event {
+        *set = changes;
+    }
+    event
+}
+
+fn ip(raw: &str) -> Option<std::net::IpAddr> {
+    Some(raw.parse().unwrap())
+}
+
+#[test]
+fn settings_fold_into_the_lookup_and_the_listing_and_decide_verification() {
+    use domain::key_policy::{AllowedCidrs, KeyMeta, KeyRoles};
+    let pinned = domain::KeyPolicy {
+        roles: Some(KeyRoles::parse(["reader", "writer"]).unwrap()),
+        allowed_cidrs: Some(AllowedCidrs::parse(["10.0.0.0/8"]).unwrap()),
+        meta: Some(KeyMeta::parse(serde_json::json!({"team": "ci"})).unwrap()),
+        ..Default::default()
+    };
+    let mut events = role_and_assignment();
+    events.push(with_settings(pinned.clone()));
+    let mut model = model_with(&events);
+    let mut compact = ReadModel::compact();
+    for e in &events {
+        compact.apply(e);
+    }
+    let inside = model.verify(KEY, at(1), ip("10.9.8.7"));
+    assert_eq!(inside.code, VerifyCode::Valid);
+    let principal = inside.principal.unwrap();
+    assert_eq!(principal.roles, vec![RoleName::parse("reader").unwrap()]);
+    assert_eq!(principal.policy.as_deref(), Some(&pinned));
+    assert_eq!(
+        model.verify(KEY, at(1), ip("127.0.0.1")).code,
+        VerifyCode::IpNotAllowed
+    );
+    assert_eq!(
+        model.verify(KEY, at(1), None).code,
+        VerifyCode::Valid,
+        "an unknown address is not judged"
+    );
+    // The user keeps `reader`; the scope moves to `writer` alone: nothing left to act with.
+    let rescoped = settings_changed(
+        2,
+        ApiKeyChanges {
+            roles: Some(Change {
+                old: pinned.roles.clone(),
+                new: Some(KeyRoles::parse(["writer"]).unwrap()),
+            }),
+            allowed_cidrs: Some(Change {
+                old: pinned.allowed_cidrs.clone(),
+                new: None,
+            }),
+            ..Default::default()
+        },
+    );
+    model.apply(&rescoped);
+    compact.apply(&rescoped);
+    assert_eq!(
+        model.verify(KEY, at(1), ip("127.0.0.1")).code,
+        VerifyCode::NoRoles
+    );
+    let view = model.listing.get(&key_id()).unwrap();
+    assert_eq!(
+        view.policy.roles,
+        Some(KeyRoles::parse(["writer"]).unwrap())
+    );
+    assert_eq!(view.policy.allowed_cidrs, None);
+    assert_eq!(view.policy.meta, pinned.meta);
+    // The lookup rebuilt from the listing row is the folded one, settings included.
+    assert_eq!(
+        ReadModel::lookup_entry(view),
+        model.lookup.by_id(&key_id()).unwrap().to_entry()
+    );
+    assert_eq!(compact.lookup, model.lookup);
+    assert_eq!(model.lookup.policies(), 1);
+    // Clearing every setting leaves the key as a VAMS key: no side-table entry.
+    let cleared = settings_changed(
+        3,
+        ApiKeyChanges {
+            roles: Some(Change {
+                old: Some(KeyRoles::parse(["writer"]).unwrap()),
+                new: None,
+            }),
+            meta: Some(Change {
+                old: pinned.meta.clone(),
+                new: None,
+            }),
+            ..Default::default()
+        },
+    );
+    model.apply(&cleared);
+    assert_eq!(model.lookup.policies(), 0);
+    assert!(model.listing.get(&key_id()).unwrap().policy.is_empty());
+    assert_eq!(
+        model.verify(KEY, at(1), ip("127.0.0.1")).code,
+        VerifyCode::Valid
     );
 }

@@ -131,7 +131,15 @@ async fn dump_tables(prefix: &str) -> Vec<(String, Vec<u8>)> {
         .await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let mut dump = Vec::new();
-    for suffix in ["events", "feed", "unique", "lookup", "views", "usage"] {
+    for suffix in [
+        "events",
+        "feed",
+        "unique",
+        "lookup",
+        "views",
+        "usage",
+        "rate-limits",
+    ] {
         let table = format!("{prefix}-{suffix}");
         let mut text = String::new();
         let mut start = None;

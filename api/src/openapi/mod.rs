@@ -190,7 +190,10 @@ pub struct Authenticated;
 
 impl IntoResponses for Authenticated {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        let mut responses = set(&[("401", "Missing or refused key")]);
+        let mut responses = set(&[(
+            "401",
+            "Missing or refused key (also a key used from outside its allowedCidrs)",
+        )]);
         responses.extend(RateLimited::responses());
         responses.extend(Common::responses());
         responses
@@ -208,7 +211,7 @@ impl IntoResponses for RateLimited {
 
 fn rate_limited() -> RefOr<Response> {
     let RefOr::T(mut response) = error(
-        "A refused key from a client address that presented too many (a valid key is always served); it was not looked up further. Retry after `Retry-After` seconds",
+        "A refused key from a client address that presented too many (it was not looked up further), or a valid key over its own rateLimit for the current window. Retry after `Retry-After` seconds",
     ) else {
         unreachable!("error() builds an inline response")
     };
@@ -234,7 +237,10 @@ impl IntoResponses for Admin {
         let mut responses = Authenticated::responses();
         responses.extend(set(&[
             ("400", "Invalid input; the message says which"),
-            ("403", "The key's user holds no admin role"),
+            (
+                "403",
+                "The key acts with no admin role (its user holds none, or its role scope names none)",
+            ),
         ]));
         responses
     }

@@ -271,8 +271,13 @@ pub enum VerifyCode {
     NotFound,
     Disabled,
     Expired,
+    /// The user holds none of the roles the key may act with (its scope, when it has one).
     NoRoles,
     Malformed,
+    /// The client address is outside the key's `allowedCidrs`.
+    IpNotAllowed,
+    /// The key is over its `rateLimit` for the current window (see `retryAfterSeconds`).
+    RateLimited,
 }
 
 /// `POST /auth/verify`: always 200 (unless rate-limited); the answer is in `valid` and `code`.
@@ -284,7 +289,13 @@ pub struct VerifyResult {
     user_id: Option<String>,
     #[schema(format = Uuid)]
     api_key_id: Option<String>,
+    /// The roles the key acts with: its user's, narrowed to the key's scope.
     roles: Option<Vec<String>>,
+    /// The key's metadata, when it has any (valid keys only).
+    #[schema(value_type = Option<Object>)]
+    meta: Option<serde_json::Value>,
+    /// With `RATE_LIMITED`: seconds until the key's window ends.
+    retry_after_seconds: Option<u32>,
 }
 
 /// `GET /auth/check` on success (the same facts are in the `X-Vams-*` headers).

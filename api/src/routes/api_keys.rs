@@ -4,6 +4,7 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::openapi::schemas::{ApiKeyCreated, ApiKeyList, AuditList, MessageBody};
 use crate::openapi::{Admin, NotFound, WithBody, Writes};
+use crate::routes::key_settings::{RateLimitItem, SentSettings, SettingsItem};
 use crate::routes::{bad, required, wire_time};
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
@@ -75,6 +76,9 @@ pub struct ApiKeyItem {
     last_used_at: String,
     /// The client address of that verification, `""` when never or unknown.
     last_used_from: String,
+    /// Role scope, rate limit, allowed networks and metadata: each only when set.
+    #[serde(flatten)]
+    settings: SettingsItem,
 }
 
 impl ApiKeyItem {
@@ -114,6 +118,7 @@ impl From<&ApiKeyView> for ApiKeyItem {
             exposure_source: v.secret.exposure.as_ref().map(|e| e.source.clone()),
             last_used_at: String::new(),
             last_used_from: String::new(),
+            settings: SettingsItem::from(&v.policy),
         }
     }
 }
@@ -353,6 +358,32 @@ struct CreateRequest {
     /// 9999-12-31T23:59:59Z.
     #[schema(value_type = String, max_length = 30, example = "2031-01-31")]
     expires_at: Option<String>,
+    /// The key acts with these of its user's roles only (each must be the user's now; 1–50 names).
+    /// Absent or `null`: all of the user's roles, as in VAMS.
+    #[schema(value_type = Option<Vec<String>>, example = json!(["ci"]))]
+    roles: Option<Value>,
+    /// `{"limit": N, "periodSeconds": S}`: at most N verifications per S-second window
+    /// (1 ≤ N ≤ 1 000 000, 1 ≤ S ≤ 86 400). Absent or `null`: no limit.
+    #[schema(value_type = Option<RateLimitItem>)]
+    rate_limit: Option<Value>,
+    /// IPv4/IPv6 addresses or CIDR ranges (1–50) the key authenticates from, judged on the client
+    /// address by the trusted-proxy rule. Absent or `null`: anywhere.
+    #[schema(value_type = Option<Vec<String>>, example = json!(["10.0.0.0/8"]))]
+    allowed_cidrs: Option<Value>,
+    /// A JSON object (≤ 4096 bytes) stored with the key and returned by `/auth/verify`. Not secret.
+    #[schema(value_type = Option<Object>)]
+    meta: Option<Value>,
+}
+
+impl CreateRequest {
+    fn settings(&self) -> SentSettings<'_> {
+        SentSettings {
+            roles: self.roles.as_ref(),
+            rate_limit: self.rate_limit.as_ref(),
+            allowed_cidrs: self.allowed_cidrs.as_ref(),
+            meta: self.meta.as_ref(),
+        }
+    }
 }
 
 #[utoipa::path(post, path = "/auth/api-keys", tag = "api-keys", security(("bearer" = [])),
@@ -376,6 +407,7 @@ async fn create(
         None => None,
     };
     crate::routes::lifetime::check(&state, expires_at.as_ref(), now)?;
+    let policy = req.settings().policy()?;
     let key = infra::key_material::generate().map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let id = Uuid::new_v4();
     // VAMS's audit line carries expiresAt as sent (trimmed), "" when none.
@@ -387,6 +419,7 @@ async fn create(
         description,
         expires_at,
         key_hash: key.hash,
+        policy,
         actor: caller.0.actor(),
         at: now,
     };
@@ -403,6 +436,7 @@ async fn create(
         is_active: true,
         version: 1,
         secret: Default::default(),
+        policy: command.policy.clone(),
     });
     state
         .bus
@@ -439,6 +473,33 @@ struct UpdateRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = String, pattern = "^(true|false)$")]
     is_active: Option<Value>,
+    /// A new role scope; `null` clears it (the key acts with all of its user's roles again).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    roles: Option<Value>,
+    /// A new rate limit; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<RateLimitItem>)]
+    rate_limit: Option<Value>,
+    /// New allowed networks; `null` allows any address again.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    allowed_cidrs: Option<Value>,
+    /// New metadata; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    meta: Option<Value>,
+}
+
+impl UpdateRequest {
+    fn settings(&self) -> SentSettings<'_> {
+        SentSettings {
+            roles: self.roles.as_ref(),
+            rate_limit: self.rate_limit.as_ref(),
+            allowed_cidrs: self.allowed_cidrs.as_ref(),
+            meta: self.meta.as_ref(),
+        }
+    }
 }
 
 /// Distinguishes a field sent as `null` (Some(Null)) from one not sent (None).
@@ -469,6 +530,7 @@ async fn update(
     let id = key_id(&path)?;
     let req = body.0;
     let now = Utc::now();
+    let settings = req.settings();
     let sent: Vec<&str> = [
         ("description", req.description.is_some()),
         ("expiresAt", req.expires_at.is_some()),
@@ -476,7 +538,9 @@ async fn update(
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))
+    .chain(settings.names())
     .collect();
+    let policy = settings.update()?;
     let command = UpdateApiKey {
         description: req
             .description
@@ -500,6 +564,7 @@ async fn update(
             .transpose()
             .map_err(bad)?
             .map(IsActive::get),
+        policy,
         actor: caller.0.actor(),
         at: now,
     };

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod exposures;
 pub mod forensics;
 pub mod health;
+pub mod key_settings;
 pub mod lifetime;
 pub mod meta;
 pub mod roles;

@@ -1,6 +1,8 @@
 //! Verification for gateways and services: open to any caller, no admin key needed.
 use crate::auth::verify_request;
 use crate::body::JsonBody;
+use crate::client_info::ClientInfo;
+use crate::error::ApiError;
 use crate::openapi::schemas::{CheckResult, VerifyResult};
 use crate::openapi::{Authenticated, Common, RateLimited, WithBody};
 use crate::state::AppState;
@@ -21,6 +23,31 @@ struct VerifyRequest {
     /// The presented key; anything but a string counts as malformed.
     #[schema(value_type = String)]
     api_key: Option<serde_json::Value>,
+    /// The address of the client a gateway verifies for, judged against the key's allowed
+    /// networks and recorded as its last use. Believed only from a trusted proxy
+    /// (`APIKEYD_TRUSTED_PROXIES`); from anyone else it is ignored and the caller's own address counts.
+    #[schema(value_type = Option<String>, example = "203.0.113.7")]
+    client_ip: Option<serde_json::Value>,
+}
+
+/// The client a verification is for: the one a trusted gateway names, else the caller.
+fn client_of(
+    state: &AppState,
+    req: &HttpRequest,
+    named: Option<&serde_json::Value>,
+) -> Result<Option<std::net::IpAddr>, ApiError> {
+    let client = ClientInfo::of(req);
+    let trusted = client
+        .peer_ip
+        .is_some_and(|peer| state.limits.client_rule.is_trusted(peer));
+    match named {
+        Some(value) if trusted && !value.is_null() => value
+            .as_str()
+            .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+            .map(|ip| Some(ip.to_canonical()))
+            .ok_or_else(|| ApiError::BadRequest("clientIp must be an IP address".into())),
+        _ => Ok(client.client_ip),
+    }
 }
 
 /// Always 200: the answer is in `valid` and `code` (429 for a refused key when the client IP is over
@@ -31,22 +58,33 @@ async fn verify(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: JsonBody<VerifyRequest>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     let presented = match &body.0.api_key {
         Some(serde_json::Value::String(s)) => s.as_str(),
         _ => "",
     };
-    let v = crate::auth::authenticate(&state, &req, presented).await;
+    let client_ip = client_of(&state, &req, body.0.client_ip.as_ref())?;
+    let v = crate::auth::authenticate(&state, &req, presented, client_ip).await?;
     let p = v.principal.as_ref();
-    HttpResponse::Ok()
+    let mut answer = json!({
+        "valid": p.is_some(),
+        "code": v.code,
+        "userId": p.map(|p| p.user_id.as_ref()),
+        "apiKeyId": v.api_key_id,
+        "roles": p.map(|p| p.roles.iter().map(|r| r.as_ref()).collect::<Vec<_>>()),
+    });
+    if let Some(meta) = p
+        .and_then(|p| p.policy.as_ref())
+        .and_then(|p| p.meta.as_ref())
+    {
+        answer["meta"] = serde_json::Value::Object(meta.as_map().clone());
+    }
+    if let Some(seconds) = v.retry_after_secs {
+        answer["retryAfterSeconds"] = seconds.into();
+    }
+    Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(json!({
-            "valid": p.is_some(),
-            "code": v.code,
-            "userId": p.map(|p| p.user_id.as_ref()),
-            "apiKeyId": v.api_key_id,
-            "roles": p.map(|p| p.roles.iter().map(|r| r.as_ref()).collect::<Vec<_>>()),
-        }))
+        .json(answer))
 }
 
 /// The nginx `auth_request` shape: 200 with identity headers, or 401.
@@ -55,18 +93,22 @@ async fn verify(
         body = CheckResult,
         headers(("X-Vams-User-Id" = String), ("X-Vams-Roles" = String), ("X-Vams-Api-Key-Id" = String))),
         Authenticated))]
-async fn check(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let Some(p) = verify_request(&state, &req).await.principal else {
-        return crate::error::ApiError::json(
+async fn check(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let verification = verify_request(&state, &req).await?;
+    let Some(p) = verification.principal else {
+        if let Some(seconds) = verification.retry_after_secs {
+            return Err(ApiError::RateLimited(seconds));
+        }
+        return Ok(ApiError::json(
             actix_web::http::StatusCode::UNAUTHORIZED,
             "Unauthorized",
-        );
+        ));
     };
     let roles: Vec<&str> = p.roles.iter().map(|r| r.as_ref()).collect();
     let mut id = uuid::Uuid::encode_buffer();
     let id = p.api_key_id.hyphenated().encode_lower(&mut id);
     // Names as constants: the hot path of a gateway parses no header name.
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, NO_STORE))
         .insert_header((X_VAMS_USER_ID, p.user_id.as_ref()))
         .insert_header((X_VAMS_ROLES, roles.join(",")))
@@ -75,7 +117,7 @@ async fn check(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             user_id: p.user_id.as_ref(),
             api_key_id: id,
             roles: &roles,
-        })
+        }))
 }
 
 const X_VAMS_USER_ID: HeaderName = HeaderName::from_static("x-vams-user-id");

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 mod import;
+mod policy;
 mod rotation;
 
 pub use rotation::Grace;
@@ -45,6 +46,10 @@ struct LiveKey {
     /// Set by a leak report, cleared by the next rotation.
     #[serde(default)]
     exposed: bool,
+    /// Role scope, rate limit, networks and metadata (boxed: most keys have none, and the state
+    /// stays small).
+    #[serde(default)]
+    policy: Box<crate::KeyPolicy>,
 }
 
 impl Aggregate for ApiKey {
@@ -83,6 +88,7 @@ impl Aggregate for ApiKey {
                 description,
                 expires_at,
                 key_hash,
+                policy,
                 ..
             } => {
                 self.state = Lifecycle::Live(LiveKey {
@@ -95,6 +101,7 @@ impl Aggregate for ApiKey {
                     key_hash,
                     previous: None,
                     exposed: false,
+                    policy: Box::new(policy),
                 })
             }
             ApiKeyEvent::ApiKeyImported { .. } => self.state = import::live_from(event),
@@ -116,6 +123,9 @@ impl Aggregate for ApiKey {
 
 impl LiveKey {
     fn apply(&mut self, changes: ApiKeyChanges) {
+        if changes.changes_policy() {
+            *self.policy = changes.policy_after(&self.policy);
+        }
         if let Some(c) = changes.description {
             self.description = c.new;
         }
@@ -144,6 +154,7 @@ impl LiveKey {
             description: change(&self.description, description),
             expires_at: change(&self.expires_at, expires_at),
             is_active: change(&self.is_active, is_active),
+            ..ApiKeyChanges::default()
         }
     }
 
@@ -155,7 +166,7 @@ impl LiveKey {
         at: DateTime<Utc>,
         services: &Services,
     ) -> Result<(), ApiKeyError> {
-        if changes.is_active.is_none() && changes.expires_at.is_none() {
+        if changes.is_active.is_none() && changes.expires_at.is_none() && changes.roles.is_none() {
             return Ok(());
         }
         let after = KeyAfter {
@@ -165,6 +176,10 @@ impl LiveKey {
                 .as_ref()
                 .map_or(self.expires_at, |c| c.new)
                 .map(|e| e.at()),
+            scope: changes
+                .roles
+                .as_ref()
+                .map_or_else(|| self.policy.roles.clone(), |c| c.new.clone()),
         };
         self.keep_admin_access(Some(after), at, services).await
     }
@@ -205,9 +220,11 @@ impl ApiKey {
         if services.directory.key_name_in_use(&cmd.name).await? {
             return Err(ApiKeyError::NameTaken(cmd.name.to_string()));
         }
-        if services.directory.roles_of(&cmd.user_id).await?.is_empty() {
+        let held = services.directory.roles_of(&cmd.user_id).await?;
+        if held.is_empty() {
             return Err(ApiKeyError::UserHasNoRoles(cmd.user_id.to_string()));
         }
+        policy::scope_within(cmd.policy.roles.as_ref(), &held, &cmd.user_id)?;
         Ok(Some(ApiKeyEvent::ApiKeyCreated {
             api_key_id: cmd.api_key_id,
             api_key_name: cmd.name,
@@ -217,6 +234,7 @@ impl ApiKey {
             expires_at: cmd.expires_at,
             created_by: cmd.actor,
             created_at: cmd.at,
+            policy: cmd.policy,
         }))
     }
 
@@ -229,10 +247,21 @@ impl ApiKey {
         let Lifecycle::Live(key) = &self.state else {
             return Err(ApiKeyError::NotFound);
         };
-        if cmd.description.is_none() && cmd.expires_at.is_none() && cmd.is_active.is_none() {
+        if cmd.description.is_none()
+            && cmd.expires_at.is_none()
+            && cmd.is_active.is_none()
+            && cmd.policy.is_empty()
+        {
             return Err(ApiKeyError::NothingToUpdate);
         }
-        let changes = key.changes_to(cmd.description, cmd.expires_at, cmd.is_active);
+        let settings = key.policy_changes(&cmd.policy, services).await?;
+        let changes = ApiKeyChanges {
+            roles: settings.roles,
+            rate_limit: settings.rate_limit,
+            allowed_cidrs: settings.allowed_cidrs,
+            meta: settings.meta,
+            ..key.changes_to(cmd.description, cmd.expires_at, cmd.is_active)
+        };
         if changes.is_empty() {
             return Ok(None);
         }
@@ -292,7 +321,10 @@ mod tests {
                 return Err(DirectoryUnavailable("down".into()));
             }
             Ok(match user.as_ref() {
-                "alice" => vec![RoleName::parse("admin").unwrap()],
+                "alice" => vec![
+                    RoleName::parse("admin").unwrap(),
+                    RoleName::parse("ci").unwrap(),
+                ],
                 _ => vec![],
             })
         }
@@ -328,6 +360,8 @@ mod tests {
                 api_key_id,
                 user_id: UserId::parse("alice").unwrap(),
                 expires_at: None,
+                held: [RoleName::parse("admin").unwrap()].into(),
+                scope: None,
             })
             .collect();
         TestFramework::with(Services::new(Arc::new(FixedDirectory { up, admins })))
@@ -353,6 +387,7 @@ mod tests {
             description: Description::parse("ci").unwrap(),
             expires_at: expiry("2027-01-01"),
             key_hash: KeyHash::of("vams_test"),
+            policy: crate::KeyPolicy::default(),
             actor: Actor::system(),
             at: at(),
         })
@@ -368,6 +403,7 @@ mod tests {
             expires_at: expiry("2027-01-01"),
             created_by: Actor::system(),
             created_at: at(),
+            policy: crate::KeyPolicy::default(),
         }
     }
 
@@ -401,6 +437,7 @@ mod tests {
             description: description.map(|d| Description::parse(d).unwrap()),
             expires_at: expires,
             is_active: active,
+            policy: crate::PolicyUpdate::default(),
             actor: Actor::system(),
             at: at(),
         })
@@ -469,6 +506,7 @@ mod tests {
                     old: true,
                     new: false,
                 }),
+                ..ApiKeyChanges::default()
             })]);
     }
 
@@ -577,6 +615,7 @@ mod tests {
                     new: expiry("2028-01-01"),
                 }),
                 is_active: None,
+                ..ApiKeyChanges::default()
             })]);
     }
 
@@ -963,5 +1002,176 @@ mod tests {
             assert!(!text.contains("vams_"), "no plaintext: {text}");
             assert_eq!(serde_json::from_str::<ApiKeyEvent>(&text).unwrap(), event);
         }
+    }
+
+    fn scope(roles: &[&str]) -> Option<crate::key_policy::KeyRoles> {
+        Some(crate::key_policy::KeyRoles::parse(roles).unwrap())
+    }
+
+    fn limited(policy: crate::KeyPolicy) -> ApiKeyEvent {
+        let mut event = created();
+        if let ApiKeyEvent::ApiKeyCreated { policy: set, .. } = &mut event {
+            *set = policy;
+        }
+        event
+    }
+
+    fn create_with(policy: crate::KeyPolicy) -> ApiKeyCommand {
+        let ApiKeyCommand::Create(cmd) = create_cmd("ci", "alice") else {
+            unreachable!()
+        };
+        ApiKeyCommand::Create(CreateApiKey { policy, ..cmd })
+    }
+
+    fn update_policy(policy: crate::PolicyUpdate) -> ApiKeyCommand {
+        let ApiKeyCommand::Update(cmd) = update(None, None, None) else {
+            unreachable!()
+        };
+        ApiKeyCommand::Update(UpdateApiKey { policy, ..cmd })
+    }
+
+    fn every_setting() -> crate::KeyPolicy {
+        use crate::key_policy::{AllowedCidrs, KeyMeta, RateLimit};
+        crate::KeyPolicy {
+            roles: scope(&["ci"]),
+            rate_limit: Some(RateLimit::new(100, 60).unwrap()),
+            allowed_cidrs: Some(AllowedCidrs::parse(["10.0.0.0/8"]).unwrap()),
+            meta: Some(KeyMeta::parse(serde_json::json!({"team": "ci"})).unwrap()),
+        }
+    }
+
+    #[tokio::test]
+    async fn create_records_every_setting_in_the_event() {
+        framework(true)
+            .given_no_previous_events()
+            .when_async(create_with(every_setting()))
+            .await
+            .then_expect_events(vec![limited(every_setting())]);
+    }
+
+    #[tokio::test]
+    async fn create_refuses_a_scope_naming_a_role_the_user_lacks() {
+        let policy = crate::KeyPolicy {
+            roles: scope(&["ci", "ops"]),
+            ..crate::KeyPolicy::default()
+        };
+        framework(true)
+            .given_no_previous_events()
+            .when_async(create_with(policy))
+            .await
+            .then_expect_error(ApiKeyError::RoleNotHeld {
+                role: "ops".into(),
+                user: "alice".into(),
+            });
+    }
+
+    #[tokio::test]
+    async fn update_sets_and_clears_settings_with_old_and_new_values() {
+        use crate::key_policy::RateLimit;
+        let update = crate::PolicyUpdate {
+            rate_limit: Some(Some(RateLimit::new(5, 1).unwrap())),
+            meta: Some(None),
+            // The same scope again: not a change.
+            roles: Some(scope(&["ci"])),
+            ..crate::PolicyUpdate::default()
+        };
+        framework(true)
+            .given(vec![limited(every_setting())])
+            .when_async(update_policy(update))
+            .await
+            .then_expect_events(vec![updated(ApiKeyChanges {
+                rate_limit: Some(Change {
+                    old: every_setting().rate_limit,
+                    new: Some(RateLimit::new(5, 1).unwrap()),
+                }),
+                meta: Some(Change {
+                    old: every_setting().meta,
+                    new: None,
+                }),
+                ..ApiKeyChanges::default()
+            })]);
+    }
+
+    #[tokio::test]
+    async fn an_update_repeating_every_setting_records_nothing() {
+        let p = every_setting();
+        let same = crate::PolicyUpdate {
+            roles: Some(p.roles),
+            rate_limit: Some(p.rate_limit),
+            allowed_cidrs: Some(p.allowed_cidrs),
+            meta: Some(p.meta),
+        };
+        framework(true)
+            .given(vec![
+                limited(every_setting()),
+                rotated("vams_test", "vams_new", 60, at()),
+            ])
+            .when_async(update_policy(same))
+            .await
+            .then_expect_events(vec![]);
+    }
+
+    #[tokio::test]
+    async fn update_refuses_a_scope_naming_a_role_the_user_lacks() {
+        let update = crate::PolicyUpdate {
+            roles: Some(scope(&["ops"])),
+            ..crate::PolicyUpdate::default()
+        };
+        framework(true)
+            .given(vec![created()])
+            .when_async(update_policy(update))
+            .await
+            .then_expect_error(ApiKeyError::RoleNotHeld {
+                role: "ops".into(),
+                user: "alice".into(),
+            });
+    }
+
+    #[tokio::test]
+    async fn scoping_the_last_admin_key_away_from_the_admin_role_is_refused() {
+        let to_ci = crate::PolicyUpdate {
+            roles: Some(scope(&["ci"])),
+            ..crate::PolicyUpdate::default()
+        };
+        with_admin_keys(true, vec![id()])
+            .given(vec![created()])
+            .when_async(update_policy(to_ci.clone()))
+            .await
+            .then_expect_error(ApiKeyError::LastAdminKey(LastAdminKey));
+        let keeps_admin = crate::PolicyUpdate {
+            roles: Some(scope(&["admin", "ci"])),
+            ..crate::PolicyUpdate::default()
+        };
+        with_admin_keys(true, vec![id()])
+            .given(vec![created()])
+            .when_async(update_policy(keeps_admin))
+            .await
+            .then_expect_events(vec![updated(ApiKeyChanges {
+                roles: Some(Change {
+                    old: None,
+                    new: scope(&["admin", "ci"]),
+                }),
+                ..ApiKeyChanges::default()
+            })]);
+    }
+
+    #[test]
+    fn events_without_settings_serialize_as_before() {
+        let text = serde_json::to_string(&created()).unwrap();
+        assert!(!text.contains("policy"), "{text}");
+        let read: ApiKeyEvent = serde_json::from_str(&text).unwrap();
+        assert_eq!(read, created());
+        let changes = ApiKeyChanges {
+            meta: Some(Change {
+                old: None,
+                new: every_setting().meta,
+            }),
+            ..ApiKeyChanges::default()
+        };
+        assert_eq!(changes.field_names(), ["meta"]);
+        assert_eq!(
+            serde_json::to_string(&changes).unwrap(),
+            r#"{"meta":{"old":null,"new":{"team":"ci"}}}"#
+        );
     }
 }

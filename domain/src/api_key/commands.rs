@@ -1,7 +1,7 @@
 //! What callers ask of an API key.
 use crate::{
     Actor, ApiKeyName, Description, Expiration, ExposureSource, GracePeriod, ImportSource, KeyHash,
-    UserId,
+    KeyPolicy, PolicyUpdate, UserId,
 };
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -29,7 +29,10 @@ impl ApiKeyCommand {
     pub fn can_reduce_admin_access(&self) -> bool {
         match self {
             Self::Create(_) => false,
-            Self::Update(u) => u.is_active == Some(false) || u.expires_at.is_some(),
+            // A new role scope may drop the admin role.
+            Self::Update(u) => {
+                u.is_active == Some(false) || u.expires_at.is_some() || u.policy.roles.is_some()
+            }
             Self::Delete(_) => true,
             // A re-import may deactivate a key or move its expiry, as an update may.
             Self::Import(i) => !i.is_active || i.expires_at.is_some(),
@@ -56,6 +59,8 @@ pub struct CreateApiKey {
     pub expires_at: Option<Expiration>,
     /// SHA-256 of the plaintext key.
     pub key_hash: KeyHash,
+    /// Role scope, rate limit, networks, metadata (each optional).
+    pub policy: KeyPolicy,
     /// Who asks.
     pub actor: Actor,
     /// When.
@@ -71,6 +76,8 @@ pub struct UpdateApiKey {
     pub expires_at: Option<Option<Expiration>>,
     /// Activate or deactivate.
     pub is_active: Option<bool>,
+    /// Settings to set or clear.
+    pub policy: PolicyUpdate,
     /// Who asks.
     pub actor: Actor,
     /// When.

@@ -17,6 +17,14 @@ pub enum ApiKeyError {
     /// The user has no role to act with.
     #[error("User '{0}' has no roles assigned. Cannot create API key for a user without roles.")]
     UserHasNoRoles(String),
+    /// A role scope naming a role the key's user does not hold.
+    #[error("role '{role}' is not held by user '{user}'; a key's roles must be roles of its user")]
+    RoleNotHeld {
+        /// The role.
+        role: String,
+        /// The user.
+        user: String,
+    },
     /// An update that names no field.
     #[error("At least one of 'description', 'expiresAt', or 'isActive' must be provided")]
     NothingToUpdate,

@@ -1,7 +1,8 @@
 //! What happened to an API key. Events carry the actor, the time and resulting values; never a plaintext.
+use crate::key_policy::{AllowedCidrs, KeyMeta, KeyRoles, RateLimit};
 use crate::{
     Actor, ApiKeyName, Description, Expiration, ExposureSource, GracePeriod, ImportSource, KeyHash,
-    UserId,
+    KeyPolicy, UserId,
 };
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
@@ -21,6 +22,10 @@ pub enum ApiKeyEvent {
         expires_at: Option<Expiration>,
         created_by: Actor,
         created_at: DateTime<Utc>,
+        /// Role scope, rate limit, networks and metadata, when any is set (absent from events
+        /// written before keys had settings, and from those of keys without any).
+        #[serde(default, skip_serializing_if = "KeyPolicy::is_empty")]
+        policy: KeyPolicy,
     },
     /// One or more mutable fields changed; only changed fields are present.
     ApiKeyUpdated {
@@ -113,12 +118,41 @@ pub struct ApiKeyChanges {
     pub expires_at: Option<Change<Option<Expiration>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: Option<Change<bool>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Change<Option<KeyRoles>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<Change<Option<RateLimit>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_cidrs: Option<Change<Option<AllowedCidrs>>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Change<Option<KeyMeta>>>,
 }
 
 impl ApiKeyChanges {
     /// True when nothing would change.
     pub fn is_empty(&self) -> bool {
-        self.description.is_none() && self.expires_at.is_none() && self.is_active.is_none()
+        self.field_names().is_empty()
+    }
+
+    /// Whether any of the key's settings (scope, limit, networks, metadata) changed.
+    pub fn changes_policy(&self) -> bool {
+        self.roles.is_some()
+            || self.rate_limit.is_some()
+            || self.allowed_cidrs.is_some()
+            || self.meta.is_some()
+    }
+
+    /// The settings after the change, from those before.
+    pub fn policy_after(&self, before: &KeyPolicy) -> KeyPolicy {
+        fn new<T: Clone>(c: &Option<Change<Option<T>>>) -> Option<Option<T>> {
+            c.as_ref().map(|c| c.new.clone())
+        }
+        before.updated(&crate::PolicyUpdate {
+            roles: new(&self.roles),
+            rate_limit: new(&self.rate_limit),
+            allowed_cidrs: new(&self.allowed_cidrs),
+            meta: new(&self.meta),
+        })
     }
 
     /// Names of the changed fields, as on the wire.
@@ -132,6 +166,16 @@ impl ApiKeyChanges {
         }
         if self.is_active.is_some() {
             names.push("isActive");
+        }
+        for (set, name) in [
+            (self.roles.is_some(), "roles"),
+            (self.rate_limit.is_some(), "rateLimit"),
+            (self.allowed_cidrs.is_some(), "allowedCidrs"),
+            (self.meta.is_some(), "meta"),
+        ] {
+            if set {
+                names.push(name);
+            }
         }
         names
     }

@@ -224,6 +224,8 @@ mod tests {
                         api_key_id: uuid::Uuid::from_u128(i as u128),
                         user_id: UserId::parse(owner).unwrap(),
                         expires_at: None,
+                        held: roles(&["admin"]).into_iter().collect(),
+                        scope: None,
                     })
                     .collect(),
             })

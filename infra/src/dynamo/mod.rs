@@ -8,10 +8,12 @@
 //! - `lookup`: key hash → key id, user, active, expiry (authentication when memory misses).
 //! - `views`: listing rows, roles, user roles, aggregate versions and checkpoints.
 //! - `usage`: each key's last use and usage counts (`ApiKeyId`), not derived from the log.
+//! - [`rate_counts`]: the fleet's shared rate-limit counts per key and window (`Counter`), with a TTL.
 mod event_repository;
 mod feed;
 pub(crate) mod item;
 mod lease;
+pub mod rate_counts;
 mod tables;
 mod usage;
 mod view_store;

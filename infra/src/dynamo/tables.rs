@@ -2,6 +2,7 @@
 use super::DynamoStore;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,8 @@ pub struct Tables {
     pub views: String,
     /// Last use and usage counts per key.
     pub usage: String,
+    /// The fleet's shared rate-limit counts per key and window (TTL on `ExpiresAt`).
+    pub rate_limits: String,
 }
 
 impl Tables {
@@ -28,15 +31,18 @@ impl Tables {
             lookup: name("lookup"),
             views: name("views"),
             usage: name("usage"),
+            rate_limits: name("rate-limits"),
         }
     }
 }
 
-/// A table's key: hash attribute, optional range attribute (name, type).
+/// A table's key: hash attribute, optional range attribute (name, type), and the attribute its
+/// items expire at, if they do.
 struct Spec<'a> {
     name: &'a str,
     hash: &'a str,
     range: Option<(&'a str, ScalarAttributeType)>,
+    ttl: Option<&'a str>,
 }
 
 /// How long `init` waits for a new table to become active.
@@ -60,6 +66,15 @@ pub enum TableSetupError {
     /// DynamoDB did not create (or describe) the table.
     #[error("create table {table}")]
     Create {
+        /// The table.
+        table: String,
+        /// The SDK's error, with its cause chain.
+        #[source]
+        source: Box<aws_sdk_dynamodb::Error>,
+    },
+    /// DynamoDB did not turn on (or describe) the table's expiry of items.
+    #[error("time to live of table {table}")]
+    TimeToLive {
         /// The table.
         table: String,
         /// The SDK's error, with its cause chain.
@@ -113,31 +128,44 @@ impl DynamoStore {
                 name: &t.events,
                 hash: "AggregateTypeAndId",
                 range: Some(("AggregateIdSequence", ScalarAttributeType::N)),
+                ttl: None,
             },
             Spec {
                 name: &t.feed,
                 hash: "FeedPartition",
                 range: Some(("Cursor", ScalarAttributeType::S)),
+                ttl: None,
             },
             Spec {
                 name: &t.unique,
                 hash: "UniqueKey",
                 range: None,
+                ttl: None,
             },
             Spec {
                 name: &t.lookup,
                 hash: "KeyHash",
                 range: None,
+                ttl: None,
             },
             Spec {
                 name: &t.views,
                 hash: "ViewId",
                 range: None,
+                ttl: None,
             },
             Spec {
                 name: &t.usage,
                 hash: "ApiKeyId",
                 range: None,
+                ttl: None,
+            },
+            // A row per key and window: without expiry the table would only grow.
+            Spec {
+                name: &t.rate_limits,
+                hash: "Counter",
+                range: None,
+                ttl: Some("ExpiresAt"),
             },
         ];
         let mut created = Vec::new();
@@ -148,6 +176,9 @@ impl DynamoStore {
         }
         for spec in &specs {
             self.wait_active(spec.name).await?;
+            if let Some(attribute) = spec.ttl {
+                self.enable_ttl(spec.name, attribute).await?;
+            }
         }
         Ok(created)
     }
@@ -196,6 +227,47 @@ impl DynamoStore {
                 source: Box::new(e.into()),
             }),
         }
+    }
+
+    /// Turns on expiry by `attribute` unless it is on (or being turned on) already: DynamoDB
+    /// refuses to enable it twice.
+    async fn enable_ttl(&self, table: &str, attribute: &str) -> Result<(), TableSetupError> {
+        let failed = |e: aws_sdk_dynamodb::Error| TableSetupError::TimeToLive {
+            table: table.to_owned(),
+            source: Box::new(e),
+        };
+        let described = self
+            .client
+            .describe_time_to_live()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| failed(e.into()))?;
+        let status = described
+            .time_to_live_description()
+            .and_then(|d| d.time_to_live_status());
+        if matches!(
+            status,
+            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+        ) {
+            return Ok(());
+        }
+        let spec = TimeToLiveSpecification::builder()
+            .attribute_name(attribute)
+            .enabled(true)
+            .build()
+            .map_err(|source| TableSetupError::Definition {
+                table: table.to_owned(),
+                source,
+            })?;
+        self.client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map_err(|e| failed(e.into()))?;
+        Ok(())
     }
 
     async fn wait_active(&self, table: &str) -> Result<(), TableSetupError> {

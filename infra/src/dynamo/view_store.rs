@@ -19,6 +19,9 @@ const VIEWS_CHECKPOINT: &str = "views";
 /// The attribute that makes a lookup row a previous secret's: when its grace ends.
 const GRACE_UNTIL: &str = "GraceUntil";
 
+/// A lookup row's settings (JSON), present only on keys that have any.
+const POLICY: &str = "Policy";
+
 /// A lookup row's hash and entry.
 fn lookup_entry(item: &Item) -> Result<(domain::KeyHash, LookupEntry), StoreError> {
     let text =
@@ -32,6 +35,12 @@ fn lookup_entry(item: &Item) -> Result<(domain::KeyHash, LookupEntry), StoreErro
             .map(crate::stored_time::read)
             .transpose()
             .map_err(corrupt)?,
+        policy: match get_s(item, POLICY) {
+            Some(text) => {
+                LookupEntry::policy_of(&crate::stored_policy::read(text).map_err(corrupt)?)
+            }
+            None => None,
+        },
     };
     Ok((hash, entry))
 }
@@ -55,6 +64,9 @@ fn lookup_rows(view: &ApiKeyView) -> Vec<(domain::KeyHash, Item)> {
         ]);
         if let Some(at) = view.expires_at {
             item.insert("ExpiresAt".into(), s(crate::stored_time::write(at)));
+        }
+        if let Some(policy) = crate::stored_policy::write(&view.policy) {
+            item.insert(POLICY.into(), s(policy));
         }
         item
     };

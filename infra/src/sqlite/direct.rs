@@ -178,7 +178,8 @@ fn load_lookup(tx: &Transaction<'_>, model: &mut ReadModel) -> Result<(), ScanEr
             COALESCE(l.api_key_name, (SELECT json_extract(v.body, '$.api_key_name')
                 FROM api_key_view v WHERE v.api_key_id = l.api_key_id)) AS api_key_name,
             COALESCE(l.version, (SELECT a.version FROM aggregate_versions a
-                WHERE a.aggregate = 'ApiKey:' || l.api_key_id)) AS version
+                WHERE a.aggregate = 'ApiKey:' || l.api_key_id)) AS version,
+            l.policy
          FROM api_key_lookup l",
     )?;
     let count: i64 = tx.query_row("SELECT count(*) FROM api_key_lookup", [], |row| row.get(0))?;
@@ -200,11 +201,16 @@ fn load_lookup(tx: &Transaction<'_>, model: &mut ReadModel) -> Result<(), ScanEr
             Some(text) => Some(crate::stored_time::read(text).map_err(|e| bad(&e))?),
             None => None,
         };
+        let policy = match row.get_ref(9)?.as_str_or_null().map_err(|e| bad(&e))? {
+            Some(text) => crate::stored_policy::read(text).map_err(|e| bad(&e))?,
+            None => domain::KeyPolicy::default(),
+        };
         let entry = LookupEntry {
             api_key_id,
             user_id: UserId::from_stored(user),
             is_active: row.get::<_, i64>(3)? != 0,
             expires_at,
+            policy: LookupEntry::policy_of(&policy),
         };
         let grace = match (
             row.get_ref(5)?.as_str_or_null().map_err(|e| bad(&e))?,
@@ -314,6 +320,8 @@ struct LookupRow {
     /// A rotated key's previous secret and the end of its grace.
     previous_key_hash: Option<String>,
     previous_key_expires_at: Option<String>,
+    /// The key's settings as JSON, when it has any.
+    policy: Option<String>,
 }
 
 fn encode<T: serde::Serialize>(table: &'static str, value: &T) -> Result<String, DirectError> {
@@ -369,6 +377,7 @@ impl LookupRow {
                 .secret
                 .previous_key
                 .map(|g| crate::stored_time::write(g.until)),
+            policy: crate::stored_policy::write(&view.policy),
         }
     }
 }
@@ -421,8 +430,8 @@ fn write_all(path: &Path, rows: Rows, cursor: &str) -> Result<(), DirectError> {
                 .prepare(
                     "INSERT INTO api_key_lookup
                      (key_hash, api_key_id, user_id, is_active, expires_at, api_key_name, version,
-                      previous_key_hash, previous_key_expires_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      previous_key_hash, previous_key_expires_at, policy)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .map_err(&sqlite)?;
             for row in chunk {
@@ -437,6 +446,7 @@ fn write_all(path: &Path, rows: Rows, cursor: &str) -> Result<(), DirectError> {
                         row.version as i64,
                         row.previous_key_hash,
                         row.previous_key_expires_at,
+                        row.policy,
                     ])
                     .map_err(&sqlite)?;
             }

@@ -43,6 +43,7 @@ const LOOKUP_COLUMNS: &[(&str, &str)] = &[
     ("version", "INTEGER"),
     ("previous_key_hash", "TEXT"),
     ("previous_key_expires_at", "TEXT"),
+    ("policy", "TEXT"),
 ];
 
 /// Adds the generated listing columns, their indexes and the lookup's name and version columns.

@@ -63,7 +63,7 @@ async fn write_key(
         .execute(&mut **tx)
         .await?;
     let grace = view.secret.previous_key;
-    sqlx::query("INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at, api_key_name, version, previous_key_hash, previous_key_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO api_key_lookup (key_hash, api_key_id, user_id, is_active, expires_at, api_key_name, version, previous_key_hash, previous_key_expires_at, policy) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         .bind(view.key_hash.to_hex())
         .bind(&id)
         .bind(view.user_id.as_ref())
@@ -73,6 +73,7 @@ async fn write_key(
         .bind(view.version as i64)
         .bind(grace.map(|g| g.key_hash.to_hex()))
         .bind(grace.map(|g| crate::stored_time::write(g.until)))
+        .bind(crate::stored_policy::write(&view.policy))
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -88,6 +88,7 @@ pub fn model_of(keys: usize, key_of: fn(usize) -> String) -> ReadModel {
                 expires_at: None,
                 created_by: Actor::system(),
                 created_at: at,
+                policy: Default::default(),
             }),
         ));
     }

@@ -28,10 +28,11 @@ pub struct SecretAt {
 pub fn secrets_at(model: &ReadModel, view: &ApiKeyView, at: DateTime<Utc>) -> Vec<SecretAt> {
     let roles = model.directory.roles_of(&view.user_id);
     let valid = |hash: domain::KeyHash| {
-        model
-            .lookup
-            .get_at(&hash, at)
-            .is_some_and(|entry| decide(entry, roles.clone(), None, at).principal.is_some())
+        model.lookup.get_at(&hash, at).is_some_and(|entry| {
+            decide(entry, roles.clone(), None, at, None)
+                .principal
+                .is_some()
+        })
     };
     let current = SecretAt {
         role: "current",

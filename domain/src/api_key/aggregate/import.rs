@@ -26,6 +26,7 @@ pub(super) fn live_from(event: ApiKeyEvent) -> Lifecycle {
             key_hash,
             previous: None,
             exposed: false,
+            policy: Box::default(),
         }),
         _ => Lifecycle::New,
     }
