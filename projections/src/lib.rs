@@ -12,7 +12,9 @@
 //! - [`key_views`]: the port the key routes read through, in memory or from persisted views.
 //!   - [`role_directory`]: roles and the roles each user holds.
 //!   - `imported`: the listing row of a key imported from another system (VAMS).
-//! - [`verify`]: decide whether a presented key authenticates, and as whom.
+//! - [`verify`]: decide whether a presented key authenticates, and as whom (allowlist and role
+//!   scope included).
+//! - [`key_rate`]: per-key rate limits, exact per node or leased from a shared count (ADR 020).
 //! - [`audit`]: one [`audit::AuditRecord`] per event.
 //!   - [`audit_vams`]: the same records as VAMS's `[AUTHCHANGES]` audit lines, and back.
 //! - [`forensics`]: a key or a user as it was at a past instant.
