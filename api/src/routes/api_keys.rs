@@ -565,6 +565,7 @@ async fn update(
             .map_err(bad)?
             .map(IsActive::get),
         policy,
+        origin: caller.0.client.client_ip,
         actor: caller.0.actor(),
         at: now,
     };

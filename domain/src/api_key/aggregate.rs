@@ -165,12 +165,25 @@ impl LiveKey {
         changes: &ApiKeyChanges,
         at: DateTime<Utc>,
         services: &Services,
+        origin: Option<std::net::IpAddr>,
     ) -> Result<(), ApiKeyError> {
-        if changes.is_active.is_none() && changes.expires_at.is_none() && changes.roles.is_none() {
+        // New networks that exclude the address the change comes from: the administrator making
+        // it could not use the key afterwards, so the key counts as gone.
+        let shuts_out = changes.allowed_cidrs.as_ref().is_some_and(|c| {
+            c.new
+                .as_ref()
+                .zip(origin)
+                .is_some_and(|(cidrs, ip)| !cidrs.contains(ip))
+        });
+        if changes.is_active.is_none()
+            && changes.expires_at.is_none()
+            && changes.roles.is_none()
+            && !shuts_out
+        {
             return Ok(());
         }
         let after = KeyAfter {
-            is_active: changes.is_active.as_ref().map_or(self.is_active, |c| c.new),
+            is_active: !shuts_out && changes.is_active.as_ref().map_or(self.is_active, |c| c.new),
             expires_at: changes
                 .expires_at
                 .as_ref()
@@ -265,7 +278,7 @@ impl ApiKey {
         if changes.is_empty() {
             return Ok(None);
         }
-        key.keep_admin_access_after(&changes, cmd.at, services)
+        key.keep_admin_access_after(&changes, cmd.at, services, cmd.origin)
             .await?;
         Ok(Some(ApiKeyEvent::ApiKeyUpdated {
             api_key_id: key.id,
@@ -438,6 +451,7 @@ mod tests {
             expires_at: expires,
             is_active: active,
             policy: crate::PolicyUpdate::default(),
+            origin: None,
             actor: Actor::system(),
             at: at(),
         })
@@ -1173,5 +1187,36 @@ mod tests {
             serde_json::to_string(&changes).unwrap(),
             r#"{"meta":{"old":null,"new":{"team":"ci"}}}"#
         );
+    }
+
+    #[tokio::test]
+    async fn networks_shutting_out_the_administrator_are_refused_on_the_last_admin_key() {
+        use crate::key_policy::AllowedCidrs;
+        let pin = |origin: &str| {
+            let ApiKeyCommand::Update(cmd) = update_policy(crate::PolicyUpdate {
+                allowed_cidrs: Some(Some(AllowedCidrs::parse(["10.0.0.0/8"]).unwrap())),
+                ..crate::PolicyUpdate::default()
+            }) else {
+                unreachable!()
+            };
+            ApiKeyCommand::Update(UpdateApiKey {
+                origin: Some(origin.parse().unwrap()),
+                ..cmd
+            })
+        };
+        with_admin_keys(true, vec![id()])
+            .given(vec![created()])
+            .when_async(pin("192.0.2.1"))
+            .await
+            .then_expect_error(ApiKeyError::LastAdminKey(LastAdminKey));
+        // From inside the new networks, or on a key that is not the last admin key: accepted.
+        for (admins, origin) in [(vec![id()], "10.1.1.1"), (vec![], "192.0.2.1")] {
+            let result = with_admin_keys(true, admins)
+                .given(vec![created()])
+                .when_async(pin(origin))
+                .await
+                .inspect_result();
+            assert!(result.is_ok(), "{origin}: {result:?}");
+        }
     }
 }

@@ -29,9 +29,13 @@ impl ApiKeyCommand {
     pub fn can_reduce_admin_access(&self) -> bool {
         match self {
             Self::Create(_) => false,
-            // A new role scope may drop the admin role.
+            // A new role scope may drop the admin role; new allowed networks may shut the
+            // administrator out.
             Self::Update(u) => {
-                u.is_active == Some(false) || u.expires_at.is_some() || u.policy.roles.is_some()
+                u.is_active == Some(false)
+                    || u.expires_at.is_some()
+                    || u.policy.roles.is_some()
+                    || u.policy.allowed_cidrs.is_some()
             }
             Self::Delete(_) => true,
             // A re-import may deactivate a key or move its expiry, as an update may.
@@ -78,6 +82,9 @@ pub struct UpdateApiKey {
     pub is_active: Option<bool>,
     /// Settings to set or clear.
     pub policy: PolicyUpdate,
+    /// The client address of the request (trusted-proxy rule), when known: new allowed networks
+    /// that exclude it may not be put on the last admin key.
+    pub origin: Option<std::net::IpAddr>,
     /// Who asks.
     pub actor: Actor,
     /// When.

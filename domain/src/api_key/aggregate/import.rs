@@ -85,7 +85,7 @@ impl LiveKey {
         if changes.is_empty() {
             return Ok(None);
         }
-        self.keep_admin_access_after(&changes, cmd.source.imported_at, services)
+        self.keep_admin_access_after(&changes, cmd.source.imported_at, services, None)
             .await?;
         Ok(Some(ApiKeyEvent::ApiKeyImportUpdated {
             api_key_id: self.id,
