@@ -200,3 +200,49 @@ async fn operations_declaring_bearer_auth_refuse_anonymous_callers() {
         }
     }
 }
+
+/// Every `$ref` in `value`, recursively.
+fn refs<'a>(value: &'a Value, out: &mut Vec<&'a str>) {
+    match value {
+        Value::Object(map) => {
+            for (name, v) in map {
+                match (name.as_str(), v) {
+                    ("$ref", Value::String(r)) => out.push(r),
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn every_reference_resolves_and_key_settings_are_described() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or(r);
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "{r} does not resolve"
+        );
+    }
+    let schemas = &doc["components"]["schemas"];
+    for request in ["CreateRequest", "UpdateRequest"] {
+        for field in ["roles", "rateLimit", "allowedCidrs", "meta"] {
+            assert!(
+                schemas[request]["properties"].get(field).is_some(),
+                "{request}.{field} undocumented"
+            );
+        }
+    }
+    let codes = schemas["VerifyCode"]["enum"].to_string();
+    for code in ["IP_NOT_ALLOWED", "RATE_LIMITED", "NO_ROLES"] {
+        assert!(codes.contains(code), "{code} missing from {codes}");
+    }
+    assert!(schemas["RateLimitItem"]["properties"].get("periodSeconds").is_some());
+}
