@@ -244,5 +244,7 @@ async fn every_reference_resolves_and_key_settings_are_described() {
     for code in ["IP_NOT_ALLOWED", "RATE_LIMITED", "NO_ROLES"] {
         assert!(codes.contains(code), "{code} missing from {codes}");
     }
-    assert!(schemas["RateLimitItem"]["properties"].get("periodSeconds").is_some());
+    assert!(schemas["RateLimitItem"]["properties"]
+        .get("periodSeconds")
+        .is_some());
 }
