@@ -37,14 +37,6 @@ pub struct KeySettingsArgs {
 }
 
 impl KeySettingsArgs {
-    /// Whether any setting was given.
-    pub fn any(&self) -> bool {
-        self.roles.is_some()
-            || self.rate_limit.is_some()
-            || self.allowed_cidrs.is_some()
-            || self.meta.is_some()
-    }
-
     /// Adds the given settings to a request body. An empty value becomes `null` when `clearing`
     /// (update) and is left out otherwise (create).
     pub fn add_to(&self, body: &mut Map<String, Value>, clearing: bool) -> ClientResult {
@@ -70,20 +62,28 @@ impl KeySettingsArgs {
 
 type Parser = fn(&str) -> ClientResult<Value>;
 
-/// A comma-separated list without empty entries.
-fn list(raw: &str) -> Vec<&str> {
-    raw.split(',')
+/// A comma-separated list without empty entries. A value of commas alone would send `[]`, which
+/// the server refuses (null, not an empty list, means "no restriction"), so it is a usage error here.
+fn list(flag: &str, raw: &str) -> ClientResult<Value> {
+    let entries: Vec<&str> = raw
+        .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .collect()
+        .collect();
+    if entries.is_empty() {
+        return Err(ClientError::Usage(format!(
+            "invalid --{flag} '{raw}': give one or more values separated by commas"
+        )));
+    }
+    Ok(json!(entries))
 }
 
 fn roles(raw: &str) -> ClientResult<Value> {
-    Ok(json!(list(raw)))
+    list("roles", raw)
 }
 
 fn allowed_cidrs(raw: &str) -> ClientResult<Value> {
-    Ok(json!(list(raw)))
+    list("allowed-cidrs", raw)
 }
 
 /// `N/PERIOD`: `100/60s`, `100/60`, `5000/1h`, `10/s` (a bare unit is one of it).
@@ -238,7 +238,7 @@ mod tests {
             ("5000/1h", 5000, 3600),
             ("10/s", 10, 1),
             ("7/m", 7, 60),
-            ("1/2d", 1, 172_800),
+            ("1/1d", 1, 86_400),
         ] {
             assert_eq!(
                 rate_limit(raw).unwrap(),
@@ -258,6 +258,16 @@ mod tests {
                 matches!(rate_limit(raw), Err(ClientError::Usage(_))),
                 "{raw}"
             );
+        }
+    }
+
+    #[test]
+    fn a_list_of_commas_alone_is_a_usage_error() {
+        for raw in [",", " , ,"] {
+            let error = roles(raw).unwrap_err().to_string();
+            assert!(error.contains("--roles"), "{error}");
+            let error = allowed_cidrs(raw).unwrap_err().to_string();
+            assert!(error.contains("--allowed-cidrs"), "{error}");
         }
     }
 
