@@ -240,10 +240,9 @@ async fn list_has_a_limits_column() {
     assert_eq!(cell(&table.stdout, "throttled", "Active"), "yes");
 }
 
-/// The same flags against the real server. Needs the server side of issue 13 (the fields are
-/// unknown to the server before it, which refuses them): run with `--ignored` until it is merged.
+/// The same flags against the real server: stored, normalized, shown, cleared, and the server's
+/// own refusals passed on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the issue 13 server (roles, rateLimit, allowedCidrs, meta on /auth/api-keys)"]
 async fn settings_round_trip_through_the_server() {
     let server = spawn_server().await;
     let client = Client::new(&server.admin_key);
@@ -321,14 +320,15 @@ async fn settings_round_trip_through_the_server() {
         "unchanged"
     );
 
-    // The server's own checks come back as its messages (exit 1).
-    client
-        .run(&update(&["--roles", "no-such-role"]))
-        .await
-        .expect(1)
-        .err_has("is not held by user");
-    client
-        .run(&update(&["--rate-limit", "0/60s"]))
-        .await
-        .expect(1);
+    // The server's own checks come back as its messages (exit 1; in --json, on stdout).
+    for (flags, message) in [
+        (["--roles", "no-such-role"], "is not held by user 'admin'"),
+        (["--rate-limit", "0/60s"], "rateLimit.limit"),
+        (["--allowed-cidrs", "10.0.0.0/33"], "allowedCidrs"),
+    ] {
+        let refused = client.run(&update(&flags)).await.expect(1).json();
+        assert_eq!(refused["status"], 400, "{flags:?}");
+        let error = refused["error"].as_str().unwrap_or_default();
+        assert!(error.contains(message), "{flags:?}: {error}");
+    }
 }
