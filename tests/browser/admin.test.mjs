@@ -75,8 +75,18 @@ async function signIn(key) {
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
+/** Fills the create dialog's "Scope and limits" fields that are given (rate is [requests, seconds]). */
+async function fillSettings(dialog, { roles, rate, meta }) {
+  if (roles !== undefined) await dialog.getByLabel('Roles (scope)').fill(roles);
+  if (rate !== undefined) {
+    await dialog.getByLabel('Requests').fill(String(rate[0]));
+    await dialog.getByLabel('Per (seconds)').fill(String(rate[1]));
+  }
+  if (meta !== undefined) await dialog.getByLabel('Metadata (JSON object)').fill(meta);
+}
+
 /** Fills and submits the create dialog; returns the plaintext key shown once (dialog left open). */
-async function createKey({ name, userId = 'admin', description, date, time }) {
+async function createKey({ name, userId = 'admin', description, date, time, ...settings }) {
   await page.locator('#key-create').click();
   const dialog = page.locator('#dlg-key-create');
   await dialog.waitFor({ state: 'visible' });
@@ -87,6 +97,7 @@ async function createKey({ name, userId = 'admin', description, date, time }) {
     await dialog.getByLabel('Expiration Date').fill(date);
     if (time) await dialog.getByLabel('Expiration Time (UTC)').fill(time);
   }
+  await fillSettings(dialog, settings);
   await dialog.getByRole('button', { name: 'Create API Key', exact: true }).click();
   const secret = page.locator('#dlg-key-secret');
   await secret.waitFor({ state: 'visible' });
@@ -449,6 +460,108 @@ describe('admin console', () => {
     await page.locator('#dlg-confirm').getByRole('button', { name: 'Delete', exact: true }).click();
     await eventually(async () => assert.equal(await page.locator('#roles-table tbody tr', { hasText: role }).count(), 0));
     await page.getByRole('link', { name: 'API keys' }).click();
+  });
+
+  it('scopes a key to one role with a rate limit, shows both, and edits the scope', STEP, async () => {
+    // A user with two roles, so the scope can be narrowed to one and then moved to the other.
+    const [read, write] = [`scope-read-${RUN}`, `scope-write-${RUN}`];
+    const user = `scoped-user-${RUN}`;
+    const name = `scoped-${RUN}`;
+    for (const role of [read, write]) {
+      const res = await api('POST', '/roles', ADMIN_KEY, { roleName: role, description: 'Scope test role' });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+    const assigned = await api('POST', '/user-roles', ADMIN_KEY, { userId: user, roleName: [read, write] });
+    assert.equal(assigned.status, 200, JSON.stringify(assigned.body));
+    const check = (key) => fetch(`${BASE}/auth/check`, { headers: { Authorization: `Bearer ${key}` } });
+    const rolesOf = async (key) => {
+      const res = await check(key);
+      assert.equal(res.status, 200, 'the scoped key authenticates');
+      return (await res.json()).roles;
+    };
+
+    // Metadata that is not a JSON object is explained under its field, and nothing is sent.
+    await page.locator('#key-create').click();
+    const dialog = page.locator('#dlg-key-create');
+    await dialog.waitFor({ state: 'visible' });
+    let posted = 0;
+    const countPosts = (r) => { if (r.method() === 'POST' && r.url().endsWith('/auth/api-keys')) posted += 1; };
+    page.on('request', countPosts);
+    await dialog.getByLabel('Name').fill(name);
+    await dialog.getByLabel('User ID').fill(user);
+    await dialog.getByLabel('Description').fill('Scoped and rate limited');
+    await fillSettings(dialog, { meta: '{team: ci}' });
+    await dialog.getByRole('button', { name: 'Create API Key', exact: true }).click();
+    const metaError = dialog.locator('#kc-meta-error');
+    await metaError.waitFor({ state: 'visible' });
+    assert.match(await metaError.textContent(), /not valid JSON/);
+    assert.equal(await dialog.getByLabel('Metadata (JSON object)').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'kc-meta');
+    await fillSettings(dialog, { meta: '[1, 2]' });
+    await dialog.getByRole('button', { name: 'Create API Key', exact: true }).click();
+    await eventually(async () => assert.match(await metaError.textContent(), /must be a JSON object/));
+    page.off('request', countPosts);
+    assert.equal(posted, 0, 'an invalid form sends nothing');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    // Created with a scope and a limit: exactly those two settings are sent.
+    const [request, key] = await Promise.all([
+      page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/auth/api-keys')),
+      createKey({ name, userId: user, description: 'Scoped and rate limited', roles: read, rate: [5, 86400] }),
+    ]);
+    const sent = request.postDataJSON();
+    assert.deepEqual(sent.roles, [read]);
+    assert.deepEqual(sent.rateLimit, { limit: 5, periodSeconds: 86400 });
+    assert.ok(!('allowedCidrs' in sent) && !('meta' in sent), `empty fields are not sent: ${JSON.stringify(sent)}`);
+    await closeSecret();
+
+    await eventually(async () => assert.equal(await keyCell(name, 'Limits'), `Scope: ${read} 5 per 1 d`));
+    assert.equal(await keyCell(first.name, 'Limits'), 'None', 'a key without settings');
+    assert.deepEqual(await rolesOf(key), [read], 'the key acts with its scope only');
+
+    // The edit dialog shows the settings; changing the scope sends the scope alone.
+    await openEdit(name);
+    const edit = page.locator('#dlg-key-edit');
+    assert.equal(await edit.getByLabel('Roles (scope)').inputValue(), read);
+    assert.equal(await edit.getByLabel('Requests').inputValue(), '5');
+    assert.equal(await edit.getByLabel('Per (seconds)').inputValue(), '86400');
+    assert.equal(await edit.getByLabel('Allowed networks').inputValue(), '');
+    await edit.getByLabel('Roles (scope)').fill(write);
+    assert.deepEqual(await submitEdit(), { roles: [write] });
+    await eventually(async () => assert.equal(await keyCell(name, 'Limits'), `Scope: ${write} 5 per 1 d`));
+    assert.deepEqual(await rolesOf(key), [write], 'the new scope applies at once');
+    await openEdit(name);
+    assert.equal(await edit.getByLabel('Roles (scope)').inputValue(), write, 'the dialog shows the new scope');
+    await edit.getByRole('button', { name: 'Cancel' }).click();
+
+    // The limit holds: 5 valid requests per UTC day (2 made above), then 429 with Retry-After. A
+    // window boundary (midnight UTC) in between resets the count once, hence the wider bound.
+    let refused = null;
+    for (let n = 0; n < 11 && !refused; n += 1) {
+      const res = await check(key);
+      if (res.status === 429) refused = res;
+      else assert.equal(res.status, 200);
+    }
+    assert.ok(refused, 'the sixth request of the window is refused');
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'with a Retry-After');
+
+    // Emptying both rate fields clears the limit (null), and the key works again.
+    await openEdit(name);
+    await edit.getByLabel('Requests').fill('');
+    await edit.getByLabel('Per (seconds)').fill('');
+    assert.deepEqual(await submitEdit(), { rateLimit: null });
+    await eventually(async () => assert.equal(await keyCell(name, 'Limits'), `Scope: ${write}`));
+    assert.equal((await check(key)).status, 200, 'no limit any more');
+
+    const id = await keyCell(name, 'Key ID');
+    assert.equal((await api('DELETE', `/auth/api-keys/${id}`, ADMIN_KEY)).status, 200);
+    assert.equal((await api('DELETE', '/user-roles', ADMIN_KEY, { userId: user })).status, 200);
+    for (const role of [read, write]) {
+      assert.equal((await api('DELETE', `/roles/${encodeURIComponent(role)}`, ADMIN_KEY)).status, 200);
+    }
+    await page.locator('#key-refresh').click();
+    await eventually(async () => assert.equal(await keyRow(name).count(), 0));
   });
 
   it('takes a screenshot of the key table', STEP, async () => {

@@ -461,6 +461,194 @@
     for (const id of ids) $(id).disabled = !on;
   }
 
+  // ---------------------------------------------------------------- key scope and limits
+
+  // The server's bounds (issue 13), checked here too so a typing mistake is explained next to the
+  // field before anything is sent; the server checks every value again.
+  const LIMIT_MAX = 1000000;
+  const PERIOD_MAX = 86400;
+  const LIST_MAX = 50;
+  const META_MAX_BYTES = 4096;
+  const KEY_SHAPED_RE = /vams_[A-Za-z0-9_-]{40,}/;
+  const ADDRESS_RE = /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/;
+  const SETTING_FIELDS = ['roles', 'rateLimit', 'allowedCidrs', 'meta'];
+
+  /** The inputs of the "Scope and limits" fieldset of the dialog whose ids start with `prefix`. */
+  const settingInputs = (prefix) => ({
+    roles: $(`#${prefix}-roles`),
+    limit: $(`#${prefix}-rate-limit`),
+    period: $(`#${prefix}-rate-period`),
+    cidrs: $(`#${prefix}-cidrs`),
+    meta: $(`#${prefix}-meta`),
+    metaError: $(`#${prefix}-meta-error`),
+  });
+
+  /** The entries of a list field, without blanks and repeats. */
+  const splitList = (text, separators) => [...new Set(text.split(separators).map((s) => s.trim()).filter(Boolean))];
+
+  /** A whole number in [min, max] from a number input, or null. */
+  function wholeNumber(input, min, max) {
+    const text = input.value.trim();
+    if (!/^\d+$/.test(text)) return null;
+    const n = Number(text);
+    return n >= min && n <= max ? n : null;
+  }
+
+  /**
+   * Reads the metadata text: `{ value }` (null when empty) or `{ problem }`. The messages never quote
+   * the text, which may hold what someone pasted by mistake.
+   */
+  function readMeta(text) {
+    if (!text.trim()) return { value: null };
+    let value;
+    try { value = JSON.parse(text); } catch {
+      return { problem: 'Metadata is not valid JSON. Write an object such as {"team": "ci"}.' };
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return { problem: 'Metadata must be a JSON object in braces, such as {"team": "ci"}.' };
+    }
+    const compact = JSON.stringify(value);
+    const bytes = new TextEncoder().encode(compact).length;
+    if (bytes > META_MAX_BYTES) {
+      return { problem: `Metadata is ${bytes} bytes as JSON; at most ${META_MAX_BYTES} are allowed.` };
+    }
+    if (KEY_SHAPED_RE.test(compact)) return { problem: 'Metadata must not contain an API key. Remove it.' };
+    return { value };
+  }
+
+  /** Shows (or, with '', hides) the metadata error under its field. */
+  function showMetaError(inputs, problem) {
+    showError(inputs.metaError, problem);
+    if (problem) inputs.meta.setAttribute('aria-invalid', 'true');
+    else inputs.meta.removeAttribute('aria-invalid');
+  }
+
+  /**
+   * Clears the metadata error as soon as the text is fixed. It is shown on submit only: shown when
+   * the field is left, it would move the buttons under a pointer on its way to press one.
+   */
+  function bindMetaCheck(prefix) {
+    const inputs = settingInputs(prefix);
+    inputs.meta.addEventListener('input', () => {
+      if (!inputs.metaError.hidden && !readMeta(inputs.meta.value).problem) showMetaError(inputs, '');
+    });
+  }
+
+  /**
+   * The four settings as wire values, null for each left empty; or null after showing why not.
+   * Roles are comma-separated (a role name may hold spaces); networks by commas or new lines.
+   */
+  function readSettings(prefix, errorNode) {
+    const f = settingInputs(prefix);
+    showMetaError(f, ''); // from an earlier submit; checked again below
+    const fail = (input, message) => fieldError(errorNode, input, message) || null;
+    const roles = splitList(f.roles.value, ',');
+    if (roles.length > LIST_MAX) return fail(f.roles, `A key can be scoped to at most ${LIST_MAX} roles.`);
+    const badRole = roles.find((r) => !ROLE_NAME_RE.test(r));
+    if (badRole !== undefined) {
+      return fail(f.roles, `"${badRole}" is not a role name: use letters, digits, spaces and - . _, and commas between roles.`);
+    }
+    let rateLimit = null;
+    const rateGiven = [f.limit, f.period].some((i) => i.value.trim() || i.validity.badInput);
+    if (rateGiven) {
+      const limit = wholeNumber(f.limit, 1, LIMIT_MAX);
+      if (limit === null) {
+        return fail(f.limit, `Enter the number of requests, a whole number from 1 to ${LIMIT_MAX}, or leave both rate limit fields empty.`);
+      }
+      const periodSeconds = wholeNumber(f.period, 1, PERIOD_MAX);
+      if (periodSeconds === null) {
+        return fail(f.period, `Enter the period in seconds, a whole number from 1 to ${PERIOD_MAX} (one day), or leave both rate limit fields empty.`);
+      }
+      rateLimit = { limit, periodSeconds };
+    }
+    const cidrs = splitList(f.cidrs.value, /[\s,]+/);
+    if (cidrs.length > LIST_MAX) return fail(f.cidrs, `At most ${LIST_MAX} allowed networks.`);
+    const badCidr = cidrs.find((c) => !ADDRESS_RE.test(c));
+    if (badCidr !== undefined) {
+      return fail(f.cidrs, `"${badCidr}" is not an IPv4 or IPv6 address or CIDR such as 10.0.0.0/8.`);
+    }
+    const meta = readMeta(f.meta.value);
+    if (meta.problem) {
+      showMetaError(f, meta.problem);
+      f.meta.focus();
+      return null;
+    }
+    return {
+      roles: roles.length ? roles : null,
+      rateLimit,
+      allowedCidrs: cidrs.length ? cidrs : null,
+      meta: meta.value,
+    };
+  }
+
+  /** A key's settings as the server sent them, null for each it does not have. */
+  const settingsOf = (item) => Object.fromEntries(SETTING_FIELDS.map((f) => [f, item[f] ?? null]));
+
+  /** Puts a key's settings into the edit dialog's fields. */
+  function fillSettings(prefix, item) {
+    const f = settingInputs(prefix);
+    const { roles, rateLimit, allowedCidrs, meta } = settingsOf(item);
+    f.roles.value = Array.isArray(roles) ? roles.join(', ') : '';
+    f.limit.value = rateLimit ? String(rateLimit.limit ?? '') : '';
+    f.period.value = rateLimit ? String(rateLimit.periodSeconds ?? '') : '';
+    f.cidrs.value = Array.isArray(allowedCidrs) ? allowedCidrs.join('\n') : '';
+    f.meta.value = meta ? JSON.stringify(meta, null, 2) : '';
+    showMetaError(f, '');
+  }
+
+  /** JSON with object keys sorted, so key order and spacing do not count as a change. */
+  function canonical(value) {
+    if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+    if (value && typeof value === 'object') {
+      return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+    }
+    return JSON.stringify(value ?? null);
+  }
+
+  /** Roles and networks are sets (the server sorts roles): their order is no change either. */
+  const UNORDERED = new Set(['roles', 'allowedCidrs']);
+
+  /** The settings that differ from `initial`; a cleared one is null, which removes it. */
+  function changedSettings(initial, current) {
+    const comparable = (f, v) => canonical(UNORDERED.has(f) && Array.isArray(v) ? [...v].sort() : v);
+    return Object.fromEntries(SETTING_FIELDS
+      .filter((f) => comparable(f, initial[f]) !== comparable(f, current[f]))
+      .map((f) => [f, current[f]]));
+  }
+
+  /** `60` → "1 min", `3600` → "1 h": the period in the largest unit that divides it. */
+  function fmtPeriod(seconds) {
+    const units = [[86400, 'd'], [3600, 'h'], [60, 'min']];
+    const [size, unit] = units.find(([n]) => seconds % n === 0) || [1, 's'];
+    return `${seconds / size} ${unit}`;
+  }
+
+  /** The Limits cell: one badge per setting the key has, the details in its tooltip. */
+  function limitsCell(k) {
+    const marks = [];
+    const add = (text, kind, title) => {
+      const mark = badge(text, kind);
+      mark.title = title;
+      marks.push(mark);
+    };
+    if (Array.isArray(k.roles)) add(`Scope: ${k.roles.join(', ')}`, 'role', 'Acts with only these of its user\'s roles');
+    const rate = k.rateLimit;
+    if (rate && typeof rate === 'object') {
+      const period = Number(rate.periodSeconds);
+      add(`${rate.limit} per ${Number.isInteger(period) && period > 0 ? fmtPeriod(period) : rate.periodSeconds}`,
+        'limit', `At most ${rate.limit} requests in each ${rate.periodSeconds}-second window`);
+    }
+    if (Array.isArray(k.allowedCidrs)) {
+      const n = k.allowedCidrs.length;
+      add(n === 1 ? k.allowedCidrs[0] : `${n} networks`, 'net', `Works only from ${k.allowedCidrs.join(', ')}`);
+    }
+    if (k.meta && typeof k.meta === 'object') add('Meta', 'meta', JSON.stringify(k.meta));
+    // Spaces between the badges, so the cell reads as separate words (screen readers, copying).
+    return marks.length
+      ? el('td', { className: 'limits' }, ...marks.flatMap((m, i) => (i ? [' ', m] : [m])))
+      : el('td', { className: 'muted' }, 'None');
+  }
+
   // ---------------------------------------------------------------- API keys view
 
   /** Rows per page of the keys table: the server sorts, filters and pages a million keys. */
@@ -491,6 +679,7 @@
       (k) => (k.lastUsedAt
         ? timeCell(k.lastUsedAt, k.lastUsedFrom ? el('span', { className: 'muted' }, ` ${k.lastUsedFrom}`) : null)
         : el('td', { className: 'muted' }, 'Never')),
+      limitsCell,
     ],
     onSelect: (k) => enable(['#key-edit', '#key-rotate', '#key-delete', '#key-audit'], Boolean(k)),
     onActivate: (k) => openEditKey(k),
@@ -563,6 +752,7 @@
     const errorNode = $('#kc-error');
     const updateCounter = bindCounter(desc, $('#kc-desc-count'));
     date.addEventListener('input', () => syncTimeInput(date, time));
+    bindMetaCheck('kc');
 
     $('#key-create').addEventListener('click', (event) => {
       form.reset();
@@ -618,6 +808,11 @@
       if (isPast(body.expiresAt)) {
         return fieldError(errorNode, date, 'The expiration must be in the future.') || null;
       }
+    }
+    const settings = readSettings('kc', errorNode);
+    if (!settings) return null;
+    for (const [field, value] of Object.entries(settings)) {
+      if (value !== null) body[field] = value; // on create, an empty field sets nothing
     }
     return body;
   }
@@ -729,7 +924,7 @@
     if (!item) return;
     const { date, time } = splitExpiry(item.expiresAt);
     const initial = {
-      description: item.description || '', date, time, active: isActive(item),
+      description: item.description || '', date, time, active: isActive(item), settings: settingsOf(item),
     };
     editing = { item, initial };
     $('#ke-name').value = item.apiKeyName || '';
@@ -739,6 +934,7 @@
     $('#ke-date').min = todayUtc();
     $('#ke-time').value = time;
     $('#ke-active').checked = initial.active;
+    fillSettings('ke', item);
     $('#ke-desc').dispatchEvent(new Event('input'));
     syncTimeInput($('#ke-date'), $('#ke-time'), $('#ke-expiry-hint'));
     clearFieldErrors($('#key-edit-form'), $('#ke-error'));
@@ -754,6 +950,7 @@
     bindCounter($('#ke-desc'), $('#ke-desc-count'));
     date.addEventListener('input', () => syncTimeInput(date, time, hint));
     time.addEventListener('input', () => syncTimeInput(date, time, hint));
+    bindMetaCheck('ke');
     $('#ke-clear').addEventListener('click', () => {
       date.value = '';
       time.value = DEFAULT_TIME;
@@ -782,7 +979,10 @@
     });
   }
 
-  /** Only the fields that changed, as vamscli sends them (`isActive` is a string). */
+  /**
+   * Only the fields that changed, as vamscli sends them (`isActive` is a string); a scope or limit
+   * emptied is sent as null, which clears it.
+   */
   function readKeyChanges(initial, errorNode) {
     const desc = $('#ke-desc');
     const date = $('#ke-date');
@@ -801,6 +1001,9 @@
     }
     const active = $('#ke-active').checked;
     if (active !== initial.active) changes.isActive = active ? 'true' : 'false';
+    const settings = readSettings('ke', errorNode);
+    if (!settings) return null;
+    Object.assign(changes, changedSettings(initial.settings, settings));
     if (Object.keys(changes).length === 0) {
       return fieldError(errorNode, desc, 'Nothing to update: no field was changed.') || null;
     }

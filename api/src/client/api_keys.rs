@@ -1,6 +1,7 @@
 //! `api-key list|get|create|update|rotate|delete` over `/auth/api-keys`.
 use super::error::{ClientError, ClientResult};
 use super::http::{segment, Api};
+use super::key_settings::{self, KeySettingsArgs};
 use super::output::{
     active, confirm, expires, fields, out, print_json, print_message, table, text, when,
 };
@@ -42,7 +43,7 @@ pub enum ApiKeyAction {
     },
     /// Create an API key for a user who holds at least one role, and print it once.
     Create(CreateArgs),
-    /// Change a key's description, expiry or active flag.
+    /// Change a key's description, expiry, active flag, scope, limits, networks or metadata.
     Update(UpdateArgs),
     /// Give a key a new secret and print it once; the previous one keeps working for --grace.
     Rotate {
@@ -84,6 +85,9 @@ pub struct CreateArgs {
     /// Time of a date-only --expires-at, HH:MM:SS UTC [default: 23:59:59].
     #[arg(long, requires = "expires_at")]
     pub expires_time: Option<String>,
+    /// Scope, limits, networks and metadata (apikeyd only).
+    #[command(flatten)]
+    pub settings: KeySettingsArgs,
 }
 
 /// `api-key update` arguments (at least one change).
@@ -104,6 +108,9 @@ pub struct UpdateArgs {
     /// Enable (true) or disable (false) the key.
     #[arg(long)]
     pub is_active: Option<bool>,
+    /// Scope, limits, networks and metadata (apikeyd only).
+    #[command(flatten)]
+    pub settings: KeySettingsArgs,
 }
 
 /// Runs an `api-key` subcommand.
@@ -195,7 +202,12 @@ async fn list(
                 .iter()
                 .map(|f| text(item, f))
                 .collect();
-            row.extend([super::usage::last_used(item), expires(item), active(item)]);
+            row.extend([
+                super::usage::last_used(item),
+                expires(item),
+                active(item),
+                key_settings::summary(item),
+            ]);
             row
         })
         .collect();
@@ -207,6 +219,7 @@ async fn list(
         "Last used",
         "Expires",
         "Active",
+        "Limits",
     ];
     out(&table(&headers, &rows))?;
     let count = rows.len();
@@ -225,6 +238,9 @@ async fn create(api: &Api, create: CreateArgs, as_json: bool) -> ClientResult {
     });
     if let Some(raw) = &create.expires_at {
         body["expiresAt"] = json!(key_expiry(raw, create.expires_time.as_deref())?);
+    }
+    if let Value::Object(fields) = &mut body {
+        create.settings.add_to(fields, false)?;
     }
     let item = api
         .send(Method::POST, "/auth/api-keys", &[], Some(&body))
@@ -274,9 +290,12 @@ async fn update(api: &Api, update: UpdateArgs, as_json: bool) -> ClientResult {
         // VAMS stores the strings "true"/"false"; vamscli sends them so.
         body.insert("isActive".into(), json!(is_active.to_string()));
     }
+    update.settings.add_to(&mut body, true)?;
     if body.is_empty() {
         return Err(ClientError::Usage(
-            "nothing to update: give --description, --expires-at or --is-active".into(),
+            "nothing to update: give --description, --expires-at, --is-active, --roles, \
+             --rate-limit, --allowed-cidrs or --meta"
+                .into(),
         ));
     }
     let path = key_path(&update.api_key_id);
@@ -298,7 +317,7 @@ fn show_item(item: &Value, as_json: bool, heading: Option<&str>) -> ClientResult
             escape(&text(item, "apiKeyName"))
         ))?;
     }
-    out(&fields(&[
+    let mut lines = vec![
         ("Key ID", text(item, "apiKeyId")),
         ("Name", text(item, "apiKeyName")),
         ("User ID", text(item, "userId")),
@@ -309,5 +328,7 @@ fn show_item(item: &Value, as_json: bool, heading: Option<&str>) -> ClientResult
         ("Expires", expires(item)),
         ("Active", active(item)),
         ("Last used", super::usage::last_used(item)),
-    ]))
+    ];
+    lines.extend(key_settings::shown(item));
+    out(&fields(&lines))
 }

@@ -19,6 +19,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod key_settings;
 pub mod output;
 pub mod profile;
 pub mod roles;

@@ -69,25 +69,26 @@ pub fn key_expiry(raw: &str, time: Option<&str>) -> ClientResult<String> {
 /// The server checks the range (0 to 30 days).
 pub fn grace_seconds(raw: &str) -> ClientResult<u64> {
     let raw = raw.trim();
+    duration_seconds(raw).ok_or_else(|| {
+        ClientError::Usage(format!(
+            "invalid --grace '{raw}': use seconds or a number with s, m, h or d (24h)"
+        ))
+    })
+}
+
+/// Whole seconds, or a number with `s`, `m`, `h` or `d` (`24h`, `90m`). `None` for anything
+/// else, or past `u64`.
+pub fn duration_seconds(raw: &str) -> Option<u64> {
     let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
     let (number, unit) = raw.split_at(split);
     let scale = match unit {
-        "" | "s" => Some(1),
-        "m" => Some(60),
-        "h" => Some(3600),
-        "d" => Some(86_400),
-        _ => None,
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
     };
-    number
-        .parse::<u64>()
-        .ok()
-        .zip(scale)
-        .and_then(|(n, scale)| n.checked_mul(scale))
-        .ok_or_else(|| {
-            ClientError::Usage(format!(
-                "invalid --grace '{raw}': use seconds or a number with s, m, h or d (24h)"
-            ))
-        })
+    number.parse::<u64>().ok()?.checked_mul(scale)
 }
 
 /// An instant for people: `2027-01-31 12:00:00 UTC`.

@@ -1,5 +1,5 @@
 //! `api-key list|get|create|update|delete`, in tables and in JSON.
-use crate::helpers::{spawn_server, Client};
+use crate::helpers::{cell, spawn_server, Client};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,10 +92,12 @@ async fn api_key_lifecycle() {
     ] {
         assert!(header.contains(column), "{column} in {header:?}");
     }
-    let row = line_with(&table.stdout, "ci-pipeline");
-    assert!(
-        row.contains("Never") && row.trim_end().ends_with("yes"),
-        "{row}"
+    assert_eq!(cell(&table.stdout, "ci-pipeline", "Expires"), "Never");
+    assert_eq!(cell(&table.stdout, "ci-pipeline", "Active"), "yes");
+    assert_eq!(
+        cell(&table.stdout, "ci-pipeline", "Limits"),
+        "-",
+        "a key without settings"
     );
     let all = client
         .run(&["--json", "api-key", "list"])
@@ -157,8 +159,7 @@ async fn api_key_lifecycle() {
         .json();
     assert_eq!(json["isActive"], "false");
     let listed = client.run(&["api-key", "list"]).await;
-    let row = line_with(&listed.stdout, "nightly");
-    assert!(row.trim_end().ends_with("no"), "{row}");
+    assert_eq!(cell(&listed.stdout, "nightly", "Active"), "no");
     let json = client
         .run(&[
             "--json",
@@ -288,10 +289,4 @@ async fn api_key_lifecycle() {
 
 fn items(body: &Value) -> &Vec<Value> {
     body["Items"].as_array().expect("Items")
-}
-
-fn line_with<'a>(text: &'a str, needle: &str) -> &'a str {
-    text.lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no line with {needle:?} in {text}"))
 }

@@ -159,6 +159,44 @@ impl Client {
     }
 }
 
+/// The trimmed cell under `column` in the first table row containing `needle`. The table pads
+/// every column but the last to one width and separates columns by two spaces, so a column starts
+/// at the same character in the header and in each row and ends where the next header starts:
+/// reading cells this way keeps a check on one column true when columns are added.
+pub fn cell(table: &str, needle: &str, column: &str) -> String {
+    let header: Vec<char> = table
+        .lines()
+        .next()
+        .expect("a header line")
+        .chars()
+        .collect();
+    let starts: Vec<usize> = (0..header.len())
+        .filter(|&i| header[i] != ' ' && (i == 0 || (i >= 2 && header[i - 2..i] == [' ', ' '])))
+        .collect();
+    let name = |n: usize| -> String {
+        let end = starts.get(n + 1).copied().unwrap_or(header.len());
+        header[starts[n]..end]
+            .iter()
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    };
+    let at = (0..starts.len())
+        .find(|&n| name(n) == column)
+        .unwrap_or_else(|| panic!("no column {column:?} in {:?}", table.lines().next()));
+    let row = table
+        .lines()
+        .skip(1)
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no row with {needle:?} in {table}"));
+    let cells = row.chars().skip(starts[at]);
+    let cell: String = match starts.get(at + 1) {
+        Some(next) => cells.take(next - starts[at]).collect(),
+        None => cells.collect(),
+    };
+    cell.trim().to_owned()
+}
+
 /// A port nothing listens on.
 pub async fn closed_port_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -4,7 +4,8 @@
 //! # Layout
 //! - `helpers`: the server, the client runner and its assertions.
 //! - `stub`: a scripted HTTP server for answers apikeyd never gives (429, odd versions).
-//! - `auth`, `api_keys`, `rotation`, `roles`, `exit_codes`: one module per command family.
+//! - `auth`, `api_keys`, `rotation`, `roles`, `exit_codes`: one module per command family;
+//!   `key_settings`: the issue 13 flags of `api-key create|update` (scope, limit, networks, meta).
 //! - `output`: server data escaped for people, exact in `--json`.
 //! - `closed_pipe`: `apikeyd … | head` ends quietly, client commands and audit tools alike.
 mod api_keys;
@@ -12,6 +13,7 @@ mod auth;
 mod closed_pipe;
 mod exit_codes;
 mod helpers;
+mod key_settings;
 mod last_use;
 mod output;
 mod roles;
