@@ -236,20 +236,7 @@ impl DynamoStore {
             table: table.to_owned(),
             source: Box::new(e),
         };
-        let described = self
-            .client
-            .describe_time_to_live()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(|e| failed(e.into()))?;
-        let status = described
-            .time_to_live_description()
-            .and_then(|d| d.time_to_live_status());
-        if matches!(
-            status,
-            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-        ) {
+        if self.ttl_on(table).await.map_err(failed)? {
             return Ok(());
         }
         let spec = TimeToLiveSpecification::builder()
@@ -260,14 +247,39 @@ impl DynamoStore {
                 table: table.to_owned(),
                 source,
             })?;
-        self.client
+        let turned_on = self
+            .client
             .update_time_to_live()
             .table_name(table)
             .time_to_live_specification(spec)
             .send()
-            .await
-            .map_err(|e| failed(e.into()))?;
-        Ok(())
+            .await;
+        match turned_on {
+            Ok(_) => Ok(()),
+            // Nodes starting together on new tables race here: the one that lost sees TTL on
+            // ("already enabled" is a ValidationException), which is all it wanted.
+            Err(error) => match self.ttl_on(table).await {
+                Ok(true) => Ok(()),
+                _ => Err(failed(error.into())),
+            },
+        }
+    }
+
+    /// Whether the table's time to live is on (or being turned on).
+    async fn ttl_on(&self, table: &str) -> Result<bool, aws_sdk_dynamodb::Error> {
+        let described = self
+            .client
+            .describe_time_to_live()
+            .table_name(table)
+            .send()
+            .await?;
+        let status = described
+            .time_to_live_description()
+            .and_then(|d| d.time_to_live_status());
+        Ok(matches!(
+            status,
+            Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+        ))
     }
 
     async fn wait_active(&self, table: &str) -> Result<(), TableSetupError> {
