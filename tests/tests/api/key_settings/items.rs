@@ -226,6 +226,24 @@ async fn given_the_last_admin_key_when_scoping_it_away_from_admin_then_409() {
     );
     app.assert_key_works(&app.admin_key).await;
 
+    // Allowed networks that shut out the address the change comes from lock out the same way.
+    let elsewhere = json!({ "allowedCidrs": ["10.0.0.0/8"] });
+    app.update_key(&first, &elsewhere)
+        .await
+        .assert_error(409, LAST_ADMIN);
+    assert_eq!(
+        settled(app.get_key(&first).await.ok()),
+        before,
+        "a refused allowlist changed the key"
+    );
+    app.update_key(&first, &json!({ "allowedCidrs": ["127.0.0.1"] }))
+        .await
+        .ok();
+    app.assert_key_works(&app.admin_key).await;
+    app.update_key(&first, &json!({ "allowedCidrs": null }))
+        .await
+        .ok();
+
     // Keeping the admin role in the scope takes nothing away.
     app.update_key(&first, &json!({ "roles": ["admin", "viewer"] }))
         .await
