@@ -137,13 +137,13 @@ async fn given_settings_when_the_server_restarts_then_they_are_kept_and_enforced
     assert_eq!(reply.body["meta"], json!({ "k": "v" }));
 }
 
-/// The key's `apiKeyUpdate` records on `/auth/api-keys/{id}/audit`.
-async fn update_records(app: &Api, id: &str) -> Vec<Value> {
+/// The key's records of `action` on `/auth/api-keys/{id}/audit`.
+async fn records(app: &Api, id: &str, action: &str) -> Vec<Value> {
     let trail = app.get(&format!("{}/audit", key_path(id))).send().await;
     let items = trail.ok()["Items"].as_array().cloned().unwrap_or_default();
     items
         .into_iter()
-        .filter(|i| i["action"] == "apiKeyUpdate")
+        .filter(|i| i["action"] == action)
         .collect()
 }
 
@@ -176,9 +176,26 @@ async fn given_an_update_of_the_settings_then_the_audit_shows_old_and_new() {
     });
     app.update_key(&key.id, &change).await.ok();
 
-    let records = update_records(&app, &key.id).await;
-    assert_eq!(records.len(), 1, "{records:?}");
-    let changes = &records[0]["changes"];
+    let create = records(&app, &key.id, "apiKeyCreate").await;
+    let recorded = &create[0]["changes"];
+    assert_eq!(
+        recorded["roles"],
+        json!(["auditor", "viewer"]),
+        "{recorded}"
+    );
+    assert_eq!(
+        recorded["rateLimit"],
+        json!({ "limit": 100, "periodSeconds": 60 }),
+        "{recorded}"
+    );
+    assert!(
+        recorded.get("allowedCidrs").is_none() && recorded.get("meta").is_none(),
+        "{recorded}"
+    );
+
+    let updates = records(&app, &key.id, "apiKeyUpdate").await;
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    let changes = &updates[0]["changes"];
     let expected = [
         ("roles", json!(["auditor", "viewer"]), json!(["viewer"])),
         (
