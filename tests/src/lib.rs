@@ -14,6 +14,7 @@
 //! - [`call`]: [`Api`] (address, admin key, client), a request builder defaulting to the admin key,
 //!   and [`Reply`], a response read whole with the assertions every test uses.
 //! - [`keys`], [`roles`], [`auth`], [`rotation`]: typed request helpers, one per route.
+//! - [`rate_window`]: the fixed rate-limit window in force, and room left in it before a test fills it.
 //! - [`expect`]: [`Expect`], the message an invalid-input case must get.
 //! - [`snapshot`]: the three management views at once, to prove nothing was written or lost.
 //! - [`binary`]: runs `apikeyd serve`, `apikeyd projections …`, `apikeyd --help`.
@@ -28,6 +29,7 @@ pub mod binary;
 pub mod call;
 pub mod expect;
 pub mod keys;
+pub mod rate_window;
 pub mod roles;
 pub mod rotation;
 pub mod secrets;

@@ -7,7 +7,7 @@ use tests::keys::{key_path, CreatedKey};
 use tests::{spawn_app, Api, Reply, TestApp};
 
 /// What every refusal says.
-const LAST_ADMIN: &str =
+pub(crate) const LAST_ADMIN: &str =
     "This would leave no active admin key: at least one unexpired, active key \
                           of a user holding an admin role (APIKEYD_ADMIN_ROLES) must remain";
 
@@ -15,7 +15,7 @@ const LAST_ADMIN: &str =
 const RACERS: usize = 6;
 
 /// The id of the first-start key (user `admin`, role `admin`).
-async fn bootstrap_key_id(app: &TestApp) -> String {
+pub(crate) async fn bootstrap_key_id(app: &TestApp) -> String {
     let keys = app.list_keys().await;
     let key = keys
         .iter()

@@ -6,7 +6,7 @@
 //! One module per topic: the public and profile routes, each key route, authentication and admin
 //! rights, verify/check, revocation, expiry, roles, user roles, malformed input, the name race,
 //! restarts and projections, the binary's CLI, the plaintext scan, rotation, the checksummed key
-//! format, leak reports and the lifetime policy.
+//! format, leak reports, the lifetime policy and per-key settings (scope, rate limit, allowlist, meta).
 #![forbid(unsafe_code)]
 
 mod api_keys_create;
@@ -21,6 +21,7 @@ mod expiry;
 mod expiry_range;
 mod exposures;
 mod key_format;
+mod key_settings;
 mod last_admin;
 mod last_use;
 mod lifetime;

@@ -1,5 +1,6 @@
 //! After a full lifecycle on the real binary at `RUST_LOG=debug` — including an issued key pasted
-//! into a URL path, a JSON field and a malformed body, a rotation and a leak report — no issued key appears in plaintext anywhere
+//! into a URL path, a JSON field (also the per-key settings) and a malformed body, per-key
+//! settings, a rotation and a leak report — no issued key appears in plaintext anywhere
 //! on disk or in the output; its SHA-256 does appear in the store (so the scan reads the right
 //! bytes); the audit file has one line per event.
 use serde_json::{json, Value};
@@ -44,6 +45,12 @@ async fn lifecycle(api: &Api) -> (Vec<CreatedKey>, Vec<(&'static str, String)>) 
     api.update_key(&one.id, &json!({ "description": "rotated soon" }))
         .await
         .ok();
+    let settings = json!({
+        "roles": ["scanner"], "allowedCidrs": ["127.0.0.1"], "meta": { "ticket": "SCAN-1" },
+        "rateLimit": { "limit": 1000, "periodSeconds": 86_400 },
+    });
+    api.update_key(&one.id, &settings).await.ok();
+    api.assert_key_works(&one.key).await;
     api.set_active(&two.id, false).await;
     api.assert_key_refused(&two.key, "DISABLED").await;
     api.set_active(&two.id, true).await;
@@ -59,6 +66,7 @@ async fn lifecycle(api: &Api) -> (Vec<CreatedKey>, Vec<(&'static str, String)>) 
     api.delete_key(&one.id).await.ok();
     api.assert_key_refused(&one.key, "NOT_FOUND").await;
     expected.extend([
+        ("apiKeyUpdate", one.id.clone()),
         ("apiKeyUpdate", one.id.clone()),
         ("apiKeyUpdate", two.id.clone()),
         ("apiKeyUpdate", two.id.clone()),
@@ -82,6 +90,7 @@ async fn paste_by_mistake(api: &Api, key: &CreatedKey) {
         .update_key(&key.id, &json!({ "description": key.key }))
         .await;
     reply.assert_json_error(400);
+    paste_into_settings(api, key).await;
     let bad_json = format!("{{\"apiKeyName\": \"{}", key.key);
     let reply = api
         .post("/auth/api-keys")
@@ -94,6 +103,37 @@ async fn paste_by_mistake(api: &Api, key: &CreatedKey) {
         "{}",
         reply.text
     );
+}
+
+/// Per-key settings (issue 13): a key in `meta`, `roles` or `allowedCidrs`, on update or create,
+/// is refused with a message that does not repeat it.
+async fn paste_into_settings(api: &Api, key: &CreatedKey) {
+    let pasted = [
+        json!({ "meta": { "note": { "deep": [key.key] } } }),
+        json!({ "roles": [key.key] }),
+        json!({ "allowedCidrs": [key.key] }),
+    ];
+    for body in pasted {
+        let reply = api.update_key(&key.id, &body).await;
+        reply.assert_json_error(400);
+        assert!(
+            !reply.text.contains(secret_part(&key.key)),
+            "{}",
+            reply.text
+        );
+        let mut create = tests::keys::key_body("pasted", "scan-bot", "settings");
+        create
+            .as_object_mut()
+            .unwrap()
+            .extend(body.as_object().unwrap().clone());
+        let reply = api.create_key(&create).await;
+        reply.assert_json_error(400);
+        assert!(
+            !reply.text.contains(secret_part(&key.key)),
+            "{}",
+            reply.text
+        );
+    }
 }
 
 /// Every file the scan reads: the store, the audit file, any other file in the data directory,
@@ -307,7 +347,13 @@ fn assert_audit(lines: &[Value], expected: &[(&str, String)], keys: &[CreatedKey
         "first update changed the description: {text:?}"
     );
     assert!(
-        text[1].contains("isActive") && text[2].contains("isActive"),
+        ["roles", "allowedCidrs", "meta", "rateLimit"]
+            .iter()
+            .all(|f| text[1].contains(f)),
+        "second update changed the settings: {text:?}"
+    );
+    assert!(
+        text[2].contains("isActive") && text[3].contains("isActive"),
         "flag flips: {text:?}"
     );
 }

@@ -25,6 +25,7 @@
 //! - `role_deletion`: a deletion too large for one transaction changes nothing; one that fits is whole.
 //! - `audit_leadership`: two nodes, one log group, each event once; the delivering node leaving or
 //!   restarting neither loses nor repeats a record.
+//! - `shared_rate_limit`: two nodes lease one key's window: the fleet never admits above the limit.
 //! - `vams_format`: `APIKEYD_AUDIT_FORMAT=vams` lines equal the ones VAMS's own code builds
 //!   (`vams_expected.py`, run in Python).
 //! - `dual_format`: a JSON and a VAMS group at once, each event once in each across a restart;
@@ -48,4 +49,5 @@ mod measurements;
 mod multi_node;
 mod paused;
 mod role_deletion;
+mod shared_rate_limit;
 mod vams_format;
