@@ -58,7 +58,11 @@ async fn assert_rate_limited(app: &Api, key: &str) {
     assert_until_window_end(retry_after_header(&check), "check");
 
     let bearer = app.secure_config_as(key).await;
-    bearer.assert_error(429, "rate limit exceeded");
+    let message = bearer.assert_json_error(429);
+    assert!(
+        message.starts_with("Rate limit exceeded for this API key; retry after "),
+        "bearer route: {message}"
+    );
     assert_until_window_end(retry_after_header(&bearer), "bearer route");
 }
 

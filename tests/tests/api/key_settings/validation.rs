@@ -8,7 +8,9 @@ use tests::Expect;
 type Case = (&'static str, Value, Expect);
 
 fn not_held(role: &str) -> Expect {
-    Expect::exact(format!("role '{role}' is not held by user '{USER}'"))
+    Expect::exact(format!(
+        "role '{role}' is not held by user '{USER}'; a key's roles must be roles of its user"
+    ))
 }
 
 fn invalid_roles() -> Vec<Case> {
