@@ -10,10 +10,28 @@ pub const MAX_PERIOD_SECONDS: u32 = 86_400;
 /// At most `limit` admissions per window of `period_seconds` (windows aligned to multiples of the
 /// period since the Unix epoch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "Stored")]
 pub struct RateLimit {
     limit: u32,
     period_seconds: u32,
+}
+
+/// A limit as stored: read without the parse rules (whatever the log holds must load), but a
+/// period of 0 — only a hand-edited log holds one — is read as 1 s, so no window is empty.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Stored {
+    limit: u32,
+    period_seconds: u32,
+}
+
+impl From<Stored> for RateLimit {
+    fn from(stored: Stored) -> Self {
+        Self {
+            limit: stored.limit,
+            period_seconds: stored.period_seconds.max(1),
+        }
+    }
 }
 
 impl RateLimit {
@@ -69,5 +87,14 @@ mod tests {
         ] {
             assert!(RateLimit::new(limit, period).is_err(), "{limit}/{period}");
         }
+    }
+
+    #[test]
+    fn stored_limits_load_and_a_zero_period_reads_as_one_second() {
+        let read: RateLimit = serde_json::from_str(r#"{"limit":0,"periodSeconds":0}"#).unwrap();
+        assert_eq!((read.limit(), read.period_seconds()), (0, 1));
+        let kept = RateLimit::new(7, 60).unwrap();
+        let text = serde_json::to_string(&kept).unwrap();
+        assert_eq!(serde_json::from_str::<RateLimit>(&text).unwrap(), kept);
     }
 }
