@@ -48,6 +48,7 @@ mod last_use;
 mod measurements;
 mod multi_node;
 mod paused;
+mod rate_limit_outage;
 mod role_deletion;
 mod shared_rate_limit;
 mod vams_format;
