@@ -46,6 +46,10 @@ pub struct KeyAt {
     pub exposed_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exposure_source: Option<String>,
+    /// The key's settings then (`roles` scope, `rateLimit`, `allowedCidrs`, `meta`; each only when
+    /// set): what the key could do, not only whether it authenticated.
+    #[serde(flatten)]
+    pub settings: domain::KeyPolicy,
     /// The key's events up to the instant, as audit records (filled by [`KeyAt::with_history`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<crate::audit::AuditRecord>,
@@ -100,6 +104,7 @@ fn key_at(model: &Model, view: &ApiKeyView, at: DateTime<Utc>) -> KeyAt {
         rotated_at: view.secret.rotated_at.map(stamp),
         exposed_at: view.secret.exposure.as_ref().map(|e| stamp(e.at)),
         exposure_source: view.secret.exposure.as_ref().map(|e| e.source.clone()),
+        settings: view.policy.clone(),
         history: vec![],
     }
 }
@@ -127,6 +132,7 @@ pub fn key(model: &Model, id: Uuid, at: DateTime<Utc>) -> KeyAt {
         rotated_at: None,
         exposed_at: None,
         exposure_source: None,
+        settings: domain::KeyPolicy::default(),
         history: vec![],
     }
 }

@@ -361,6 +361,9 @@ pub struct KeyAt {
     exposed_at: String,
     #[schema(required = false)]
     exposure_source: String,
+    /// The key's settings then (`roles`, `rateLimit`, `allowedCidrs`, `meta`), each only when set.
+    #[serde(flatten)]
+    settings: crate::routes::key_settings::SettingsItem,
     /// The key's events up to `at`, oldest first (rotations and leak reports included).
     #[schema(required = false)]
     history: Vec<AuditRecord>,

@@ -190,3 +190,32 @@ async fn forensics_routes_are_admin_only_and_validate_input() {
         "at 'yesterday' is not a valid instant"
     );
 }
+
+#[tokio::test]
+async fn a_keys_settings_are_shown_as_they_were_at_each_instant() {
+    let app = spawn_app().await;
+    app.create_role("ops").await.assert_status(200);
+    app.assign_roles("erin", &["ops"]).await.assert_status(200);
+    let body = json!({"apiKeyName": "scoped", "userId": "erin", "description": "d",
+        "roles": ["ops"], "rateLimit": {"limit": 10, "periodSeconds": 60}});
+    let key = tests::keys::created(&app.create_key(&body).await);
+    let t1 = iso(pause_at().await);
+    app.update_key(
+        &key.id,
+        &json!({"rateLimit": null, "allowedCidrs": ["10.0.0.0/8"]}),
+    )
+    .await
+    .assert_status(200);
+    let t2 = iso(pause_at().await);
+
+    let then = key_at(&app, &key.id, &t1).await;
+    assert_eq!(then["roles"], json!(["ops"]), "{then}");
+    assert_eq!(then["rateLimit"], json!({"limit": 10, "periodSeconds": 60}));
+    assert!(then.get("allowedCidrs").is_none(), "{then}");
+    let later = key_at(&app, &key.id, &t2).await;
+    assert_eq!(later["roles"], json!(["ops"]));
+    assert!(later.get("rateLimit").is_none(), "{later}");
+    assert_eq!(later["allowedCidrs"], json!(["10.0.0.0/8"]));
+    // A replay does not know the request's address: the allowlist is shown, not judged.
+    assert_eq!(later["verification"], "VALID");
+}
