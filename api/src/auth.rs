@@ -204,11 +204,17 @@ pub async fn verify_request(state: &AppState, req: &HttpRequest) -> Result<Verif
 /// The error a bearer route answers a refused verification with: 429 over the key's rate limit,
 /// otherwise the configured refusal status.
 pub fn refusal(state: &AppState, req: &HttpRequest, verification: &Verification) -> ApiError {
+    over_rate_limit(verification)
+        .unwrap_or_else(|| state.refusal_status.refused(presented_key(req)))
+}
+
+/// The 429 for a verification refused as over the key's rate limit (`None` for any other outcome).
+pub fn over_rate_limit(verification: &Verification) -> Option<ApiError> {
     match verification.retry_after_secs {
         Some(seconds) if verification.code == VerifyCode::RateLimited => {
-            ApiError::RateLimited(seconds)
+            Some(ApiError::RateLimited(seconds))
         }
-        _ => state.refusal_status.refused(presented_key(req)),
+        _ => None,
     }
 }
 

@@ -110,12 +110,7 @@ impl KeyPatch {
         self.expires_at = later.expires_at.or(self.expires_at);
         self.is_active = later.is_active.or(self.is_active);
         self.secret = self.secret.then(later.secret);
-        self.policy = PolicyUpdate {
-            roles: later.policy.roles.or(self.policy.roles),
-            rate_limit: later.policy.rate_limit.or(self.policy.rate_limit),
-            allowed_cidrs: later.policy.allowed_cidrs.or(self.policy.allowed_cidrs),
-            meta: later.policy.meta.or(self.policy.meta),
-        };
+        self.policy = self.policy.then(later.policy);
         self.updated_at = later.updated_at;
         self.version = later.version;
         self

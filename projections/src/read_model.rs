@@ -462,12 +462,7 @@ fn patch_of(changes: &ApiKeyChanges, updated_at: DateTime<Utc>, version: u64) ->
             Some(false) => SecretPatch::end_grace(),
             _ => SecretPatch::default(),
         },
-        policy: domain::PolicyUpdate {
-            roles: changes.roles.as_ref().map(|c| c.new.clone()),
-            rate_limit: changes.rate_limit.as_ref().map(|c| c.new),
-            allowed_cidrs: changes.allowed_cidrs.as_ref().map(|c| c.new.clone()),
-            meta: changes.meta.as_ref().map(|c| c.new.clone()),
-        },
+        policy: changes.policy_update(),
         updated_at,
         version,
     }

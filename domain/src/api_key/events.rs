@@ -142,17 +142,22 @@ impl ApiKeyChanges {
             || self.meta.is_some()
     }
 
-    /// The settings after the change, from those before.
-    pub fn policy_after(&self, before: &KeyPolicy) -> KeyPolicy {
+    /// The settings the change sets or clears, without their old values.
+    pub fn policy_update(&self) -> crate::PolicyUpdate {
         fn new<T: Clone>(c: &Option<Change<Option<T>>>) -> Option<Option<T>> {
             c.as_ref().map(|c| c.new.clone())
         }
-        before.updated(&crate::PolicyUpdate {
+        crate::PolicyUpdate {
             roles: new(&self.roles),
             rate_limit: new(&self.rate_limit),
             allowed_cidrs: new(&self.allowed_cidrs),
             meta: new(&self.meta),
-        })
+        }
+    }
+
+    /// The settings after the change, from those before.
+    pub fn policy_after(&self, before: &KeyPolicy) -> KeyPolicy {
+        before.updated(&self.policy_update())
     }
 
     /// Names of the changed fields, as on the wire.

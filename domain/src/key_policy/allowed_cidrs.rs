@@ -15,7 +15,7 @@ pub struct AllowedCidrs(Vec<Cidr>);
 impl AllowedCidrs {
     /// Parses addresses and CIDR ranges; an empty list is refused (`null` means anywhere).
     pub fn parse<S: AsRef<str>>(raw: impl IntoIterator<Item = S>) -> Result<Self, ParseError> {
-        let mut cidrs = raw
+        let cidrs = raw
             .into_iter()
             .map(|c| {
                 c.as_ref().parse::<Cidr>().map_err(|_| {
@@ -25,19 +25,13 @@ impl AllowedCidrs {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        cidrs.sort();
-        cidrs.dedup();
-        if cidrs.is_empty() {
-            return Err(ParseError::new(
-                "allowedCidrs must list at least one network (null: any address)",
-            ));
-        }
-        if cidrs.len() > MAX_ALLOWED_CIDRS {
-            return Err(ParseError::new(format!(
-                "allowedCidrs may list at most {MAX_ALLOWED_CIDRS} networks"
-            )));
-        }
-        Ok(Self(cidrs))
+        super::distinct_list(
+            cidrs,
+            MAX_ALLOWED_CIDRS,
+            "allowedCidrs must list at least one network (null: any address)",
+            || format!("allowedCidrs may list at most {MAX_ALLOWED_CIDRS} networks"),
+        )
+        .map(Self)
     }
 
     /// Whether `ip` is in one of the networks.

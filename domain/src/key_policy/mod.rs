@@ -16,7 +16,27 @@ pub use meta::{KeyMeta, MAX_META_BYTES};
 pub use rate_limit::{RateLimit, MAX_LIMIT, MAX_PERIOD_SECONDS};
 pub use roles::{KeyRoles, MAX_KEY_ROLES};
 
+use crate::ParseError;
 use serde::{Deserialize, Serialize};
+
+/// `items` sorted and de-duplicated, refused when that leaves none (`empty`) or more than `max`
+/// (`too_many`): the one rule of the list-valued settings.
+fn distinct_list<T: Ord>(
+    mut items: Vec<T>,
+    max: usize,
+    empty: &str,
+    too_many: impl FnOnce() -> String,
+) -> Result<Vec<T>, ParseError> {
+    items.sort();
+    items.dedup();
+    if items.is_empty() {
+        return Err(ParseError::new(empty));
+    }
+    if items.len() > max {
+        return Err(ParseError::new(too_many()));
+    }
+    Ok(items)
+}
 
 /// A key's settings; `None` is "not set" (the VAMS behaviour).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +111,16 @@ pub struct PolicyUpdate {
 }
 
 impl PolicyUpdate {
+    /// This update followed by `later`, as one: a setting `later` names wins.
+    pub fn then(self, later: PolicyUpdate) -> PolicyUpdate {
+        PolicyUpdate {
+            roles: later.roles.or(self.roles),
+            rate_limit: later.rate_limit.or(self.rate_limit),
+            allowed_cidrs: later.allowed_cidrs.or(self.allowed_cidrs),
+            meta: later.meta.or(self.meta),
+        }
+    }
+
     /// True when the update names no setting.
     pub fn is_empty(&self) -> bool {
         self.roles.is_none()

@@ -13,25 +13,19 @@ pub struct KeyRoles(Vec<RoleName>);
 impl KeyRoles {
     /// Parses, sorts and de-duplicates a scope; an empty list is refused (`null` means every role).
     pub fn parse<S: AsRef<str>>(raw: impl IntoIterator<Item = S>) -> Result<Self, ParseError> {
-        let mut roles = raw
+        let roles = raw
             .into_iter()
             .map(|r| {
                 RoleName::parse(r.as_ref()).map_err(|e| ParseError::new(format!("roles: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        roles.sort();
-        roles.dedup();
-        if roles.is_empty() {
-            return Err(ParseError::new(
-                "roles must name at least one role (null: every role of the user)",
-            ));
-        }
-        if roles.len() > MAX_KEY_ROLES {
-            return Err(ParseError::new(format!(
-                "roles may name at most {MAX_KEY_ROLES} roles"
-            )));
-        }
-        Ok(Self(roles))
+        super::distinct_list(
+            roles,
+            MAX_KEY_ROLES,
+            "roles must name at least one role (null: every role of the user)",
+            || format!("roles may name at most {MAX_KEY_ROLES} roles"),
+        )
+        .map(Self)
     }
 
     /// Whether the scope names `role`.
