@@ -28,9 +28,11 @@ async fn fresh_store() -> DynamoStore {
     store
 }
 
-/// A fixed instant, so every request of a case falls in one window whatever the test's pace.
+/// A fixed instant, so every request of a case falls in one window whatever the test's pace. It
+/// lies far in the future: the rows' `ExpiresAt` derives from it, and DynamoDB Local's TTL sweeper
+/// deletes a row whose expiry has passed, mid-test (a fixed instant in the past once failed CI).
 fn noon() -> DateTime<Utc> {
-    DateTime::from_timestamp(1_796_227_200, 0).unwrap()
+    DateTime::from_timestamp(4_102_444_800, 0).unwrap()
 }
 
 #[tokio::test]
