@@ -118,8 +118,10 @@ fn record_use(
     }
 }
 
-/// For a key memory does not know, a bounded look-up in the store (a key another node created since
-/// the last poll); any other verdict stands.
+/// For a key memory does not know, one read of the store's lookup table (a key evicted from or
+/// never in this node's cache, or created on another node since the last poll), then cached; any
+/// other verdict stands. Only a key the table lacks as well costs a catch-up of the feed (created
+/// a moment ago, its row not yet written), and is then remembered as a miss for a while.
 async fn resolve_miss(
     state: &AppState,
     presented: &str,
@@ -137,38 +139,50 @@ async fn resolve_miss(
     if !misses.admit(&hash) {
         return memory;
     }
-    // The change feed is written in the same transaction as the events, so catching up finds a key
-    // committed anywhere; and a key that authenticates here is then listed here as well.
-    if let Err(error) = state.projector.catch_up_memory().await {
-        tracing::warn!(%error, "catch-up for an unknown key failed; asking the look-up table");
-    }
-    let again = state
-        .projector
-        .read()
-        .verify(presented, Utc::now(), client_ip);
-    if again.code != VerifyCode::NotFound {
-        return again;
-    }
-    match misses.look_up(&hash).await {
-        // The look-up table is a persisted view and may trail memory: a key memory has folded and
-        // still does not find was deleted, and deletion is final.
-        Some((entry, _))
-            if state
-                .projector
-                .read()
-                .knows(&Touched::ApiKey(entry.api_key_id)) =>
-        {
-            again
+    let projector = &state.projector;
+    if let Some(stored) = misses.look_up(&hash).await {
+        let listed_here = {
+            let model = projector.read();
+            !model.keeps_listing() || model.knows(&Touched::ApiKey(stored.entry.api_key_id))
+        };
+        if !listed_here {
+            // Memory keeps the listing: a key that authenticates here must be listed here too, so
+            // its history is folded first (one read of the feed).
+            if let Err(error) = projector.catch_up_memory().await {
+                tracing::warn!(%error, "catch-up for a key read from the store failed");
+            }
         }
-        Some((entry, roles)) => decide(
-            entry.as_ref(),
+        projector.cache_key(hash, &stored);
+        let now = Utc::now();
+        let again = projector.read().verify(presented, now, client_ip);
+        if again.code != VerifyCode::NotFound {
+            return again;
+        }
+        let model = projector.read();
+        // The look-up table is a persisted view and may trail memory: a newer version in memory
+        // that does not find this secret (deleted, or rotated past its grace) is final.
+        if model.lookup.version(&stored.entry.api_key_id) > stored.version {
+            return again;
+        }
+        let roles = model.directory.roles_of(&stored.entry.user_id);
+        return decide(
+            stored.entry.as_ref(),
             roles,
             again.hash_prefix,
-            Utc::now(),
+            now,
             client_ip,
-        ),
-        None => again,
+        );
     }
+    // The change feed is written in the same transaction as the events, so catching up finds a key
+    // committed anywhere whose row is not written yet.
+    if let Err(error) = projector.catch_up_memory().await {
+        tracing::warn!(%error, "catch-up for an unknown key failed; refusing it");
+    }
+    let again = projector.read().verify(presented, Utc::now(), client_ip);
+    if again.code == VerifyCode::NotFound {
+        misses.remember_miss(&hash);
+    }
+    again
 }
 
 /// Logs and audits a refusal (nothing for a verification that succeeded).

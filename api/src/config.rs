@@ -141,6 +141,17 @@ pub struct Settings {
     /// backend none unless set. `none` disables it.
     #[arg(long, env = "APIKEYD_AUDIT_FILE", global = true)]
     pub audit_file: Option<PathBuf>,
+    /// AWS backend: keys each node keeps in memory at most, the most recently used (CLOCK); every
+    /// other key costs one consistent `GetItem` on the lookup table when presented, and is then
+    /// cached. About 100 bytes a key (docs/SCALING.md); the embedded backend keeps every key.
+    #[arg(
+        long,
+        env = "APIKEYD_CACHE_KEYS",
+        default_value_t = 1_000_000,
+        value_parser = clap::value_parser!(u64).range(1..=1_000_000_000),
+        global = true
+    )]
+    pub cache_keys: u64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "APIKEYD_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -221,6 +232,7 @@ impl Settings {
             bootstrap_admin: "admin".into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             workers: Some(2),
+            cache_keys: infra::dynamo::DEFAULT_CACHE_KEYS as u64,
             audit_log_group: None,
             audit_format: AuditFormat::Json,
             audit_log_group_vams: None,

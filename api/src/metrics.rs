@@ -44,6 +44,8 @@ pub struct Metrics {
     audit_backlog: IntGaugeVec,
     last_use_pending: IntGauge,
     last_use_flushes: IntGauge,
+    cached_keys: IntGauge,
+    store_lookups: IntGauge,
 }
 
 impl Default for Metrics {
@@ -173,6 +175,22 @@ impl Metrics {
                 )
                 .expect("valid"),
             ),
+            cached_keys: register(
+                &r,
+                IntGauge::new(
+                    "apikeyd_key_cache_keys",
+                    "Keys this node holds in memory (live, deleted and cached; capped by APIKEYD_CACHE_KEYS on AWS).",
+                )
+                .expect("valid"),
+            ),
+            store_lookups: register(
+                &r,
+                IntGauge::new(
+                    "apikeyd_key_store_lookups",
+                    "Keys memory did not hold that this node looked up in the store (one GetItem each) since it started.",
+                )
+                .expect("valid"),
+            ),
             registry: r,
         }
     }
@@ -224,6 +242,11 @@ impl Metrics {
         let tracker = &state.last_use.tracker;
         self.last_use_pending.set(tracker.pending_keys() as i64);
         self.last_use_flushes.set(tracker.flushes() as i64);
+        self.cached_keys
+            .set(state.projector.read().lookup.slots() as i64);
+        if let Some(misses) = &state.misses {
+            self.store_lookups.set(misses.lookups() as i64);
+        }
         let (applied, persisted) = state.projector.cursors();
         self.views_unsaved.set(i64::from(applied != persisted));
         let Ok(pending) = state.feed.events_after(&applied, BACKLOG_SCAN).await else {

@@ -31,7 +31,9 @@ impl Store {
                 Self::Embedded(store)
             }
             BackendKind::Aws => {
-                let store = DynamoStore::connect(&settings.table_prefix).await;
+                let store = DynamoStore::connect(&settings.table_prefix)
+                    .await
+                    .with_cache_keys(usize::try_from(settings.cache_keys).unwrap_or(usize::MAX));
                 if settings.aws_create_tables {
                     store.init_tables().await?;
                 }

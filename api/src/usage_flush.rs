@@ -35,7 +35,7 @@ impl LastUse {
 
     /// Writes what this node observed (for keys still live) and reads the other nodes' last uses.
     pub async fn flush(&self, projector: &Projector) {
-        let live = |id: &uuid::Uuid| projector.read().lookup.by_id(id).is_some();
+        let live = |id: &uuid::Uuid| projector.read().lookup.may_be_live(id);
         match store::flush(&self.tracker, self.store.as_ref(), live, Utc::now()).await {
             Ok(keys) => tracing::debug!(keys, "last use flushed"),
             Err(error) => tracing::warn!(%error, "last use not flushed; it stays pending"),

@@ -201,22 +201,25 @@ async fn dynamo_views_keep_graces_and_the_miss_look_up_honours_them() {
                 .lookup(&KeyHash::of(&secret(n)))
                 .await
                 .unwrap()
-                .map(|(e, _)| e)
+                .map(|k| (k.grace, k.entry))
         }
     };
     assert!(
         found(0).await.is_none(),
         "the first secret's grace ended with the second rotation"
     );
-    let previous = found(1).await.expect("in grace");
+    let (grace, previous) = found(1).await.expect("in grace");
+    assert!(grace, "a previous secret's row says so");
     assert_eq!(previous.expires_at, Some(now + Duration::seconds(3600)));
-    assert!(found(2).await.is_some_and(|e| e.expires_at.is_none()));
+    assert!(found(2)
+        .await
+        .is_some_and(|(grace, e)| !grace && e.expires_at.is_none()));
     let model = follow(&store, model, &events[3..]).await;
     for n in [0, 1, 2] {
         assert!(found(n).await.is_none(), "secret {n} tombstoned");
     }
     assert!(
-        found(3).await.is_some_and(|e| !e.is_active),
+        found(3).await.is_some_and(|(_, e)| !e.is_active),
         "reported, then rotated: inactive"
     );
     store

@@ -109,6 +109,15 @@ impl ReadModel {
         }
     }
 
+    /// What a node of the AWS backend keeps: no listing rows, and a key lookup bounded to
+    /// `capacity` recently used keys (every other key is one read of the store's lookup table).
+    pub fn cached(capacity: usize) -> Self {
+        Self {
+            lookup: KeyLookup::bounded(capacity),
+            ..Self::compact()
+        }
+    }
+
     /// Whether the listing rows are folded in memory.
     pub fn keeps_listing(&self) -> bool {
         self.keeps_listing
@@ -126,6 +135,21 @@ impl ReadModel {
         match (aggregate_type, aggregate_id.parse::<Uuid>()) {
             (API_KEY, Ok(id)) => self.lookup.version(&id),
             _ => self.version(&version_key(aggregate_type, aggregate_id)),
+        }
+    }
+
+    fn evicted_version(&self, aggregate_type: &str, aggregate_id: &str) -> Option<u64> {
+        match (aggregate_type, aggregate_id.parse::<Uuid>()) {
+            (API_KEY, Ok(id)) => self.lookup.evicted_version(&id),
+            _ => None,
+        }
+    }
+
+    /// Before an aggregate's whole history is folded (a gap): a key the bounded lookup evicted is
+    /// folded as new again.
+    pub fn forget_evicted(&mut self, aggregate_type: &str, aggregate_id: &str) {
+        if let (API_KEY, Ok(id)) = (aggregate_type, aggregate_id.parse::<Uuid>()) {
+            self.lookup.forget_evicted(&id);
         }
     }
 
@@ -178,6 +202,19 @@ impl ReadModel {
     pub fn apply(&mut self, recorded: &RecordedEvent) -> Applied {
         let (aggregate_type, aggregate_id) = (&recorded.aggregate_type, &recorded.aggregate_id);
         let known = self.aggregate_version(aggregate_type, aggregate_id);
+        if known == 0 {
+            if let Some(evicted) = self.evicted_version(aggregate_type, aggregate_id) {
+                // A key the bounded lookup let go: what it had folded is a duplicate, anything
+                // newer comes with the key's whole history.
+                return match recorded.sequence <= evicted {
+                    true => Applied::Duplicate,
+                    false => Applied::Gap {
+                        aggregate_type: aggregate_type.clone(),
+                        aggregate_id: aggregate_id.clone(),
+                    },
+                };
+            }
+        }
         if recorded.sequence <= known {
             return Applied::Duplicate;
         }

@@ -44,7 +44,12 @@ pub struct DynamoStore {
     /// The last chain link this process read or wrote per stream: a commit that follows it needs no
     /// read of the previous event (links never change once written).
     chain_heads: event_repository::ChainHeads,
+    /// Keys a server's bounded lookup holds at most (`APIKEYD_CACHE_KEYS`).
+    cache_keys: usize,
 }
+
+/// Keys a node caches unless configured otherwise.
+pub const DEFAULT_CACHE_KEYS: usize = 1_000_000;
 
 impl DynamoStore {
     /// Connects with the standard AWS chain (env, profile, instance role) and endpoint overrides
@@ -66,7 +71,14 @@ impl DynamoStore {
             client: Client::new(&config),
             tables: Tables::with_prefix(prefix),
             chain_heads: Default::default(),
+            cache_keys: DEFAULT_CACHE_KEYS,
         }
+    }
+
+    /// The same store, serving with a key cache of `keys` entries at most.
+    pub fn with_cache_keys(mut self, keys: usize) -> Self {
+        self.cache_keys = keys.max(1);
+        self
     }
 
     /// The table names in use.

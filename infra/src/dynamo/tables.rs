@@ -118,6 +118,7 @@ impl DynamoStore {
             client: aws_sdk_dynamodb::Client::from_conf(config),
             tables: self.tables.clone(),
             chain_heads: self.chain_heads.clone(),
+            cache_keys: self.cache_keys,
         }
     }
 

@@ -368,6 +368,22 @@ impl ViewStore for DynamoStore {
         Ok((model, cursor))
     }
 
+    /// A server keeps no listing rows and a bounded key cache that starts empty: keys are read
+    /// from the lookup table when first presented; roles and user roles are loaded whole.
+    async fn load_for_serving(&self) -> Result<(ReadModel, String), StoreError> {
+        let (loaded, cursor) = self.load().await?;
+        let mut model = ReadModel::default();
+        model.lookup = projections::key_lookup::KeyLookup::bounded(self.cache_keys);
+        for (key, version) in loaded.versions() {
+            if !key.starts_with("ApiKey:") {
+                model.set_version(key, version);
+            }
+        }
+        model.listing = loaded.listing;
+        model.directory = loaded.directory;
+        Ok((model, cursor))
+    }
+
     async fn save(&self, changes: &ViewChanges, cursor: &str) -> Result<(), StoreError> {
         self.write_changes(changes).await?;
         let result = self
@@ -438,12 +454,13 @@ impl ViewStore for DynamoStore {
     }
 }
 
+/// A cold look-up is one consistent `GetItem`: the user's roles come from the node's directory.
 #[async_trait]
 impl projections::miss::LookupFallback for DynamoStore {
     async fn lookup(
         &self,
         hash: &domain::KeyHash,
-    ) -> Result<Option<(LookupEntry, Vec<domain::RoleName>)>, StoreError> {
+    ) -> Result<Option<projections::miss::StoredKey>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -457,23 +474,22 @@ impl projections::miss::LookupFallback for DynamoStore {
             return Ok(None);
         };
         let (_, mut entry) = lookup_entry(item)?;
-        if let Some(until) = get_s(item, GRACE_UNTIL) {
-            // A previous secret: valid until its grace ends, never past the key's expiry.
-            let until = crate::stored_time::read(until).map_err(corrupt)?;
-            if until <= chrono::Utc::now() {
-                return Ok(None);
+        let grace = match get_s(item, GRACE_UNTIL) {
+            Some(until) => {
+                // A previous secret: valid until its grace ends, never past the key's expiry.
+                let until = crate::stored_time::read(until).map_err(corrupt)?;
+                if until <= chrono::Utc::now() {
+                    return Ok(None);
+                }
+                entry.expires_at = Some(entry.expires_at.map_or(until, |e| e.min(until)));
+                true
             }
-            entry.expires_at = Some(entry.expires_at.map_or(until, |e| e.min(until)));
-        }
-        let roles = match self.get_view(&format!("user#{}", entry.user_id)).await? {
-            Some(row) if !get_bool(&row, "Deleted") => get_s(&row, "Body")
-                .map(serde_json::from_str::<UserRolesView>)
-                .transpose()
-                .map_err(corrupt)?
-                .map(|v| v.roles.into_iter().collect())
-                .unwrap_or_default(),
-            _ => vec![],
+            None => false,
         };
-        Ok(Some((entry, roles)))
+        Ok(Some(projections::miss::StoredKey {
+            entry,
+            version: get_n(item, "Version").unwrap_or(0),
+            grace,
+        }))
     }
 }

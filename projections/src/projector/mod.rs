@@ -120,6 +120,17 @@ impl Projector {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Caches a key a cold look-up read from the store, unless memory holds that version of it or
+    /// a newer one (see [`crate::key_lookup::KeyLookup::cache`]); a previous secret in grace is not
+    /// cached (its row lacks the key's current secret). True when cached.
+    pub fn cache_key(&self, hash: domain::KeyHash, key: &crate::miss::StoredKey) -> bool {
+        if key.grace {
+            return false;
+        }
+        let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
+        model.lookup.cache(hash, key.entry.clone(), key.version)
+    }
+
     /// Cursor of the last event in the in-memory model, and of the persisted views. Never waits: it
     /// is what the last catch-up left, even while another one is stuck on the store.
     pub fn cursors(&self) -> (String, String) {
@@ -225,6 +236,10 @@ impl Projector {
                     .feed
                     .aggregate_events(&aggregate_type, &aggregate_id)
                     .await?;
+                self.model
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .forget_evicted(&aggregate_type, &aggregate_id);
                 self.fold(&history);
             }
             if last > cursor.applied {

@@ -38,6 +38,8 @@ impl Projector {
             let model = self.read();
             let mut dirty = self.dirty();
             if applied == *persisted && dirty.rows.is_empty() {
+                drop((model, dirty));
+                self.settle(&[]);
                 return Ok(());
             }
             let generation = dirty.generation;
@@ -45,12 +47,21 @@ impl Projector {
             (generation, Self::changes_for(&model, &dirty))
         };
         self.views.save(&changes, &applied).await?;
-        {
+        let settled: Vec<Uuid> = {
             let mut dirty = self.dirty();
             let Dirty { rows, keys, .. } = &mut *dirty;
             rows.retain(|_, touched_in| *touched_in > generation);
-            keys.retain(|id, _| rows.contains_key(&Touched::ApiKey(*id)));
-        }
+            let mut settled = Vec::new();
+            keys.retain(|id, _| {
+                let pending = rows.contains_key(&Touched::ApiKey(*id));
+                if !pending {
+                    settled.push(*id);
+                }
+                pending
+            });
+            settled
+        };
+        self.settle(&settled);
         self.publish(None, Some(&applied));
         *persisted = applied;
         Ok(())
@@ -74,6 +85,29 @@ impl Projector {
         tokio::time::timeout(deadline, reach)
             .await
             .map_err(|_| StoreError::ViewsBehind(deadline))?
+    }
+
+    /// Lets a bounded lookup evict the keys whose rows the store now holds (a key changed again
+    /// since stays pinned: its row is still dirty), and evicts down to its capacity what it held
+    /// beyond (run on every save, so a table that grew during a burst of changes shrinks back).
+    fn settle(&self, ids: &[Uuid]) {
+        {
+            let model = self.read();
+            if ids.is_empty() && !model.lookup.over_capacity() {
+                return;
+            }
+            if model.lookup.capacity().is_none() {
+                return;
+            }
+        }
+        let mut model = self.model.write().unwrap_or_else(|p| p.into_inner());
+        let dirty = self.dirty();
+        for id in ids {
+            if !dirty.rows.contains_key(&Touched::ApiKey(*id)) {
+                model.lookup.settle(id);
+            }
+        }
+        model.lookup.trim();
     }
 
     fn changes_for(model: &ReadModel, memory: &Dirty) -> ViewChanges {

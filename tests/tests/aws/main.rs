@@ -15,6 +15,8 @@
 //! - `stats`: medians and percentiles of measured durations.
 //! - `last_use`: two nodes' last-use observations merge (latest wins, counts add up); a graceful
 //!   stop flushes them.
+//! - `bounded_cache`: three nodes caching a few keys each serve every key; a held key costs no
+//!   look-up, an evicted one one; revocation of held and evicted keys within 1 s.
 //! - `multi_node`: one bootstrap, keys across nodes, revocation within 1 s, a split name race.
 //! - `fault`: DynamoDB Local killed and restarted: 503s, nothing written, recovery, projections verify.
 //! - `paused`: DynamoDB Local frozen (SIGSTOP): `/readyz` and `/metrics` still answer at once.
@@ -42,6 +44,7 @@ mod audit_leadership;
 mod audit_lifecycle;
 mod audit_outage;
 mod audit_rotation;
+mod bounded_cache;
 mod dual_format;
 mod fault;
 mod last_use;
