@@ -33,7 +33,7 @@ impl Store {
             BackendKind::Aws => {
                 let store = DynamoStore::connect(&settings.table_prefix).await;
                 if settings.aws_create_tables {
-                    store.init_tables().await?;
+                    store.init_tables_sharded(settings.feed_shards).await?;
                 }
                 Self::Aws(store)
             }

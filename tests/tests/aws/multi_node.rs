@@ -57,7 +57,7 @@ async fn two_nodes_share_keys_revocations_and_names() {
 
 /// Polls `api` until `key` verifies as `code`; asserts it happened within [`PROPAGATION_BOUND`] of
 /// the call (the commit had already answered) and returns how long it took.
-async fn refused_on(api: &Api, key: &str, code: &str, what: &str) -> Duration {
+pub(crate) async fn refused_on(api: &Api, key: &str, code: &str, what: &str) -> Duration {
     let (_, took) = eventually(what, Duration::from_secs(10), POLL, || async {
         let seen = api.verify_code(key).await;
         if seen == code {
