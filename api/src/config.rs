@@ -79,6 +79,16 @@ pub struct Settings {
         global = true
     )]
     pub aws_create_tables: bool,
+    /// AWS backend: partitions the change feed is spread over (1..=64), recorded when the tables
+    /// are initialised (`aws init`, or at start with APIKEYD_AWS_CREATE_TABLES). Fixed for the life
+    /// of the table set: initialising again with another count is refused (no resharding).
+    #[arg(
+        long,
+        env = "APIKEYD_FEED_SHARDS",
+        default_value_t = infra::dynamo::FeedShards::ONE,
+        global = true
+    )]
+    pub feed_shards: infra::dynamo::FeedShards,
     /// Address to listen on (port 0 picks a free port).
     #[arg(
         long,
@@ -225,6 +235,7 @@ impl Settings {
             backend: BackendKind::Embedded,
             table_prefix: "apikeyd".into(),
             aws_create_tables: false,
+            feed_shards: infra::dynamo::FeedShards::ONE,
             bind: "127.0.0.1:0".into(),
             data_dir: data_dir.into(),
             public_url: None,

@@ -35,7 +35,7 @@ impl Store {
                     .await
                     .with_cache_keys(usize::try_from(settings.cache_keys).unwrap_or(usize::MAX));
                 if settings.aws_create_tables {
-                    store.init_tables().await?;
+                    store.init_tables_sharded(settings.feed_shards).await?;
                 }
                 Self::Aws(store)
             }

@@ -1,7 +1,7 @@
 //! cqrs-es `PersistedEventRepository` on DynamoDB: each commit is one TransactWriteItems holding the
 //! events (conditional on their sequence being free), their feed copies and the unique claims.
 use super::item::{get_n, get_s, n, s, Item};
-use super::{DynamoStore, FEED_PARTITION};
+use super::{DynamoStore, FeedShards, FeedShardsError};
 use crate::unique::{guard_version, observed_guard, AdminGuard, ClaimAction, UniqueViolation};
 use crate::unique::{TransactionTooLarge, ADMIN_GUARD_SCOPE, ADMIN_GUARD_VALUE, RULES};
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -287,6 +287,7 @@ impl DynamoStore {
         &self,
         events: &[SerializedEvent],
         previous: &mut HashMap<String, String>,
+        shards: FeedShards,
     ) -> Result<Vec<(TransactWriteItem, Slot)>, PersistenceError> {
         let now = Utc::now();
         let mut items = Vec::new();
@@ -310,7 +311,10 @@ impl DynamoStore {
             items.push((TransactWriteItem::builder().put(put).build(), Slot::Event));
             let mut copy = stored;
             copy.remove("AggregateTypeAndId");
-            copy.insert("FeedPartition".into(), s(FEED_PARTITION));
+            copy.insert(
+                "FeedPartition".into(),
+                s(shards.partition_of(&event.aggregate_type, &event.aggregate_id)),
+            );
             let put = Put::builder()
                 .table_name(&self.tables.feed)
                 .set_item(Some(copy))
@@ -409,9 +413,17 @@ impl PersistedEventRepository for DynamoStore {
         if events.is_empty() {
             return Ok(());
         }
+        let shards = self.feed_shards().await.map_err(|e| match e {
+            FeedShardsError::Request(_) => connection(e),
+            FeedShardsError::Mismatch { .. } | FeedShardsError::Invalid => {
+                PersistenceError::UnknownError(Box::new(e))
+            }
+        })?;
         let mut links = self.previous_links(events).await?;
-        let (items, slots): (Vec<_>, Vec<_>) =
-            self.transaction(events, &mut links)?.into_iter().unzip();
+        let (items, slots): (Vec<_>, Vec<_>) = self
+            .transaction(events, &mut links, shards)?
+            .into_iter()
+            .unzip();
         let result = self
             .client
             .transact_write_items()
@@ -522,8 +534,14 @@ impl crate::chain::ChainedLog for DynamoStore {
     async fn mirrored_events(
         &self,
     ) -> Result<Option<Vec<crate::chain::StoredEvent>>, projections::StoreError> {
+        // Every shard's copies; the shard count's config item is no event.
         let items = self.scan_all(&self.tables.feed).await?;
-        items.iter().map(stored).collect::<Result<_, _>>().map(Some)
+        items
+            .iter()
+            .filter(|item| super::shards::is_event_item(item))
+            .map(stored)
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     async fn recorded_versions(

@@ -1,7 +1,7 @@
 //! The feed table read as the projections' event log.
 use super::item::s;
 use super::item::{get_n, get_s, Item};
-use super::{corrupt, unavailable, DynamoStore, FEED_OVERLAP, FEED_PARTITION};
+use super::{corrupt, unavailable, DynamoStore, FEED_OVERLAP};
 use async_trait::async_trait;
 use chrono::Utc;
 use projections::{DomainEvent, EventFeed, RecordedEvent, StoreError};
@@ -28,10 +28,11 @@ fn recorded(item: &Item) -> Result<RecordedEvent, StoreError> {
     })
 }
 
-#[async_trait]
-impl EventFeed for DynamoStore {
-    async fn events_after(
+impl DynamoStore {
+    /// One shard's first `limit` events after `cursor`, in cursor order, page by page.
+    async fn shard_events_after(
         &self,
+        partition: &str,
         cursor: &str,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -42,7 +43,7 @@ impl EventFeed for DynamoStore {
                 .client
                 .query()
                 .table_name(&self.tables.feed)
-                .expression_attribute_values(":p", s(FEED_PARTITION));
+                .expression_attribute_values(":p", s(partition));
             // DynamoDB refuses an empty string in a key condition: "" means "from the start".
             query = if cursor.is_empty() {
                 query.key_condition_expression("FeedPartition = :p")
@@ -66,6 +67,32 @@ impl EventFeed for DynamoStore {
             if start.is_none() {
                 break;
             }
+        }
+        Ok(events)
+    }
+}
+
+#[async_trait]
+impl EventFeed for DynamoStore {
+    /// Every shard's first `limit` events after `cursor`, read concurrently and merged: the
+    /// global first `limit` is among them, since each shard is in cursor order.
+    async fn events_after(
+        &self,
+        cursor: &str,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let partitions = self.feed_shards().await?.partitions();
+        let reads = partitions
+            .iter()
+            .map(|partition| self.shard_events_after(partition, cursor, limit));
+        let mut events: Vec<RecordedEvent> = futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        if partitions.len() > 1 {
+            events.sort_by(|a, b| a.cursor.cmp(&b.cursor));
+            events.truncate(limit);
         }
         Ok(events)
     }

@@ -2,8 +2,9 @@
 //! the other views.
 //!
 //! - `events`: the cqrs-es log (`AggregateTypeAndId`, `AggregateIdSequence`), as dynamo-es lays it out.
-//! - `feed`: every event again, keyed by a commit-time cursor in one partition, written in the same
-//!   transaction; nodes poll it to keep their in-memory read models current.
+//! - `feed`: every event again, keyed by a commit-time cursor in one partition per shard (see
+//!   [`FeedShards`]), written in the same transaction; nodes poll every shard to keep their
+//!   in-memory read models current.
 //! - `unique`: claims on values that must be unique among live aggregates (key names).
 //! - `lookup`: key hash → key id, user, active, expiry (authentication when memory misses).
 //! - `views`: listing rows, roles, user roles, aggregate versions and checkpoints.
@@ -14,12 +15,14 @@ mod feed;
 pub(crate) mod item;
 mod lease;
 pub mod rate_counts;
+mod shards;
 mod tables;
 mod usage;
 mod view_store;
 
 pub use event_repository::STREAMS_PER_COMMIT;
 pub use lease::Lease;
+pub use shards::{FeedShards, FeedShardsError, FeedShardsOutOfRange, MAX_FEED_SHARDS};
 pub use tables::{TableSetupError, Tables};
 
 use aws_config::retry::RetryConfig;
@@ -33,7 +36,7 @@ use std::time::Duration;
 /// transaction latency and clock skew between nodes.
 pub const FEED_OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
-/// The single feed partition. Key management writes are far below a partition's ~1000 writes/s.
+/// The unsharded feed's partition, and the stem of the shards' (`feed#0`, `feed#1`, …).
 const FEED_PARTITION: &str = "feed";
 
 /// A handle on the DynamoDB tables; cheap to clone.
@@ -46,6 +49,8 @@ pub struct DynamoStore {
     chain_heads: event_repository::ChainHeads,
     /// Keys a server's bounded lookup holds at most (`APIKEYD_CACHE_KEYS`).
     cache_keys: usize,
+    /// The feed's shard count, learnt on first use and shared by clones.
+    feed_shards: std::sync::Arc<tokio::sync::OnceCell<FeedShards>>,
 }
 
 /// Keys a node caches unless configured otherwise.
@@ -72,6 +77,7 @@ impl DynamoStore {
             tables: Tables::with_prefix(prefix),
             chain_heads: Default::default(),
             cache_keys: DEFAULT_CACHE_KEYS,
+            feed_shards: Default::default(),
         }
     }
 

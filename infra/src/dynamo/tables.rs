@@ -1,5 +1,5 @@
 //! Table names and idempotent creation (`apikeyd aws init`).
-use super::DynamoStore;
+use super::{DynamoStore, FeedShards, FeedShardsError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification, TimeToLiveStatus,
@@ -81,6 +81,9 @@ pub enum TableSetupError {
         #[source]
         source: Box<aws_sdk_dynamodb::Error>,
     },
+    /// The feed's shard count could not be recorded, or another one is recorded.
+    #[error("feed shards")]
+    FeedShards(#[from] FeedShardsError),
     /// The table exists but did not become active in time.
     #[error("table {table} not active after {waited:?}")]
     NotActive {
@@ -92,11 +95,23 @@ pub enum TableSetupError {
 }
 
 impl DynamoStore {
-    /// Creates every table that does not exist yet and waits until all are active. Safe to run
-    /// from several nodes at once.
+    /// [`Self::init_tables_sharded`] with one feed shard (the unsharded feed).
     pub async fn init_tables(&self) -> Result<Vec<String>, TableSetupError> {
+        self.init_tables_sharded(FeedShards::ONE).await
+    }
+
+    /// Creates every table that does not exist yet, waits until all are active and records the
+    /// feed's shard count. Safe to run from several nodes at once. Refused
+    /// ([`FeedShardsError::Mismatch`]) when the feed was initialised with another count:
+    /// resharding a live feed is not supported.
+    pub async fn init_tables_sharded(
+        &self,
+        shards: FeedShards,
+    ) -> Result<Vec<String>, TableSetupError> {
         let patient = self.patient();
-        patient.create_all().await
+        let created = patient.create_all().await?;
+        patient.record_feed_shards(shards).await?;
+        Ok(created)
     }
 
     /// The same tables through a client with set-up timeouts instead of request-path ones.
@@ -119,6 +134,7 @@ impl DynamoStore {
             tables: self.tables.clone(),
             chain_heads: self.chain_heads.clone(),
             cache_keys: self.cache_keys,
+            feed_shards: self.feed_shards.clone(),
         }
     }
 

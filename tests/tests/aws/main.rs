@@ -27,6 +27,8 @@
 //! - `role_deletion`: a deletion too large for one transaction changes nothing; one that fits is whole.
 //! - `audit_leadership`: two nodes, one log group, each event once; the delivering node leaving or
 //!   restarting neither loses nor repeats a record.
+//! - `sharded_feed`: three nodes on a feed of 4 shards (`aws init --feed-shards 4`): keys across
+//!   nodes, a deactivation and a deletion through one node refused by the others within 1 s.
 //! - `shared_rate_limit`: two nodes lease one key's window: the fleet never admits above the limit.
 //! - `vams_format`: `APIKEYD_AUDIT_FORMAT=vams` lines equal the ones VAMS's own code builds
 //!   (`vams_expected.py`, run in Python).
@@ -53,5 +55,6 @@ mod multi_node;
 mod paused;
 mod rate_limit_outage;
 mod role_deletion;
+mod sharded_feed;
 mod shared_rate_limit;
 mod vams_format;
