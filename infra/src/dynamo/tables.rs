@@ -1,5 +1,5 @@
 //! Table names and idempotent creation (`apikeyd aws init`).
-use super::DynamoStore;
+use super::{view_index, DynamoStore};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification, TimeToLiveStatus,
@@ -43,6 +43,8 @@ struct Spec<'a> {
     hash: &'a str,
     range: Option<(&'a str, ScalarAttributeType)>,
     ttl: Option<&'a str>,
+    /// Whether the table carries the views' `Kind-ViewId` index.
+    kind_index: bool,
 }
 
 /// How long `init` waits for a new table to become active.
@@ -81,6 +83,15 @@ pub enum TableSetupError {
         #[source]
         source: Box<aws_sdk_dynamodb::Error>,
     },
+    /// The views' `Kind-ViewId` index could not be added, waited for or backfilled.
+    #[error("index of table {table}")]
+    ViewIndex {
+        /// The views table.
+        table: String,
+        /// The store's error.
+        #[source]
+        source: projections::StoreError,
+    },
     /// The table exists but did not become active in time.
     #[error("table {table} not active after {waited:?}")]
     NotActive {
@@ -92,15 +103,24 @@ pub enum TableSetupError {
 }
 
 impl DynamoStore {
-    /// Creates every table that does not exist yet and waits until all are active. Safe to run
-    /// from several nodes at once.
+    /// Creates every table that does not exist yet, waits until all are active, and makes the
+    /// views' index usable ([`DynamoStore::ensure_view_index`]). Safe to run from several nodes
+    /// at once.
     pub async fn init_tables(&self) -> Result<Vec<String>, TableSetupError> {
         let patient = self.patient();
-        patient.create_all().await
+        let created = patient.create_all().await?;
+        patient
+            .ensure_view_index()
+            .await
+            .map_err(|source| TableSetupError::ViewIndex {
+                table: self.tables.views.clone(),
+                source,
+            })?;
+        Ok(created)
     }
 
     /// The same tables through a client with set-up timeouts instead of request-path ones.
-    fn patient(&self) -> DynamoStore {
+    pub(super) fn patient(&self) -> DynamoStore {
         let config = self
             .client
             .config()
@@ -129,36 +149,42 @@ impl DynamoStore {
                 hash: "AggregateTypeAndId",
                 range: Some(("AggregateIdSequence", ScalarAttributeType::N)),
                 ttl: None,
+                kind_index: false,
             },
             Spec {
                 name: &t.feed,
                 hash: "FeedPartition",
                 range: Some(("Cursor", ScalarAttributeType::S)),
                 ttl: None,
+                kind_index: false,
             },
             Spec {
                 name: &t.unique,
                 hash: "UniqueKey",
                 range: None,
                 ttl: None,
+                kind_index: false,
             },
             Spec {
                 name: &t.lookup,
                 hash: "KeyHash",
                 range: None,
                 ttl: None,
+                kind_index: false,
             },
             Spec {
                 name: &t.views,
                 hash: "ViewId",
                 range: None,
                 ttl: None,
+                kind_index: true,
             },
             Spec {
                 name: &t.usage,
                 hash: "ApiKeyId",
                 range: None,
                 ttl: None,
+                kind_index: false,
             },
             // A row per key and window: without expiry the table would only grow.
             Spec {
@@ -166,6 +192,7 @@ impl DynamoStore {
                 hash: "Counter",
                 range: None,
                 ttl: Some("ExpiresAt"),
+                kind_index: false,
             },
         ];
         let mut created = Vec::new();
@@ -213,6 +240,11 @@ impl DynamoStore {
             request = request
                 .key_schema(key(range, KeyType::Range)?)
                 .attribute_definitions(attr(range, t.clone())?);
+        }
+        if spec.kind_index {
+            request = request
+                .attribute_definitions(view_index::kind_attribute().map_err(definition)?)
+                .global_secondary_indexes(view_index::index_definition().map_err(definition)?);
         }
         match request.send().await {
             Ok(_) => Ok(true),
