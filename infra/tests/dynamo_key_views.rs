@@ -54,7 +54,12 @@ fn created(n: usize, now: DateTime<Utc>) -> (Uuid, ApiKeyEvent) {
         api_key_id: id,
         api_key_name: ApiKeyName::parse(&format!("key-{:02}", (n * 37) % 61)).unwrap(),
         user_id: UserId::parse(USERS[n % USERS.len()]).unwrap(),
-        description: Description::parse(if n % 3 == 0 { "Billing job" } else { "other" }).unwrap(),
+        description: Description::parse(if n.is_multiple_of(3) {
+            "Billing job"
+        } else {
+            "other"
+        })
+        .unwrap(),
         key_hash: KeyHash::of(&format!("vams_{n:064}")),
         expires_at: expires_at.map(Expiration::from_utc),
         created_by: Actor::system(),
