@@ -7,7 +7,8 @@
 //!   in-memory read models current.
 //! - `unique`: claims on values that must be unique among live aggregates (key names).
 //! - `lookup`: key hash → key id, user, active, expiry (authentication when memory misses).
-//! - `views`: listing rows, roles, user roles, aggregate versions and checkpoints.
+//! - `views`: listing rows, roles, user roles, aggregate versions and checkpoints, with the sparse
+//!   index `Kind-ViewId` over live listing, role and user-roles rows (`view_index.rs`).
 //! - `usage`: each key's last use and usage counts (`ApiKeyId`), not derived from the log.
 //! - [`rate_counts`]: the fleet's shared rate-limit counts per key and window (`Counter`), with a TTL.
 mod event_repository;
@@ -18,12 +19,14 @@ pub mod rate_counts;
 mod shards;
 mod tables;
 mod usage;
+mod view_index;
 mod view_store;
 
 pub use event_repository::STREAMS_PER_COMMIT;
 pub use lease::Lease;
 pub use shards::{FeedShards, FeedShardsError, FeedShardsOutOfRange, MAX_FEED_SHARDS};
 pub use tables::{TableSetupError, Tables};
+pub use view_index::ViewIndexError;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

@@ -1,5 +1,5 @@
 //! Table names and idempotent creation (`apikeyd aws init`).
-use super::{DynamoStore, FeedShards, FeedShardsError};
+use super::{view_index, DynamoStore, FeedShards, FeedShardsError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
     TimeToLiveSpecification, TimeToLiveStatus,
@@ -43,6 +43,8 @@ struct Spec<'a> {
     hash: &'a str,
     range: Option<(&'a str, ScalarAttributeType)>,
     ttl: Option<&'a str>,
+    /// Whether the table carries the views' `Kind-ViewId` index.
+    kind_index: bool,
 }
 
 /// How long `init` waits for a new table to become active.
@@ -84,6 +86,15 @@ pub enum TableSetupError {
     /// The feed's shard count could not be recorded, or another one is recorded.
     #[error("feed shards")]
     FeedShards(#[from] FeedShardsError),
+    /// The views' `Kind-ViewId` index could not be added, waited for or backfilled.
+    #[error("index of table {table}")]
+    ViewIndex {
+        /// The views table.
+        table: String,
+        /// The store's error.
+        #[source]
+        source: projections::StoreError,
+    },
     /// The table exists but did not become active in time.
     #[error("table {table} not active after {waited:?}")]
     NotActive {
@@ -100,8 +111,8 @@ impl DynamoStore {
         self.init_tables_sharded(FeedShards::ONE).await
     }
 
-    /// Creates every table that does not exist yet, waits until all are active and records the
-    /// feed's shard count. Safe to run from several nodes at once. Refused
+    /// Creates every table that does not exist yet, waits until all are active, makes the views'
+    /// index usable ([`DynamoStore::ensure_view_index`]) and records the feed's shard count. Safe to run from several nodes at once. Refused
     /// ([`FeedShardsError::Mismatch`]) when the feed was initialised with another count:
     /// resharding a live feed is not supported.
     pub async fn init_tables_sharded(
@@ -110,12 +121,19 @@ impl DynamoStore {
     ) -> Result<Vec<String>, TableSetupError> {
         let patient = self.patient();
         let created = patient.create_all().await?;
+        patient
+            .ensure_view_index()
+            .await
+            .map_err(|source| TableSetupError::ViewIndex {
+                table: self.tables.views.clone(),
+                source,
+            })?;
         patient.record_feed_shards(shards).await?;
         Ok(created)
     }
 
     /// The same tables through a client with set-up timeouts instead of request-path ones.
-    fn patient(&self) -> DynamoStore {
+    pub(super) fn patient(&self) -> DynamoStore {
         let config = self
             .client
             .config()
@@ -146,36 +164,42 @@ impl DynamoStore {
                 hash: "AggregateTypeAndId",
                 range: Some(("AggregateIdSequence", ScalarAttributeType::N)),
                 ttl: None,
+                kind_index: false,
             },
             Spec {
                 name: &t.feed,
                 hash: "FeedPartition",
                 range: Some(("Cursor", ScalarAttributeType::S)),
                 ttl: None,
+                kind_index: false,
             },
             Spec {
                 name: &t.unique,
                 hash: "UniqueKey",
                 range: None,
                 ttl: None,
+                kind_index: false,
             },
             Spec {
                 name: &t.lookup,
                 hash: "KeyHash",
                 range: None,
                 ttl: None,
+                kind_index: false,
             },
             Spec {
                 name: &t.views,
                 hash: "ViewId",
                 range: None,
                 ttl: None,
+                kind_index: true,
             },
             Spec {
                 name: &t.usage,
                 hash: "ApiKeyId",
                 range: None,
                 ttl: None,
+                kind_index: false,
             },
             // A row per key and window: without expiry the table would only grow.
             Spec {
@@ -183,6 +207,7 @@ impl DynamoStore {
                 hash: "Counter",
                 range: None,
                 ttl: Some("ExpiresAt"),
+                kind_index: false,
             },
         ];
         let mut created = Vec::new();
@@ -230,6 +255,11 @@ impl DynamoStore {
             request = request
                 .key_schema(key(range, KeyType::Range)?)
                 .attribute_definitions(attr(range, t.clone())?);
+        }
+        if spec.kind_index {
+            request = request
+                .attribute_definitions(view_index::kind_attribute().map_err(definition)?)
+                .global_secondary_indexes(view_index::index_definition().map_err(definition)?);
         }
         match request.send().await {
             Ok(_) => Ok(true),

@@ -2,6 +2,7 @@
 //! row's aggregate version, so they are idempotent, order-independent and never move a row back.
 //! Deleted rows become tombstones (they keep their version) so a late, older write cannot revive them.
 use super::item::{get_bool, get_n, get_s, n, s, Item};
+use super::view_index::{kind_of, KIND};
 use super::{corrupt, unavailable, DynamoStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -124,11 +125,18 @@ impl DynamoStore {
         version: u64,
         payload: Option<AttributeValue>,
     ) -> Result<(), StoreError> {
-        let mut item = Item::from([("ViewId".into(), s(id))]);
+        let mut item = Item::new();
         match payload {
-            Some(body) => item.insert("Body".into(), body),
+            Some(body) => {
+                // Live rows enter the `Kind-ViewId` index; tombstones stay out of it.
+                if let Some(kind) = kind_of(&id) {
+                    item.insert(KIND.into(), s(kind));
+                }
+                item.insert("Body".into(), body)
+            }
             None => item.insert("Deleted".into(), AttributeValue::Bool(true)),
         };
+        item.insert("ViewId".into(), s(id));
         self.put_versioned(&self.tables.views, item, version).await
     }
 
@@ -162,7 +170,10 @@ impl DynamoStore {
     }
 
     /// A key's stored listing row (`None` when absent or deleted).
-    async fn stored_key(&self, id: &uuid::Uuid) -> Result<Option<ApiKeyView>, StoreError> {
+    pub(super) async fn stored_key(
+        &self,
+        id: &uuid::Uuid,
+    ) -> Result<Option<ApiKeyView>, StoreError> {
         let item = self.get_view(&format!("key#{id}")).await?;
         item.as_ref()
             .filter(|i| !get_bool(i, "Deleted"))
