@@ -13,7 +13,6 @@ use domain::KeyHash;
 use futures::future::LocalBoxFuture;
 use projections::audit::meta;
 use projections::key_rate::Admission;
-use projections::read_model::Touched;
 use projections::verify::{decide, rate_limited, VerifyCode};
 use projections::verify::{Principal, Verification};
 use std::net::IpAddr;
@@ -141,17 +140,6 @@ async fn resolve_miss(
     }
     let projector = &state.projector;
     if let Some(stored) = misses.look_up(&hash).await {
-        let listed_here = {
-            let model = projector.read();
-            !model.keeps_listing() || model.knows(&Touched::ApiKey(stored.entry.api_key_id))
-        };
-        if !listed_here {
-            // Memory keeps the listing: a key that authenticates here must be listed here too, so
-            // its history is folded first (one read of the feed).
-            if let Err(error) = projector.catch_up_memory().await {
-                tracing::warn!(%error, "catch-up for a key read from the store failed");
-            }
-        }
         projector.cache_key(hash, &stored);
         let now = Utc::now();
         let again = projector.read().verify(presented, now, client_ip);

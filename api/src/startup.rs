@@ -21,7 +21,7 @@ use infra::dynamo::Lease;
 use infra::{AdminGuard, DynamoStore};
 use projections::directory::ReadModelDirectory;
 use projections::key_rate::KeyRateLimiter;
-use projections::key_views::{KeyViews, MemoryKeyViews, PersistedKeyViews};
+use projections::key_views::{KeyViews, MemoryKeyViews, PersistedKeyViews, UserKeys};
 use projections::miss::{LookupFallback, MissGuard};
 use projections::projector::CatchUpQuery;
 use projections::usage::UsageStore;
@@ -114,6 +114,8 @@ struct Stores {
     listing: Option<Arc<dyn KeyViews>>,
     /// Per-key rate limits: exact in memory on one node, leased from a shared count on several.
     key_rate: KeyRateLimiter,
+    /// Users' keys beyond a bounded key cache, for the admin guard.
+    user_keys: Option<Arc<dyn UserKeys>>,
 }
 
 impl Backend {
@@ -127,18 +129,24 @@ impl Backend {
                     fallback: None,
                     listing: Some(listing),
                     key_rate: KeyRateLimiter::local(),
+                    // Every key is in memory.
+                    user_keys: None,
                 };
                 Self::assemble(store, settings, sinks, stores, EMBEDDED_POLL).await
             }
             crate::stores::Store::Aws(store) => {
                 let sinks = audit_sinks(settings, Some(&store)).await;
+                // Listings query the views' index; tables of a release before it gain it here
+                // (one GetItem once they have it).
+                store.ensure_view_index().await?;
                 let fallback: Arc<dyn LookupFallback> = Arc::new(store.clone());
-                // Listing from the DynamoDB views is issue 14: AWS keeps the rows in memory.
+                let listing: Arc<dyn KeyViews> = Arc::new(store.clone());
                 let stores = Stores {
                     fallback: Some(fallback),
-                    listing: None,
+                    listing: Some(listing),
                     // The fleet shares each key's count (ADR 020).
                     key_rate: KeyRateLimiter::shared(store.window_counts()),
+                    user_keys: Some(Arc::new(store.clone())),
                 };
                 Self::assemble(store, settings, sinks, stores, AWS_POLL).await
             }
@@ -167,7 +175,10 @@ impl Backend {
         let audit_sinks = sinks.iter().map(|s| s.name().to_owned()).collect();
         let auth_audit = AuthFailureAudit::start(sinks.clone());
         let projector = Projector::start(feed.clone(), views.clone(), sinks).await?;
-        let directory = ReadModelDirectory::new(projector.clone(), &settings.admin_roles);
+        let mut directory = ReadModelDirectory::new(projector.clone(), &settings.admin_roles);
+        if let Some(user_keys) = stores.user_keys {
+            directory = directory.with_user_keys(user_keys);
+        }
         let services = Services::new(Arc::new(directory));
         let bus = Arc::new(Frameworks::new(store, services, || {
             CatchUpQuery(projector.clone())

@@ -6,8 +6,10 @@
 //! itself, and another node's change arrives within the feed poll. Answers that would refuse, and
 //! every answer a role change or the admin guard decides on, first fold the log up to its end, so a
 //! command is never refused, and admin access never judged, on a stale view.
+use crate::key_views::UserKeys;
 use crate::projector::Projector;
 use crate::read_model::ReadModel;
+use crate::role_directory::UserRolesView;
 use async_trait::async_trait;
 use domain::admin_access::{AdminAccess, AdminKey};
 use domain::services::{Directory, DirectoryUnavailable};
@@ -22,6 +24,8 @@ pub struct ReadModelDirectory {
     /// Fold the log's end in before each answer (commands); off for a writer that catches up
     /// itself between batches and lets the store's claims decide a race (imports).
     catch_up: bool,
+    /// Where the admin guard finds the keys a bounded key cache does not hold.
+    user_keys: Option<Arc<dyn UserKeys>>,
 }
 
 impl ReadModelDirectory {
@@ -36,6 +40,7 @@ impl ReadModelDirectory {
             projector,
             admin_roles,
             catch_up: true,
+            user_keys: None,
         }
     }
 
@@ -45,6 +50,60 @@ impl ReadModelDirectory {
             catch_up: false,
             ..Self::new(projector, admin_roles)
         }
+    }
+
+    /// The same directory reading `user_keys` for the admin users' keys that the model's bounded
+    /// key cache does not hold.
+    pub fn with_user_keys(self, user_keys: Arc<dyn UserKeys>) -> Self {
+        Self {
+            user_keys: Some(user_keys),
+            ..self
+        }
+    }
+
+    /// [`admin_access`] of the model, completed from the persisted views when the model's key
+    /// lookup is a bounded cache: each admin user's keys the cache lacks are read from the store
+    /// (admin users are few; the keys the cache holds are at least as new as the store's rows).
+    async fn complete_admin_access(&self) -> Result<AdminAccess, DirectoryUnavailable> {
+        let (mut access, admins) = {
+            let model = self.projector.read();
+            let access = admin_access(&model, &self.admin_roles);
+            let admins: Vec<(UserId, BTreeSet<RoleName>)> = match model.lookup.capacity() {
+                Some(_) => model
+                    .directory
+                    .users
+                    .values()
+                    .map(|u| (u.user_id.clone(), held_admin_roles(u, &self.admin_roles)))
+                    .filter(|(_, held)| !held.is_empty())
+                    .collect(),
+                None => Vec::new(),
+            };
+            (access, admins)
+        };
+        let Some(store) = self.user_keys.as_ref().filter(|_| !admins.is_empty()) else {
+            return Ok(access);
+        };
+        let mut stored = Vec::with_capacity(admins.len());
+        for (user, _) in &admins {
+            let keys = store.keys_of(user).await;
+            stored.push(keys.map_err(|e| DirectoryUnavailable(e.to_string()))?);
+        }
+        let model = self.projector.read();
+        for ((user, held), views) in admins.into_iter().zip(stored) {
+            let missing = views
+                .into_iter()
+                .filter(|v| v.is_active && v.user_id == user)
+                // A key memory knows, live or deleted, is judged by memory (at least as new).
+                .filter(|v| model.lookup.version(&v.api_key_id) == 0);
+            access.keys.extend(missing.map(|v| AdminKey {
+                api_key_id: v.api_key_id,
+                user_id: user.clone(),
+                expires_at: v.expires_at,
+                held: held.clone(),
+                scope: v.policy.roles.clone(),
+            }));
+        }
+        Ok(access)
     }
 
     async fn fresh(&self) -> Result<(), DirectoryUnavailable> {
@@ -65,9 +124,7 @@ pub fn admin_access(model: &ReadModel, admin_roles: &BTreeSet<RoleName>) -> Admi
             .directory
             .users
             .get(user)
-            .map_or_else(BTreeSet::new, |u| {
-                u.roles.intersection(admin_roles).cloned().collect()
-            })
+            .map_or_else(BTreeSet::new, |u| held_admin_roles(u, admin_roles))
     };
     let keys = model
         .lookup
@@ -88,6 +145,11 @@ pub fn admin_access(model: &ReadModel, admin_roles: &BTreeSet<RoleName>) -> Admi
         admin_roles: admin_roles.clone(),
         keys,
     }
+}
+
+/// The admin roles among a user's roles.
+fn held_admin_roles(user: &UserRolesView, admin_roles: &BTreeSet<RoleName>) -> BTreeSet<RoleName> {
+    user.roles.intersection(admin_roles).cloned().collect()
 }
 
 #[async_trait]
@@ -121,6 +183,6 @@ impl Directory for ReadModelDirectory {
 
     async fn admin_access(&self) -> Result<AdminAccess, DirectoryUnavailable> {
         self.fresh().await?;
-        Ok(admin_access(&self.projector.read(), &self.admin_roles))
+        self.complete_admin_access().await
     }
 }

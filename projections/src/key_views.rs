@@ -6,6 +6,7 @@ use crate::projector::{Projector, StoreError};
 use crate::usage::UsageTracker;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::UserId;
 use std::cmp::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -169,6 +170,14 @@ pub trait KeyViews: Send + Sync {
     async fn console(&self, query: &ConsoleQuery) -> Result<KeyPage, StoreError>;
     /// One live key.
     async fn get(&self, id: &Uuid) -> Result<Option<ApiKeyView>, StoreError>;
+}
+
+/// The live keys a user has in a store's persisted views: what the admin guard reads on a node
+/// whose key lookup is a bounded cache, where keys the cache does not hold are not in memory.
+#[async_trait]
+pub trait UserKeys: Send + Sync {
+    /// The user's live keys as last persisted.
+    async fn keys_of(&self, user: &UserId) -> Result<Vec<ApiKeyView>, StoreError>;
 }
 
 /// The console page of an in-memory listing.

@@ -118,11 +118,6 @@ impl ReadModel {
         }
     }
 
-    /// Whether the listing rows are folded in memory.
-    pub fn keeps_listing(&self) -> bool {
-        self.keeps_listing
-    }
-
     /// Last sequence folded for an aggregate (0 when none).
     pub fn version(&self, key: &str) -> u64 {
         match key_id_of(key) {

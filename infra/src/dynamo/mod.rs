@@ -14,11 +14,13 @@
 mod event_repository;
 mod feed;
 pub(crate) mod item;
+mod key_views;
 mod lease;
 pub mod rate_counts;
 mod shards;
 mod tables;
 mod usage;
+mod user_keys;
 mod view_index;
 mod view_store;
 

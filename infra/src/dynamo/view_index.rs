@@ -6,12 +6,14 @@
 //! Index reads are eventually consistent (DynamoDB has no consistent reads on a global secondary
 //! index): a row shows up there a few milliseconds after its write.
 use super::item::{get_bool, get_s, s, Item};
+use super::user_keys::Membership;
 use super::{corrupt, unavailable, DynamoStore};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
     GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType,
 };
+use projections::key_listing::ApiKeyView;
 use projections::read_model::version_key;
 use projections::role_directory::{RoleView, UserRolesView};
 use projections::{ReadModel, StoreError};
@@ -194,7 +196,7 @@ impl DynamoStore {
     }
 
     /// Sets `Kind` on every live row of the index's kinds that lacks it (rows written before the
-    /// index), one scanned page at a time. Each update is conditional on the row still being live
+    /// index) and puts every live key in its user's key set, one scanned page at a time. Each update is conditional on the row still being live
     /// and without `Kind`, so a row deleted or rewritten meanwhile is left as it is.
     async fn backfill_kind(&self) -> Result<(), StoreError> {
         let mut start = None;
@@ -217,6 +219,18 @@ impl DynamoStore {
             });
             let updates = missing.map(|(id, kind)| self.set_kind(id, kind));
             futures::future::try_join_all(updates).await?;
+            // Keys written before the users' key sets join them (an idempotent set update).
+            let keys = page.items().iter().filter(|item| {
+                get_s(item, "ViewId").is_some_and(|id| id.starts_with("key#"))
+                    && !get_bool(item, "Deleted")
+                    && item.contains_key("Body")
+            });
+            let joins = keys.map(|item| async move {
+                let view: ApiKeyView = body_of(item)?;
+                self.note_user_key(&view.user_id, &view.api_key_id, Membership::Join)
+                    .await
+            });
+            futures::future::try_join_all(joins).await?;
             start = page.last_evaluated_key().cloned();
             if start.is_none() {
                 return Ok(());

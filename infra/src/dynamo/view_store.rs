@@ -2,6 +2,7 @@
 //! row's aggregate version, so they are idempotent, order-independent and never move a row back.
 //! Deleted rows become tombstones (they keep their version) so a late, older write cannot revive them.
 use super::item::{get_bool, get_n, get_s, n, s, Item};
+use super::user_keys::Membership;
 use super::view_index::{kind_of, KIND};
 use super::{corrupt, unavailable, DynamoStore};
 use async_trait::async_trait;
@@ -224,9 +225,19 @@ impl DynamoStore {
             .map(|(_, item)| item)
             .chain(tombstones)
             .map(|item| self.put_versioned(&self.tables.lookup, item, version));
+        // The user's set holds every live key before its row is written and after its tombstone.
+        if let (None, Some(created)) = (old, view) {
+            self.note_user_key(&created.user_id, id, Membership::Join)
+                .await?;
+        }
         try_join_all(writes).await?;
         self.view_row(row, version, view.map(body).transpose()?)
-            .await
+            .await?;
+        if let (Some(deleted), None) = (old, view) {
+            self.note_user_key(&deleted.user_id, id, Membership::Leave)
+                .await?;
+        }
+        Ok(())
     }
 
     pub(super) async fn scan_all(&self, table: &str) -> Result<Vec<Item>, StoreError> {
@@ -379,19 +390,15 @@ impl ViewStore for DynamoStore {
         Ok((model, cursor))
     }
 
-    /// A server keeps no listing rows and a bounded key cache that starts empty: keys are read
-    /// from the lookup table when first presented; roles and user roles are loaded whole.
+    /// A server keeps no listing rows (listings are queries of the views' index), a bounded key
+    /// cache that starts empty (a key is read from the lookup table when first presented), and the
+    /// roles and user roles read from the index: no key row is read, so a start costs the same
+    /// whatever the number of keys. The checkpoint is read first; the start replays the feed from
+    /// [`projections::EventFeed::replay_from`] it, which also covers the index trailing its table.
     async fn load_for_serving(&self) -> Result<(ReadModel, String), StoreError> {
-        let (loaded, cursor) = self.load().await?;
-        let mut model = ReadModel::default();
-        model.lookup = projections::key_lookup::KeyLookup::bounded(self.cache_keys);
-        for (key, version) in loaded.versions() {
-            if !key.starts_with("ApiKey:") {
-                model.set_version(key, version);
-            }
-        }
-        model.listing = loaded.listing;
-        model.directory = loaded.directory;
+        let cursor = self.checkpoint(VIEWS_CHECKPOINT).await?;
+        let mut model = ReadModel::cached(self.cache_keys);
+        self.load_directory(&mut model).await?;
         Ok((model, cursor))
     }
 
