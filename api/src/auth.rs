@@ -140,6 +140,18 @@ async fn resolve_miss(
     }
     let projector = &state.projector;
     if let Some(stored) = misses.look_up(&hash).await {
+        let roles_known = !projector
+            .read()
+            .directory
+            .roles_of(&stored.entry.user_id)
+            .is_empty();
+        if !roles_known {
+            // A user given roles a moment ago, on another node: fold the feed up to its end
+            // before judging the key's roles (one read of the feed).
+            if let Err(error) = projector.catch_up_memory().await {
+                tracing::warn!(%error, "catch-up for a key's roles failed");
+            }
+        }
         projector.cache_key(hash, &stored);
         let now = Utc::now();
         let again = projector.read().verify(presented, now, client_ip);

@@ -46,6 +46,7 @@ pub struct Metrics {
     last_use_flushes: IntGauge,
     cached_keys: IntGauge,
     store_lookups: IntGauge,
+    dynamodb_requests: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -191,6 +192,17 @@ impl Metrics {
                 )
                 .expect("valid"),
             ),
+            dynamodb_requests: register(
+                &r,
+                IntGaugeVec::new(
+                    opts(
+                        "apikeyd_dynamodb_requests",
+                        "DynamoDB requests this process sent since it started, by operation (AWS backend).",
+                    ),
+                    &["operation"],
+                )
+                .expect("valid"),
+            ),
             registry: r,
         }
     }
@@ -246,6 +258,11 @@ impl Metrics {
             .set(state.projector.read().lookup.slots() as i64);
         if let Some(misses) = &state.misses {
             self.store_lookups.set(misses.lookups() as i64);
+            for (operation, sent) in infra::dynamo::requests::sent() {
+                self.dynamodb_requests
+                    .with_label_values(&[operation])
+                    .set(sent as i64);
+            }
         }
         let (applied, persisted) = state.projector.cursors();
         self.views_unsaved.set(i64::from(applied != persisted));

@@ -17,6 +17,7 @@ pub(crate) mod item;
 mod key_views;
 mod lease;
 pub mod rate_counts;
+pub mod requests;
 mod shards;
 mod tables;
 mod usage;
@@ -78,7 +79,11 @@ impl DynamoStore {
             .load()
             .await;
         Self {
-            client: Client::new(&config),
+            client: Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(&config)
+                    .interceptor(requests::CountRequests)
+                    .build(),
+            ),
             tables: Tables::with_prefix(prefix),
             chain_heads: Default::default(),
             cache_keys: DEFAULT_CACHE_KEYS,
