@@ -36,7 +36,10 @@ pub struct AdminKey {
 }
 
 /// Whether a key of a user holding the admin roles `held`, scoped to `scope`, acts as an admin.
-fn administers<'r>(mut held: impl Iterator<Item = &'r RoleName>, scope: Option<&KeyRoles>) -> bool {
+pub fn administers<'r>(
+    mut held: impl Iterator<Item = &'r RoleName>,
+    scope: Option<&KeyRoles>,
+) -> bool {
     held.any(|r| scope.is_none_or(|s| s.holds(r.as_ref())))
 }
 

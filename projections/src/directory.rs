@@ -6,16 +6,21 @@
 //! itself, and another node's change arrives within the feed poll. Answers that would refuse, and
 //! every answer a role change or the admin guard decides on, first fold the log up to its end, so a
 //! command is never refused, and admin access never judged, on a stale view.
+use crate::key_listing::ApiKeyView;
 use crate::key_views::UserKeys;
 use crate::projector::Projector;
 use crate::read_model::ReadModel;
 use crate::role_directory::UserRolesView;
 use async_trait::async_trait;
-use domain::admin_access::{AdminAccess, AdminKey};
+use domain::admin_access::{administers, AdminAccess, AdminKey};
 use domain::services::{Directory, DirectoryUnavailable};
 use domain::{ApiKeyName, RoleName, UserId};
 use std::collections::BTreeSet;
 use std::sync::Arc;
+
+/// Working admin keys read from the store per admin user at most: a command takes away one key,
+/// one user's roles or one role, so knowing that a few more work is as good as knowing them all.
+const ENOUGH_ADMIN_KEYS: usize = 16;
 
 /// A [`Directory`] over the projector's model.
 pub struct ReadModelDirectory {
@@ -83,17 +88,23 @@ impl ReadModelDirectory {
         let Some(store) = self.user_keys.as_ref().filter(|_| !admins.is_empty()) else {
             return Ok(access);
         };
+        let now = chrono::Utc::now();
         let mut stored = Vec::with_capacity(admins.len());
-        for (user, _) in &admins {
-            let keys = store.keys_of(user).await;
+        for (user, held) in &admins {
+            // Keys that administer now: active, unexpired, scoped to a held admin role if at all.
+            let keep = |v: &ApiKeyView| {
+                v.is_active
+                    && v.expires_at.is_none_or(|at| at > now)
+                    && administers(held.iter(), v.policy.roles.as_ref())
+            };
+            let keys = store.keys_of(user, &keep, ENOUGH_ADMIN_KEYS).await;
             stored.push(keys.map_err(|e| DirectoryUnavailable(e.to_string()))?);
         }
         let model = self.projector.read();
         for ((user, held), views) in admins.into_iter().zip(stored) {
+            // A key memory knows, live or deleted, is judged by memory (at least as new).
             let missing = views
                 .into_iter()
-                .filter(|v| v.is_active && v.user_id == user)
-                // A key memory knows, live or deleted, is judged by memory (at least as new).
                 .filter(|v| model.lookup.version(&v.api_key_id) == 0);
             access.keys.extend(missing.map(|v| AdminKey {
                 api_key_id: v.api_key_id,

@@ -172,12 +172,18 @@ pub trait KeyViews: Send + Sync {
     async fn get(&self, id: &Uuid) -> Result<Option<ApiKeyView>, StoreError>;
 }
 
-/// The live keys a user has in a store's persisted views: what the admin guard reads on a node
-/// whose key lookup is a bounded cache, where keys the cache does not hold are not in memory.
+/// A user's live keys in a store's persisted views: what the admin guard reads on a node whose key
+/// lookup is a bounded cache, where keys the cache does not hold are not in memory.
 #[async_trait]
 pub trait UserKeys: Send + Sync {
-    /// The user's live keys as last persisted.
-    async fn keys_of(&self, user: &UserId) -> Result<Vec<ApiKeyView>, StoreError>;
+    /// Up to `enough` of the user's live keys as last persisted that `keep` accepts (the guard
+    /// needs to know that some remain, not how many: a user with many keys costs no more).
+    async fn keys_of(
+        &self,
+        user: &UserId,
+        keep: &(dyn for<'v> Fn(&'v ApiKeyView) -> bool + Send + Sync),
+        enough: usize,
+    ) -> Result<Vec<ApiKeyView>, StoreError>;
 }
 
 /// The console page of an in-memory listing.

@@ -1,14 +1,15 @@
-//! Each user's key ids in the views table (`userkeys#<user>`, a string set outside the index):
-//! how a node whose key lookup is a bounded cache finds an admin user's keys for the admin guard
-//! without reading the whole listing.
+//! Each user's keys in the views table's index: a row `userkey#<user>#<id>` of `Kind`
+//! `userkeys#<user>` per key, so a node whose key lookup is a bounded cache finds an admin user's
+//! keys for the admin guard with one paginated query instead of a read of the whole listing.
 //!
-//! The set is a superset of the user's live keys: an id is added before the key's row is written
-//! and removed after its tombstone is, and set updates are idempotent, so nodes writing the same
-//! change in any order converge. Readers confirm each id against the key's own row.
-use super::item::s;
+//! The rows are a superset of the user's live keys: one is put before the key's listing row is
+//! written and deleted after its tombstone is, and both writes are idempotent, so nodes writing the
+//! same change in any order converge (a late re-put of a deleted key's row is harmless).
+//! Readers confirm each id against the key's own row, read consistently.
+use super::item::{get_s, s, Item};
+use super::view_index::{INDEX, KIND};
 use super::{unavailable, DynamoStore};
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
 use domain::UserId;
 use futures::future::try_join_all;
 use projections::key_listing::ApiKeyView;
@@ -16,61 +17,97 @@ use projections::key_views::UserKeys;
 use projections::StoreError;
 use uuid::Uuid;
 
-/// The attribute holding the ids.
-const KEYS: &str = "Keys";
+/// Ids read per query page (and confirmed per round of reads).
+const PAGE: i32 = 32;
 
-/// Whether a key joins or leaves its user's set.
+/// Whether a key joins or leaves its user's rows.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Membership {
     Join,
     Leave,
 }
 
-/// The views row of a user's key ids.
-pub(super) fn user_keys_row(user: &UserId) -> String {
+/// The `Kind` of a user's key rows.
+fn user_kind(user: &UserId) -> String {
     format!("userkeys#{user}")
 }
 
 impl DynamoStore {
-    /// Adds `id` to or removes it from `user`'s set.
+    /// Puts or deletes the row saying `id` is one of `user`'s keys.
     pub(super) async fn note_user_key(
         &self,
         user: &UserId,
         id: &Uuid,
         membership: Membership,
     ) -> Result<(), StoreError> {
-        let action = match membership {
-            Membership::Join => "ADD #k :id",
-            Membership::Leave => "DELETE #k :id",
-        };
-        self.client
-            .update_item()
-            .table_name(&self.tables.views)
-            .key("ViewId", s(user_keys_row(user)))
-            .update_expression(action)
-            .expression_attribute_names("#k", KEYS)
-            .expression_attribute_values(":id", AttributeValue::Ss(vec![id.to_string()]))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        let row = s(format!("userkey#{user}#{id}"));
+        match membership {
+            Membership::Join => self
+                .client
+                .put_item()
+                .table_name(&self.tables.views)
+                .item("ViewId", row)
+                .item(KIND, s(user_kind(user)))
+                .item("ApiKeyId", s(id.to_string()))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(unavailable),
+            Membership::Leave => self
+                .client
+                .delete_item()
+                .table_name(&self.tables.views)
+                .key("ViewId", row)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(unavailable),
+        }
     }
 }
 
 #[async_trait]
 impl UserKeys for DynamoStore {
-    /// One consistent read of the set, then one of each key's row.
-    async fn keys_of(&self, user: &UserId) -> Result<Vec<ApiKeyView>, StoreError> {
-        let row = self.get_view_item(&user_keys_row(user)).await?;
-        let ids: Vec<Uuid> = match row.as_ref().and_then(|r| r.get(KEYS)) {
-            Some(AttributeValue::Ss(ids)) => ids.iter().filter_map(|i| i.parse().ok()).collect(),
-            _ => Vec::new(),
-        };
-        let rows = try_join_all(ids.iter().map(|id| self.stored_key(id))).await?;
-        Ok(rows
-            .into_iter()
-            .flatten()
-            .filter(|view| &view.user_id == user)
-            .collect())
+    /// Pages through the user's rows in the index, confirming each page's ids against the keys'
+    /// rows, until `enough` are kept or the rows end.
+    async fn keys_of(
+        &self,
+        user: &UserId,
+        keep: &(dyn for<'v> Fn(&'v ApiKeyView) -> bool + Send + Sync),
+        enough: usize,
+    ) -> Result<Vec<ApiKeyView>, StoreError> {
+        let mut kept = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.views)
+                .index_name(INDEX)
+                .key_condition_expression("#k = :k")
+                .expression_attribute_names("#k", KIND)
+                .expression_attribute_values(":k", s(user_kind(user)))
+                .limit(PAGE)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            let ids: Vec<Uuid> = page
+                .items()
+                .iter()
+                .filter_map(|item| get_s(item, "ApiKeyId")?.parse().ok())
+                .collect();
+            let rows = try_join_all(ids.iter().map(|id| self.stored_key(id))).await?;
+            kept.extend(
+                rows.into_iter()
+                    .flatten()
+                    .filter(|view| &view.user_id == user && keep(view)),
+            );
+            start = page.last_evaluated_key().cloned();
+            if kept.len() >= enough || start.is_none() {
+                kept.truncate(enough);
+                return Ok(kept);
+            }
+        }
     }
 }
