@@ -40,6 +40,11 @@ pub struct SeedArgs {
     /// The user the keys act as (given role `bench` first).
     #[arg(long, default_value = "bench-user")]
     user: String,
+    /// AWS backend: also write every seeded key's plaintext, one per line, to this new file (mode
+    /// 0600), so a benchmark can present them. Benchmark tables only: the seed refuses tables
+    /// that hold keys already.
+    #[arg(long)]
+    plaintexts: Option<std::path::PathBuf>,
 }
 
 /// The directory as it stood before the seed (never caught up again): the names seeded are distinct by construction, so
@@ -83,9 +88,12 @@ impl Directory for Snapshot {
 
 /// `apikeyd bench seed`
 pub async fn seed(settings: &Settings, args: SeedArgs) -> anyhow::Result<ExitCode> {
+    if settings.backend == BackendKind::Aws {
+        return seed_aws(settings, args).await;
+    }
     anyhow::ensure!(
-        settings.backend == BackendKind::Embedded,
-        "bench seed works on the embedded store only"
+        args.plaintexts.is_none(),
+        "--plaintexts is for the AWS backend's seed only"
     );
     let started = Instant::now();
     let backend = crate::startup::Backend::open(settings).await?;
@@ -167,4 +175,88 @@ async fn create(
             SerializedEvent::try_from(&envelope).context("serializing a seeded event")
         })
         .collect()
+}
+
+/// Keys built and written per round of the AWS seed.
+const AWS_CHUNK: usize = 10_000;
+
+/// The AWS seed: the user and its role through the command path (so a server folds them from the
+/// feed), then each key's rows as a server's projection would have saved them
+/// ([`infra::DynamoStore::seed_key_rows`]): no events, since a node reads no key history to serve.
+async fn seed_aws(settings: &Settings, args: SeedArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let backend = crate::startup::Backend::open(settings).await?;
+    let first = backend
+        .keys
+        .page(None, &Default::default(), None, Some(1))
+        .await?;
+    anyhow::ensure!(
+        first.items.is_empty(),
+        "bench seed fills benchmark tables only: {} holds keys already",
+        settings.table_prefix
+    );
+    let user =
+        crate::bootstrap::ensure_admin(backend.bus.as_ref(), &backend.projector, ROLE, &args.user)
+            .await?;
+    let store = infra::DynamoStore::connect(&settings.table_prefix).await;
+    let mut plaintexts = match &args.plaintexts {
+        Some(path) => {
+            use std::os::unix::fs::OpenOptionsExt;
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            Some(std::io::BufWriter::new(file))
+        }
+        None => None,
+    };
+    let stamp = Utc::now().format("%Y%m%dT%H%M%S");
+    let progress = crate::progress::Progress::new("seeding keys", Some(args.keys as u64));
+    let mut done = 0;
+    while done < args.keys {
+        let count = AWS_CHUNK.min(args.keys - done);
+        let now = Utc::now();
+        let mut views = Vec::with_capacity(count);
+        for i in done..done + count {
+            let key = infra::key_material::generate()?;
+            if let Some(out) = plaintexts.as_mut() {
+                use secrecy::ExposeSecret;
+                writeln!(out, "{}", key.plaintext.expose_secret())?;
+            }
+            views.push(projections::key_listing::ApiKeyView {
+                api_key_id: uuid::Uuid::new_v4(),
+                api_key_name: format!("seed-{stamp}-{i}"),
+                user_id: user.clone(),
+                description: "seeded for benchmarks".into(),
+                key_hash: key.hash,
+                created_by: "system".into(),
+                created_at: now,
+                updated_at: now,
+                expires_at: None,
+                is_active: true,
+                version: 1,
+                secret: Default::default(),
+                policy: Default::default(),
+            });
+        }
+        store
+            .seed_key_rows(&views)
+            .await
+            .context("writing seeded keys")?;
+        done += count;
+        progress.set(done as u64);
+    }
+    if let Some(mut out) = plaintexts {
+        out.flush()?;
+    }
+    progress.finish();
+    let seeded = started.elapsed().as_secs_f64();
+    writeln!(
+        std::io::stdout(),
+        "seeded {done} keys in {seeded:.2}s ({:.0} keys/s)",
+        done as f64 / seeded.max(1e-9)
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

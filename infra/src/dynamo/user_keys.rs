@@ -32,6 +32,19 @@ fn user_kind(user: &UserId) -> String {
     format!("userkeys#{user}")
 }
 
+fn user_key_view_id(user: &UserId, id: &Uuid) -> String {
+    format!("userkey#{user}#{id}")
+}
+
+/// The row saying `id` is one of `user`'s keys.
+pub(super) fn user_key_row(user: &UserId, id: &Uuid) -> Item {
+    Item::from([
+        ("ViewId".into(), s(user_key_view_id(user, id))),
+        (KIND.into(), s(user_kind(user))),
+        ("ApiKeyId".into(), s(id.to_string())),
+    ])
+}
+
 impl DynamoStore {
     /// Puts or deletes the row saying `id` is one of `user`'s keys.
     pub(super) async fn note_user_key(
@@ -40,15 +53,12 @@ impl DynamoStore {
         id: &Uuid,
         membership: Membership,
     ) -> Result<(), StoreError> {
-        let row = s(format!("userkey#{user}#{id}"));
         match membership {
             Membership::Join => self
                 .client
                 .put_item()
                 .table_name(&self.tables.views)
-                .item("ViewId", row)
-                .item(KIND, s(user_kind(user)))
-                .item("ApiKeyId", s(id.to_string()))
+                .set_item(Some(user_key_row(user, id)))
                 .send()
                 .await
                 .map(|_| ())
@@ -57,7 +67,7 @@ impl DynamoStore {
                 .client
                 .delete_item()
                 .table_name(&self.tables.views)
-                .key("ViewId", row)
+                .key("ViewId", s(user_key_view_id(user, id)))
                 .send()
                 .await
                 .map(|_| ())

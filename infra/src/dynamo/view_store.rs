@@ -511,3 +511,75 @@ impl projections::miss::LookupFallback for DynamoStore {
         }))
     }
 }
+
+/// Rows per `BatchWriteItem` (DynamoDB's limit).
+const BATCH_WRITE: usize = 25;
+
+/// Batches in flight while seeding.
+const SEED_CONCURRENCY: usize = 16;
+
+impl DynamoStore {
+    /// Writes the rows that `views` leave in the views and lookup tables (each key's listing row,
+    /// its secret's lookup row and its user's key row, in the format [`ViewStore::save`] writes),
+    /// 25 to a `BatchWriteItem`, with no version condition and no event: how a benchmark fills
+    /// tables with many keys quickly. Only for tables nothing else writes (`apikeyd bench seed`).
+    pub async fn seed_key_rows(&self, views: &[ApiKeyView]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        use futures::stream::{StreamExt, TryStreamExt};
+        let mut writes: Vec<(&str, Item)> = Vec::with_capacity(views.len() * 3);
+        for view in views {
+            let mut row = Item::from([
+                ("ViewId".into(), s(format!("key#{}", view.api_key_id))),
+                ("Body".into(), body(view)?),
+                ("Version".into(), n(view.version)),
+            ]);
+            if let Some(kind) = kind_of(&format!("key#{}", view.api_key_id)) {
+                row.insert(KIND.into(), s(kind));
+            }
+            writes.push((&self.tables.views, row));
+            writes.push((
+                &self.tables.views,
+                super::user_keys::user_key_row(&view.user_id, &view.api_key_id),
+            ));
+            for (_, mut item) in lookup_rows(view) {
+                item.insert("Version".into(), n(view.version));
+                writes.push((&self.tables.lookup, item));
+            }
+        }
+        let batches: Vec<Vec<(&str, Item)>> = writes
+            .chunks(BATCH_WRITE)
+            .map(<[(&str, Item)]>::to_vec)
+            .collect();
+        futures::stream::iter(batches)
+            .map(|batch| async move {
+                let mut pending: HashMap<String, Vec<WriteRequest>> = HashMap::new();
+                for (table, item) in batch {
+                    let put = PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(corrupt)?;
+                    pending
+                        .entry(table.to_owned())
+                        .or_default()
+                        .push(WriteRequest::builder().put_request(put).build());
+                }
+                // DynamoDB may leave some writes unprocessed under load: send those again.
+                while !pending.is_empty() {
+                    let out = self
+                        .client
+                        .batch_write_item()
+                        .set_request_items(Some(pending))
+                        .send()
+                        .await
+                        .map_err(unavailable)?;
+                    pending = out.unprocessed_items().cloned().unwrap_or_default();
+                    pending.retain(|_, requests| !requests.is_empty());
+                }
+                Ok::<_, StoreError>(())
+            })
+            .buffer_unordered(SEED_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+}

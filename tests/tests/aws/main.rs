@@ -17,6 +17,7 @@
 //!   stop flushes them.
 //! - `bounded_cache`: three nodes caching a few keys each serve every key; a held key costs no
 //!   look-up, an evicted one one; revocation of held and evicted keys within 1 s.
+//! - `admin_guard_cache`: admin keys a one-key cache lacks count; the last admin key is refused.
 //! - `multi_node`: one bootstrap, keys across nodes, revocation within 1 s, a split name race.
 //! - `fault`: DynamoDB Local killed and restarted: 503s, nothing written, recovery, projections verify.
 //! - `paused`: DynamoDB Local frozen (SIGSTOP): `/readyz` and `/metrics` still answer at once.
@@ -42,6 +43,7 @@ mod env;
 mod node;
 mod stats;
 
+mod admin_guard_cache;
 mod audit_leadership;
 mod audit_lifecycle;
 mod audit_outage;
