@@ -21,7 +21,7 @@ use infra::dynamo::Lease;
 use infra::{AdminGuard, DynamoStore};
 use projections::directory::ReadModelDirectory;
 use projections::key_rate::KeyRateLimiter;
-use projections::key_views::{KeyViews, MemoryKeyViews, PersistedKeyViews, UserKeys};
+use projections::key_views::{KeyViews, PersistedKeyViews, UserKeys};
 use projections::miss::{LookupFallback, MissGuard};
 use projections::projector::CatchUpQuery;
 use projections::usage::UsageStore;
@@ -58,7 +58,7 @@ pub struct Backend {
     pub feed: Arc<dyn EventFeed>,
     /// Persisted views and checkpoints.
     pub views: Arc<dyn ViewStore>,
-    /// The key listing: the persisted views where the store answers listings, memory otherwise.
+    /// The key listing: the persisted views, read once they hold this node's writes.
     pub keys: Arc<dyn KeyViews>,
     /// Store look-ups for keys memory does not know yet (other nodes' fresh keys), rate-limited.
     pub misses: Option<Arc<MissGuard>>,
@@ -110,8 +110,8 @@ async fn audit_sinks(settings: &Settings, shared: Option<&DynamoStore>) -> Vec<A
 struct Stores {
     /// Look-ups of keys memory does not know yet (several nodes).
     fallback: Option<Arc<dyn LookupFallback>>,
-    /// Listings answered from the persisted views (the model then keeps no listing rows).
-    listing: Option<Arc<dyn KeyViews>>,
+    /// Listings answered from the persisted views (the model keeps no listing rows).
+    listing: Arc<dyn KeyViews>,
     /// Per-key rate limits: exact in memory on one node, leased from a shared count on several.
     key_rate: KeyRateLimiter,
     /// Users' keys beyond a bounded key cache, for the admin guard.
@@ -127,7 +127,7 @@ impl Backend {
                 let listing: Arc<dyn KeyViews> = Arc::new(store.clone());
                 let stores = Stores {
                     fallback: None,
-                    listing: Some(listing),
+                    listing,
                     key_rate: KeyRateLimiter::local(),
                     // Every key is in memory.
                     user_keys: None,
@@ -143,7 +143,7 @@ impl Backend {
                 let listing: Arc<dyn KeyViews> = Arc::new(store.clone());
                 let stores = Stores {
                     fallback: Some(fallback),
-                    listing: Some(listing),
+                    listing,
                     // The fleet shares each key's count (ADR 020).
                     key_rate: KeyRateLimiter::shared(store.window_counts()),
                     user_keys: Some(Arc::new(store.clone())),
@@ -183,14 +183,11 @@ impl Backend {
         let bus = Arc::new(Frameworks::new(store, services, || {
             CatchUpQuery(projector.clone())
         }));
-        let keys: Arc<dyn KeyViews> = match stores.listing {
-            Some(listing) => Arc::new(PersistedKeyViews::new(
-                projector.clone(),
-                listing,
-                VIEWS_DEADLINE,
-            )),
-            None => Arc::new(MemoryKeyViews(projector.clone())),
-        };
+        let keys: Arc<dyn KeyViews> = Arc::new(PersistedKeyViews::new(
+            projector.clone(),
+            stores.listing,
+            VIEWS_DEADLINE,
+        ));
         Ok(Self {
             bus,
             projector,

@@ -1,7 +1,6 @@
-//! The port the key routes read through (list, console pages, get), with its two adapters' shared
-//! parts: the in-memory listing (a server whose model keeps the rows) and the read-your-writes
+//! The port the key routes read through (list, console pages, get), and the read-your-writes
 //! wrapper over a store that answers from its persisted views.
-use crate::key_listing::{ApiKeyView, KeyListing};
+use crate::key_listing::ApiKeyView;
 use crate::projector::{Projector, StoreError};
 use crate::usage::UsageTracker;
 use async_trait::async_trait;
@@ -184,66 +183,6 @@ pub trait UserKeys: Send + Sync {
         keep: &(dyn for<'v> Fn(&'v ApiKeyView) -> bool + Send + Sync),
         enough: usize,
     ) -> Result<Vec<ApiKeyView>, StoreError>;
-}
-
-/// The console page of an in-memory listing.
-pub fn console_page(listing: &KeyListing, query: &ConsoleQuery) -> KeyPage {
-    let mut matching: Vec<&ApiKeyView> = listing
-        .iter()
-        .filter(|v| query.search.as_deref().is_none_or(|n| v.matches(n)))
-        .filter(|v| query.only.hold(&v.api_key_id, v.expires_at))
-        .collect();
-    matching.sort_by(|a, b| {
-        let order = query.sort_by.compare(a, b);
-        if query.descending {
-            order.reverse()
-        } else {
-            order
-        }
-    });
-    KeyPage {
-        total_count: matching.len(),
-        items: matching
-            .into_iter()
-            .skip(query.offset)
-            .take(query.page_size)
-            .cloned()
-            .collect(),
-        next_token: None,
-    }
-}
-
-/// The listing the projector keeps in memory (a view store that cannot answer listings itself).
-pub struct MemoryKeyViews(pub Arc<Projector>);
-
-#[async_trait]
-impl KeyViews for MemoryKeyViews {
-    async fn page(
-        &self,
-        filter: Option<&str>,
-        only: &Conditions,
-        start_after: Option<Uuid>,
-        max_items: Option<usize>,
-    ) -> Result<KeyPage, StoreError> {
-        let model = self.0.read();
-        let keep = |v: &ApiKeyView| only.hold(&v.api_key_id, v.expires_at);
-        let page = model
-            .listing
-            .page_where(filter, keep, start_after, max_items);
-        Ok(KeyPage {
-            total_count: page.items.len(),
-            items: page.items.into_iter().cloned().collect(),
-            next_token: page.next_token,
-        })
-    }
-
-    async fn console(&self, query: &ConsoleQuery) -> Result<KeyPage, StoreError> {
-        Ok(console_page(&self.0.read().listing, query))
-    }
-
-    async fn get(&self, id: &Uuid) -> Result<Option<ApiKeyView>, StoreError> {
-        Ok(self.0.read().listing.get(id).cloned())
-    }
 }
 
 /// A store's persisted views, read only once they hold every write this node has folded: a create
