@@ -1,7 +1,8 @@
 //! The admin guard on a node caching one key (`APIKEYD_CACHE_KEYS=1`): admin keys the node does not
 //! hold (evicted, or never read since a restart) still count, so the admin may give up the key they
 //! act with while another admin key lives; the last one is still refused and keeps working.
-use crate::env::{eventually, fresh_group, fresh_prefix, ready_within, Emulators};
+use crate::bounded_cache::trimmed;
+use crate::env::{fresh_group, fresh_prefix, ready_within, Emulators};
 use crate::node::{Node, NodeConfig};
 use serde_json::json;
 use std::time::Duration;
@@ -16,28 +17,10 @@ const LAST_ADMIN: &str =
 /// Keys the node holds.
 const CAPACITY: u64 = 1;
 
-/// Keys changed by a fold are held 10 s (a feed re-read must find them), then trimmed.
-const TRIM_DEADLINE: Duration = Duration::from_secs(40);
-
-/// A gauge of a node's `/metrics`.
-async fn gauge(api: &Api, name: &str) -> u64 {
-    let text = api.get("/metrics").anonymous().send().await.text;
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok())
-        .unwrap_or_else(|| panic!("{name} not in /metrics:\n{text}")) as u64
-}
-
 /// Waits until the node holds at most [`CAPACITY`] keys right after `api`'s admin key was used:
 /// that key is then the one it holds, and every other key is only in the store.
 async fn holds_only_own_key(api: &Api, what: &str) {
-    eventually(what, TRIM_DEADLINE, Duration::from_millis(200), || async {
-        api.get("/auth/api-keys").send().await.assert_status(200);
-        match gauge(api, "apikeyd_key_cache_keys").await {
-            held if held <= CAPACITY => Ok(()),
-            held => Err(format!("holds {held} keys, capacity {CAPACITY}")),
-        }
-    })
-    .await;
+    trimmed(api, CAPACITY, what).await;
 }
 
 /// The `api` of the node acting with `key`.

@@ -18,10 +18,10 @@ const CAPACITY: u64 = 8;
 const KEYS: usize = 30;
 
 /// Keys changed by a fold are held 10 s (a feed re-read must find them), then trimmed.
-const TRIM_DEADLINE: Duration = Duration::from_secs(40);
+pub(crate) const TRIM_DEADLINE: Duration = Duration::from_secs(40);
 
 /// A gauge of a node's `/metrics`.
-async fn gauge(api: &Api, name: &str) -> u64 {
+pub(crate) async fn gauge(api: &Api, name: &str) -> u64 {
     let text = api.get("/metrics").anonymous().send().await.text;
     text.lines()
         .find_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok())
@@ -29,7 +29,7 @@ async fn gauge(api: &Api, name: &str) -> u64 {
 }
 
 /// Waits until `api` holds at most `capacity` keys.
-async fn trimmed(api: &Api, capacity: u64, what: &str) {
+pub(crate) async fn trimmed(api: &Api, capacity: u64, what: &str) {
     eventually(what, TRIM_DEADLINE, Duration::from_millis(200), || async {
         // A verification of the admin key keeps it the one key certainly in use.
         api.get("/auth/api-keys").send().await.assert_status(200);
